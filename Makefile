@@ -1,0 +1,145 @@
+# vf_dsfn build driver: libdsfn (engine + network, C++/LibTorch), the dsfn
+# tools, and FFmpeg with the dsfn filter. ./configure writes config.mk; a plain
+# `make` runs it with the defaults when it is missing.
+
+BUILD   := build
+OBJDIR  := $(BUILD)/obj
+LIBDSFN := $(BUILD)/lib/libdsfn.a
+TOOL    := $(BUILD)/bin/dsfn-tool
+FFMPEG  := $(BUILD)/bin/ffmpeg
+FFPROBE := $(BUILD)/bin/ffprobe
+
+all: ffmpeg tools
+
+config.mk: configure
+	./configure
+
+include config.mk
+
+FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),$(BUILD)/ffmpeg-src)
+FFOBJ := $(BUILD)/ffmpeg
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+CC  := $(CCACHE) gcc
+CXX := $(CCACHE) g++
+OPTFLAGS ?= -O2 -g
+DSFN_CPPFLAGS := -Imodel -Ilibavfilter-dsfn/dsfn -MMD -MP
+DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(TORCH_CXXFLAGS)
+DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS)
+TORCH_LINK    := $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
+
+LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
+               libavfilter-dsfn/dsfn/engine.cpp
+LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c
+LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
+
+$(OBJDIR)/%.o: %.cpp config.mk
+	@mkdir -p $(@D)
+	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) -c $< -o $@
+
+$(OBJDIR)/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) -c $< -o $@
+
+$(LIBDSFN): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(TOOL): $(OBJDIR)/model/dsfn_tool.o $(LIBDSFN)
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(TORCH_LINK)
+
+tools: $(TOOL)
+
+# pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
+$(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: 1.0' \
+	    'Cflags: -I$(CURDIR)/libavfilter-dsfn' \
+	    'Libs: -L$(CURDIR)/$(BUILD)/lib -ldsfn $(TORCH_LINK)' > $@
+
+# --- FFmpeg -------------------------------------------------------------------
+FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
+              $(FFSRC)/libavfilter/dsfn/window.h
+FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
+              --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264)
+
+ifeq ($(FFMPEG_SOURCE),)
+$(FFSRC)/.fetched:
+	scripts/fetch-ffmpeg-source.sh trixie $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
+	touch $@
+$(FFSRC)/.patched: $(FFSRC)/.fetched
+endif
+
+$(FFSRC)/.patched: $(wildcard patches/ffmpeg-$(FFMPEG_VERSION)/*.patch)
+	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg-$(FFMPEG_VERSION)
+	touch $@
+
+# Our filter sources, installed into the tree; cp keeps FFmpeg's own
+# dependency tracking, so an edit rebuilds just what depends on it.
+$(FFSRC)/libavfilter/%: libavfilter-dsfn/% | $(FFSRC)/.patched
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc config.mk | $(LIBDSFN) $(FF_SOURCES)
+	@mkdir -p $(FFOBJ)
+	cd $(FFOBJ) && PKG_CONFIG_PATH="$(CURDIR)/$(BUILD)/pkgconfig$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH}" \
+	    $(abspath $(FFSRC))/configure $(FF_CONFIG) > configure.log 2>&1 || \
+	    { tail -n 30 configure.log; echo "FFmpeg configure failed: see $(FFOBJ)/configure.log"; exit 1; }
+	touch $@
+
+# FFmpeg's make does not see libdsfn.a changing: relink when it has.
+ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
+	@if [ -f $(FFOBJ)/ffmpeg_g ] && [ $(LIBDSFN) -nt $(FFOBJ)/ffmpeg_g ]; then \
+	    rm -f $(FFOBJ)/ffmpeg_g $(FFOBJ)/ffprobe_g; fi
+	$(MAKE) -C $(FFOBJ) -j$(NPROC) ffmpeg ffprobe
+	@mkdir -p $(BUILD)/bin
+	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
+	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
+
+.PHONY: all tools ffmpeg install clean distclean check unit-tests e2e-tests params
+
+# --- Tests ---------------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_TEST := $(BUILD)/tests/unit-tests
+
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) $(shell pkg-config --cflags check) -c $< -o $@
+
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk
+	@mkdir -p $(@D)
+	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) -c $< -o $@
+
+UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
+
+$(UNIT_TEST): $(UNIT_OBJS) $(LIBDSFN)
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(shell pkg-config --libs check) $(TORCH_LINK)
+
+unit-tests: $(UNIT_TEST) $(TOOL)
+	cd $(BUILD)/tests && CK_DEFAULT_TIMEOUT=300 ./unit-tests
+
+e2e-tests: ffmpeg $(TOOL)
+	tests/e2e/run.sh $(BUILD)
+
+check: unit-tests e2e-tests
+
+# Parameter count of the paper's width-64 network.
+params: $(TOOL)
+	$(TOOL) params --width 64
+
+# --- Install -----------------------------------------------------------------
+install: ffmpeg tools
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(FFMPEG) $(FFPROBE) $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(OBJDIR) $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/pkgconfig
+	if [ -f $(FFOBJ)/Makefile ]; then $(MAKE) -C $(FFOBJ) clean; fi
+
+distclean:
+	rm -rf $(BUILD) config.mk
+
+-include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

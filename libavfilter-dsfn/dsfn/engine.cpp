@@ -1,0 +1,351 @@
+// The DSFN engine: runs the network on a stream of pictures, one DSFN1 pass per
+// triple and one DSFN2 pass per window (see window.h), behind the C API of
+// engine.h. No exception leaves this file.
+#include "engine.h"
+
+#include <torch/torch.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "dsfn_net.h"
+#include "weights_file.h"
+#include "window.h"
+
+namespace {
+
+struct EngineError : std::runtime_error {
+    EngineError(int code, const std::string &msg) : std::runtime_error(msg), code(code) {}
+    int code;
+};
+
+struct Output {
+    torch::Tensor map; // [1, r^2 C, H, W]
+    DSFNOutputInfo info;
+};
+
+torch::Device parse_device(const std::string &name)
+{
+    const bool cpu = name == "cpu";
+    const bool cuda = name == "cuda" || (name.rfind("cuda:", 0) == 0 && name.size() > 5 &&
+                                         name.find_first_not_of("0123456789", 5) == std::string::npos);
+    if (!cpu && !cuda)
+        throw EngineError(EINVAL, "invalid device '" + name + "': expected cpu, cuda or cuda:N");
+    torch::Device device(name);
+    if (device.is_cuda()) {
+        if (!torch::cuda::is_available())
+            throw EngineError(ENODEV, "device '" + name +
+                                          "' requested, but CUDA is not available (this LibTorch has no CUDA "
+                                          "support or no GPU was found); use device=cpu");
+        const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+        if (device.has_index() && device.index() >= count)
+            throw EngineError(ENODEV, "device '" + name + "' requested, but only " + std::to_string(count) +
+                                          " CUDA device(s) are available");
+    }
+    return device;
+}
+
+} // namespace
+
+struct DSFNEngine {
+    DSFNEngine(const DSFNEngineConfig &config)
+        : device(parse_device(config.device ? config.device : "cpu")), with_between(config.with_between != 0)
+    {
+        if (!config.model_path || !*config.model_path)
+            throw EngineError(EINVAL, "no model file given");
+        if (config.threads > 0)
+            at::set_num_threads(config.threads);
+        net = dsfn::load_weights(config.model_path);
+        net->to(device);
+        net->eval();
+        dsfn_window_reset(&window);
+    }
+
+    void send(const DSFNImage &image);
+    void end_segment() { window.ended = 1; }
+    bool run_step();
+    bool output_ready();
+    void receive(DSFNImage &image, DSFNOutputInfo &info);
+
+    torch::Tensor to_tensor(const DSFNImage &image) const;
+    void from_tensor(const torch::Tensor &map, DSFNImage &image) const;
+    void run_level1(const DSFNStep &step);
+    void run_level2(const DSFNStep &step);
+    void release_unneeded();
+
+    torch::Device device;
+    bool with_between;
+    dsfn::Network net{nullptr};
+
+    DSFNWindow window;
+    int64_t segment_start = 0;          // stream index of the segment's first frame
+    int width = 0, height = 0;          // picture size of the current segment
+    std::deque<torch::Tensor> frames;   // input frames from index frames_base on
+    int64_t frames_base = 0;
+    std::deque<dsfn::Level1Maps> triples; // level-1 results from index triples_base on
+    int64_t triples_base = 0;
+    torch::Tensor pending_keyframe; // window k's estimate of keyframe k+1
+    std::deque<Output> outputs;
+
+    DSFNEngineStats stats{};
+    std::string error;
+};
+
+torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
+{
+    const int64_t h = image.height, w = image.width;
+    torch::Tensor rgb;
+    if (image.layout == DSFN_LAYOUT_RGB24) {
+        rgb = torch::from_blob(image.data[0], {h, w, 3}, {image.linesize[0], 3, 1}, torch::kUInt8)
+                  .permute({2, 0, 1});
+    } else {
+        auto plane = [&](int i) {
+            return torch::from_blob(image.data[i], {h, w}, {image.linesize[i], 1}, torch::kUInt8);
+        };
+        rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
+    }
+    return rgb.unsqueeze(0).to(device, torch::kFloat).div_(255.0f);
+}
+
+void DSFNEngine::from_tensor(const torch::Tensor &map, DSFNImage &image) const
+{
+    auto rgb = net->to_image(map)[0].clamp(0.0f, 1.0f).mul_(255.0f).round_().to(torch::kCPU, torch::kUInt8);
+    const int64_t h = rgb.size(1), w = rgb.size(2);
+    if (image.width != w || image.height != h)
+        throw EngineError(EINVAL, "output picture is " + std::to_string(image.width) + "x" +
+                                      std::to_string(image.height) + ", expected " + std::to_string(w) + "x" +
+                                      std::to_string(h));
+    if (image.layout == DSFN_LAYOUT_RGB24) {
+        torch::from_blob(image.data[0], {h, w, 3}, {image.linesize[0], 3, 1}, torch::kUInt8)
+            .copy_(rgb.permute({1, 2, 0}));
+    } else {
+        const int plane_of[3] = {2, 0, 1}; // R, G, B -> planes of G, B, R
+        for (int c = 0; c < 3; c++)
+            torch::from_blob(image.data[plane_of[c]], {h, w}, {image.linesize[plane_of[c]], 1}, torch::kUInt8)
+                .copy_(rgb[c]);
+    }
+}
+
+void DSFNEngine::send(const DSFNImage &image)
+{
+    if (image.width < 1 || image.height < 1 || !image.data[0])
+        throw EngineError(EINVAL, "invalid picture");
+    if (window.ended) {
+        // Finish the previous segment (its outputs stay queued), then start anew.
+        c10::InferenceMode guard;
+        while (run_step()) {
+        }
+        segment_start += window.received;
+        dsfn_window_reset(&window);
+        frames.clear();
+        triples.clear();
+        frames_base = triples_base = 0;
+        pending_keyframe = torch::Tensor();
+    }
+    if (window.received == 0) {
+        width = image.width;
+        height = image.height;
+    } else if (image.width != width || image.height != height) {
+        throw EngineError(EINVAL, "picture size changed from " + std::to_string(width) + "x" +
+                                      std::to_string(height) + " to " + std::to_string(image.width) + "x" +
+                                      std::to_string(image.height) + " within a segment");
+    }
+    c10::InferenceMode guard;
+    frames.push_back(to_tensor(image));
+    window.received++;
+    stats.frames_in++;
+}
+
+void DSFNEngine::run_level1(const DSFNStep &step)
+{
+    auto frame = [&](int64_t i) { return frames.at(static_cast<size_t>(i - frames_base)); };
+    triples.push_back(net->level1(frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])));
+    stats.level1_passes++;
+}
+
+void DSFNEngine::run_level2(const DSFNStep &step)
+{
+    const auto k = static_cast<size_t>(step.index - triples_base);
+    auto maps = net->level2(triples.at(k), triples.at(k + 1));
+    stats.level2_passes++;
+
+    // Keyframe k: mean of the estimates of windows k-1 and k (only window k for the first).
+    auto keyframe = pending_keyframe.defined() ? (pending_keyframe + maps[0]) * 0.5 : maps[0];
+    outputs.push_back({keyframe, {segment_start + step.index, 0}});
+    if (with_between)
+        outputs.push_back({maps[1], {segment_start + step.index, 1}});
+    pending_keyframe = maps[2];
+}
+
+void DSFNEngine::release_unneeded()
+{
+    while (frames_base < dsfn_window_oldest_needed_frame(&window) && !frames.empty()) {
+        frames.pop_front();
+        frames_base++;
+    }
+    while (triples_base < dsfn_window_oldest_needed_triple(&window) && !triples.empty()) {
+        triples.pop_front();
+        triples_base++;
+    }
+}
+
+// Runs the next pass the window allows; false when none can run now.
+bool DSFNEngine::run_step()
+{
+    const DSFNStep step = dsfn_window_next(&window);
+    if (step.type == DSFN_STEP_LEVEL1)
+        run_level1(step);
+    else if (step.type == DSFN_STEP_LEVEL2)
+        run_level2(step);
+    else
+        return false;
+    dsfn_window_done(&window, &step);
+    release_unneeded();
+    return true;
+}
+
+bool DSFNEngine::output_ready()
+{
+    c10::InferenceMode guard;
+    while (outputs.empty() && run_step()) {
+    }
+    return !outputs.empty();
+}
+
+void DSFNEngine::receive(DSFNImage &image, DSFNOutputInfo &info)
+{
+    if (!output_ready())
+        throw EngineError(EAGAIN, "no output ready");
+    c10::InferenceMode guard;
+    from_tensor(outputs.front().map, image);
+    info = outputs.front().info;
+    outputs.pop_front();
+    stats.frames_out++;
+}
+
+namespace {
+
+// Runs fn, turning any exception into a negative error code and a message.
+template <typename Fn> int guarded(std::string &error, Fn &&fn)
+{
+    try {
+        error.clear();
+        return fn();
+    } catch (const EngineError &e) {
+        error = e.what();
+        return -e.code;
+    } catch (const dsfn::WeightsError &e) {
+        error = e.what();
+        return -e.code();
+    } catch (const std::bad_alloc &) {
+        error = "out of memory";
+        return -ENOMEM;
+    } catch (const c10::Error &e) {
+        error = e.what_without_backtrace();
+        const bool oom = error.find("out of memory") != std::string::npos ||
+                         error.find("can't allocate memory") != std::string::npos;
+        return oom ? -ENOMEM : DSFN_ERROR_EXTERNAL;
+    } catch (const std::exception &e) {
+        error = e.what();
+        return DSFN_ERROR_EXTERNAL;
+    } catch (...) {
+        error = "unknown error";
+        return DSFN_ERROR_EXTERNAL;
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+int dsfn_engine_api_version(void)
+{
+    return DSFN_ENGINE_API_VERSION;
+}
+
+int dsfn_engine_create(DSFNEngine **engine, const DSFNEngineConfig *config, char *err, size_t err_size)
+{
+    std::string error;
+    if (!engine)
+        return -EINVAL;
+    *engine = nullptr;
+    const int ret = guarded(error, [&] {
+        if (!config)
+            throw EngineError(EINVAL, "no configuration given");
+        // Owned by the C caller until dsfn_engine_free().
+        *engine = std::make_unique<DSFNEngine>(*config).release();
+        return 0;
+    });
+    if (err && err_size) {
+        std::strncpy(err, error.c_str(), err_size - 1);
+        err[err_size - 1] = '\0';
+    }
+    return ret;
+}
+
+void dsfn_engine_free(DSFNEngine **engine)
+{
+    if (!engine)
+        return;
+    std::unique_ptr<DSFNEngine> owned(*engine);
+    *engine = nullptr;
+}
+
+int dsfn_engine_scale(const DSFNEngine *engine)
+{
+    return static_cast<int>(engine->net->architecture().scale);
+}
+
+int dsfn_engine_width(const DSFNEngine *engine)
+{
+    return static_cast<int>(engine->net->architecture().width);
+}
+
+int dsfn_engine_send(DSFNEngine *engine, const DSFNImage *image)
+{
+    return guarded(engine->error, [&] {
+        if (!image)
+            throw EngineError(EINVAL, "no picture given");
+        engine->send(*image);
+        return 0;
+    });
+}
+
+int dsfn_engine_end_segment(DSFNEngine *engine)
+{
+    return guarded(engine->error, [&] {
+        engine->end_segment();
+        return 0;
+    });
+}
+
+int dsfn_engine_output_ready(DSFNEngine *engine)
+{
+    return guarded(engine->error, [&] { return engine->output_ready() ? 1 : 0; });
+}
+
+int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *info)
+{
+    return guarded(engine->error, [&] {
+        DSFNOutputInfo unused;
+        if (!image)
+            throw EngineError(EINVAL, "no picture given");
+        engine->receive(*image, info ? *info : unused);
+        return 0;
+    });
+}
+
+void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats)
+{
+    *stats = engine->stats;
+}
+
+const char *dsfn_engine_error(const DSFNEngine *engine)
+{
+    return engine ? engine->error.c_str() : "";
+}
+
+} // extern "C"

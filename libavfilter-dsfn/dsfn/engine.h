@@ -1,0 +1,82 @@
+/*
+ * C API of the DSFN engine (C++, LibTorch). Every call catches its C++
+ * exceptions; errors are returned as negative errno values (AVERROR-compatible)
+ * with a message available from dsfn_engine_error().
+ */
+#ifndef DSFN_ENGINE_H
+#define DSFN_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DSFN_ENGINE_API_VERSION 1
+
+/* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
+#define DSFN_ERROR_EXTERNAL (-0x20545845)
+
+typedef struct DSFNEngine DSFNEngine;
+
+enum DSFNPixelLayout {
+    DSFN_LAYOUT_GBRP,  /* three planes: G, B, R */
+    DSFN_LAYOUT_RGB24, /* one packed plane: R, G, B */
+};
+
+/* An 8-bit RGB picture in caller-owned memory. */
+typedef struct DSFNImage {
+    uint8_t *data[3];
+    int linesize[3];
+    int width, height;
+    enum DSFNPixelLayout layout;
+} DSFNImage;
+
+typedef struct DSFNEngineConfig {
+    const char *model_path; /* DSFN weights file */
+    const char *device;     /* "cpu", "cuda" or "cuda:N" */
+    int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
+    int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
+} DSFNEngineConfig;
+
+typedef struct DSFNOutputInfo {
+    int64_t input_index; /* keyframe index within the stream */
+    int is_between;      /* 1: the frame halfway between input_index and the next */
+} DSFNOutputInfo;
+
+typedef struct DSFNEngineStats {
+    int64_t level1_passes, level2_passes;
+    int64_t frames_in, frames_out;
+} DSFNEngineStats;
+
+int dsfn_engine_api_version(void);
+
+/* On failure *engine is NULL and err (if not NULL) holds the reason. */
+int dsfn_engine_create(DSFNEngine **engine, const DSFNEngineConfig *config, char *err, size_t err_size);
+void dsfn_engine_free(DSFNEngine **engine);
+
+/* Output scale factor and model width of the loaded network. */
+int dsfn_engine_scale(const DSFNEngine *engine);
+int dsfn_engine_width(const DSFNEngine *engine);
+
+/* Queue one input picture (copied). All pictures of a segment have one size. */
+int dsfn_engine_send(DSFNEngine *engine, const DSFNImage *image);
+/* End the current segment (end of stream or scene cut): the window is padded
+ * with the last frame and the next picture starts a new segment. */
+int dsfn_engine_end_segment(DSFNEngine *engine);
+/* Run passes until an output is ready. Returns 1 when one is, 0 when more
+ * input (or the end of the segment) is needed, or a negative error. */
+int dsfn_engine_output_ready(DSFNEngine *engine);
+/* Write the next ready output (scale x the input size) into image. */
+int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *info);
+
+void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats);
+/* Message of the last error, "" if none. */
+const char *dsfn_engine_error(const DSFNEngine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSFN_ENGINE_H */

@@ -1,0 +1,201 @@
+/*
+ * DSFN frame window and timestamps (see window.h).
+ */
+#include "window.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int64_t clamp_index(const DSFNWindow *w, int64_t i)
+{
+    if (i < 0)
+        return 0;
+    return i >= w->received ? w->received - 1 : i;
+}
+
+void dsfn_window_reset(DSFNWindow *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+DSFNStep dsfn_window_next(const DSFNWindow *w)
+{
+    DSFNStep s = { DSFN_STEP_NEED_INPUT, 0, { 0, 0, 0 } };
+    /* With N frames, windows 0..N-1 are made, from triples 0..N. */
+    const int64_t n_windows = w->ended ? w->received : INT64_MAX;
+
+    if (w->windows >= n_windows) {
+        s.type = DSFN_STEP_DONE;
+        return s;
+    }
+    /* Level 2 first: it yields output and lets memory go. */
+    if (w->triples >= w->windows + 2) {
+        s.type  = DSFN_STEP_LEVEL2;
+        s.index = w->windows;
+        return s;
+    }
+    /* Triple j needs frame j+1, unless the segment ended (it is then clamped). */
+    if (w->received > 0 && (w->triples + 1 < w->received || w->ended)) {
+        s.type  = DSFN_STEP_LEVEL1;
+        s.index = w->triples;
+        s.frame[0] = clamp_index(w, s.index - 1);
+        s.frame[1] = clamp_index(w, s.index);
+        s.frame[2] = clamp_index(w, s.index + 1);
+    }
+    return s;
+}
+
+void dsfn_window_done(DSFNWindow *w, const DSFNStep *step)
+{
+    if (step->type == DSFN_STEP_LEVEL1)
+        w->triples++;
+    else if (step->type == DSFN_STEP_LEVEL2)
+        w->windows++;
+}
+
+int64_t dsfn_window_oldest_needed_frame(const DSFNWindow *w)
+{
+    /* The next triple is (triples-1, triples, triples+1). */
+    return w->triples > 0 ? w->triples - 1 : 0;
+}
+
+int64_t dsfn_window_oldest_needed_triple(const DSFNWindow *w)
+{
+    return w->windows;
+}
+
+void dsfn_timeline_init(DSFNTimeline *tl, int with_between, int64_t default_duration)
+{
+    memset(tl, 0, sizeof(*tl));
+    tl->with_between     = !!with_between;
+    tl->default_duration = default_duration > 0 ? default_duration : 1;
+    tl->last_pts         = DSFN_NOPTS;
+    tl->eof_pts          = DSFN_NOPTS;
+}
+
+int dsfn_timeline_push(DSFNTimeline *tl, int64_t pts, int64_t duration, void *opaque)
+{
+    DSFNTimelineEntry *e;
+    int changed = 0;
+
+    if (tl->count == DSFN_TIMELINE_SIZE)
+        return -ENOSPC;
+    if (duration < 0)
+        duration = 0;
+
+    if (pts == DSFN_NOPTS) {
+        pts = tl->last_pts == DSFN_NOPTS ? 0 : tl->last_pts + tl->last_duration;
+        changed = 1;
+    } else if (tl->last_pts != DSFN_NOPTS && pts <= tl->last_pts) {
+        pts = tl->last_pts + 1;
+        changed = 1;
+    }
+
+    if (tl->last_pts != DSFN_NOPTS)
+        tl->last_duration = pts - tl->last_pts;
+    if (duration > 0)
+        tl->last_duration = duration;
+    else if (tl->last_duration <= 0)
+        tl->last_duration = tl->default_duration;
+    tl->last_pts = pts;
+
+    e = &tl->entry[(tl->head + tl->count) % DSFN_TIMELINE_SIZE];
+    e->pts      = pts;
+    e->duration = duration;
+    e->opaque   = opaque;
+    tl->count++;
+    return changed;
+}
+
+void dsfn_timeline_set_eof(DSFNTimeline *tl, int64_t eof_pts)
+{
+    tl->ended   = 1;
+    tl->eof_pts = eof_pts;
+}
+
+/* Interval from the front entry to the next one; for the last entry, its own
+ * duration, else the reported end of stream, else the interval before it. */
+static int front_interval(const DSFNTimeline *tl, int64_t *interval)
+{
+    const DSFNTimelineEntry *e = &tl->entry[tl->head];
+
+    if (tl->count > 1) {
+        *interval = tl->entry[(tl->head + 1) % DSFN_TIMELINE_SIZE].pts - e->pts;
+        return 0;
+    }
+    if (!tl->ended)
+        return -EAGAIN;
+    if (e->duration > 0)
+        *interval = e->duration;
+    else if (tl->eof_pts != DSFN_NOPTS && tl->eof_pts > e->pts)
+        *interval = tl->eof_pts - e->pts;
+    else
+        *interval = tl->last_duration > 0 ? tl->last_duration : tl->default_duration;
+    return 0;
+}
+
+int dsfn_timeline_peek(const DSFNTimeline *tl, int64_t *pts, int64_t *duration, void **opaque)
+{
+    const DSFNTimelineEntry *e = &tl->entry[tl->head];
+    int64_t interval;
+    int ret;
+
+    if (!tl->count)
+        return -EAGAIN;
+    ret = front_interval(tl, &interval);
+    if (ret < 0)
+        return ret;
+
+    /* In the halved time base keyframe k sits at 2 p_k and the in-between
+     * frame at p_k + p_{k+1}; each lasts half the interval, i.e. `interval` ticks. */
+    if (!tl->with_between)
+        *pts = e->pts;
+    else if (tl->next_is_between)
+        *pts = e->pts * 2 + interval;
+    else
+        *pts = e->pts * 2;
+    *duration = interval;
+    if (opaque)
+        *opaque = e->opaque;
+    return 0;
+}
+
+void *dsfn_timeline_advance(DSFNTimeline *tl)
+{
+    int64_t pts, duration;
+    void *done;
+
+    if (dsfn_timeline_peek(tl, &pts, &duration, NULL) < 0)
+        return NULL;
+    tl->end_pts = pts + duration;
+    if (tl->with_between && !tl->next_is_between) {
+        tl->next_is_between = 1;
+        return NULL;
+    }
+    tl->next_is_between = 0;
+    done = tl->entry[tl->head].opaque;
+    tl->head = (tl->head + 1) % DSFN_TIMELINE_SIZE;
+    tl->count--;
+    return done;
+}
+
+void *dsfn_timeline_discard(DSFNTimeline *tl)
+{
+    void *opaque;
+
+    if (!tl->count)
+        return NULL;
+    opaque = tl->entry[tl->head].opaque;
+    tl->head = (tl->head + 1) % DSFN_TIMELINE_SIZE;
+    tl->count--;
+    tl->next_is_between = 0;
+    return opaque;
+}
+
+int64_t dsfn_timeline_end_pts(const DSFNTimeline *tl)
+{
+    /* Nothing was ever output: end where the input ended. */
+    if (tl->last_pts == DSFN_NOPTS)
+        return tl->eof_pts == DSFN_NOPTS ? 0 : tl->eof_pts * (tl->with_between ? 2 : 1);
+    return tl->end_pts;
+}

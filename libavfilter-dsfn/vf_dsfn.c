@@ -1,0 +1,364 @@
+/*
+ * Copyright (c) 2026 the vf_dsfn authors
+ *
+ * This file is part of FFmpeg.
+ *
+ * FFmpeg is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * FFmpeg is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with FFmpeg; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA
+ */
+
+/**
+ * @file
+ * DSFN: joint deblurring, super-resolution and frame interpolation
+ * (Choi and Park). N input frames give 2N output frames at r times the size;
+ * the network runs in libdsfn (LibTorch) behind the C API of dsfn/engine.h.
+ */
+
+#include <inttypes.h>
+
+#include "libavutil/cpu.h"
+#include "libavutil/imgutils.h"
+#include "libavutil/opt.h"
+
+#include "avfilter.h"
+#include "filters.h"
+#include "formats.h"
+#include "video.h"
+
+#include "dsfn/engine.h"
+#include "dsfn/window.h"
+
+enum DSFNMode {
+    MODE_FULL,      ///< keyframes and in-between frames
+    MODE_KEYFRAMES, ///< keyframes only
+    MODE_NB,
+};
+
+typedef struct DSFNContext {
+    const AVClass *class;
+
+    char *model_path;
+    char *device;
+    int threads;
+    int mode;
+
+    DSFNEngine *engine;
+    DSFNTimeline timeline;  ///< output timestamps; entries carry the input frames' properties
+    int eof;                ///< the input has ended and the engine was told so
+    int eof_status;
+} DSFNContext;
+
+#define OFFSET(x) offsetof(DSFNContext, x)
+#define FLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM
+
+static const AVOption dsfn_options[] = {
+    { "model",   "path of the DSFN weights file", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
+    { "device",  "where to run the network: cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
+    { "threads", "CPU threads for LibTorch (0: all online cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
+    { "mode",    "which frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
+        { "full",      "keyframes and in-between frames: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
+        { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
+    { NULL }
+};
+
+AVFILTER_DEFINE_CLASS(dsfn);
+
+static int engine_error(AVFilterContext *ctx, int ret)
+{
+    DSFNContext *s = ctx->priv;
+
+    av_log(ctx, AV_LOG_ERROR, "%s\n", dsfn_engine_error(s->engine));
+    return ret;
+}
+
+static av_cold int init(AVFilterContext *ctx)
+{
+    DSFNContext *s = ctx->priv;
+    DSFNEngineConfig config = { 0 };
+    char err[1024];
+    int ret;
+
+    if (!s->model_path || !*s->model_path) {
+        av_log(ctx, AV_LOG_ERROR, "No model given: set model=FILE to a DSFN weights file.\n");
+        return AVERROR(EINVAL);
+    }
+
+    config.model_path   = s->model_path;
+    config.device       = s->device;
+    config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
+    config.with_between = s->mode == MODE_FULL;
+
+    ret = dsfn_engine_create(&s->engine, &config, err, sizeof(err));
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Cannot start the DSFN engine: %s\n", err);
+        return ret;
+    }
+    av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads\n",
+           s->model_path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
+           s->device, config.threads);
+    return 0;
+}
+
+static av_cold void uninit(AVFilterContext *ctx)
+{
+    DSFNContext *s = ctx->priv;
+
+    if (s->engine) {
+        DSFNEngineStats st;
+        dsfn_engine_get_stats(s->engine, &st);
+        av_log(ctx, AV_LOG_VERBOSE, "%"PRId64" frames in, %"PRId64" frames out, "
+               "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes\n",
+               st.frames_in, st.frames_out, st.level1_passes, st.level2_passes);
+    }
+    /* Properties of frames whose outputs were never made. */
+    while (s->timeline.count) {
+        AVFrame *props = dsfn_timeline_discard(&s->timeline);
+        av_frame_free(&props);
+    }
+    dsfn_engine_free(&s->engine);
+}
+
+static int config_output(AVFilterLink *outlink)
+{
+    AVFilterContext *ctx = outlink->src;
+    DSFNContext *s = ctx->priv;
+    AVFilterLink *inlink = ctx->inputs[0];
+    FilterLink *il = ff_filter_link(inlink);
+    FilterLink *ol = ff_filter_link(outlink);
+    const int scale = dsfn_engine_scale(s->engine);
+    const int with_between = s->mode == MODE_FULL;
+    AVRational frame_rate = il->frame_rate;
+    int64_t default_duration = 1;
+    int ret;
+
+    if (inlink->w > INT_MAX / scale || inlink->h > INT_MAX / scale ||
+        (ret = av_image_check_size(inlink->w * scale, inlink->h * scale, 0, ctx)) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Input %dx%d is too large to upscale %dx.\n",
+               inlink->w, inlink->h, scale);
+        return AVERROR(EINVAL);
+    }
+    outlink->w = inlink->w * scale;
+    outlink->h = inlink->h * scale;
+    outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
+
+    if (frame_rate.num > 0 && frame_rate.den > 0)
+        default_duration = FFMAX(av_rescale_q(1, av_inv_q(frame_rate), inlink->time_base), 1);
+
+    outlink->time_base = inlink->time_base;
+    if (with_between) {
+        /* Halving the time base makes p_k + p_{k+1} exact for any input timing. */
+        if (!av_reduce(&outlink->time_base.num, &outlink->time_base.den,
+                       inlink->time_base.num, 2LL * inlink->time_base.den, INT_MAX)) {
+            av_log(ctx, AV_LOG_ERROR, "Input time base %d/%d is too fine to halve.\n",
+                   inlink->time_base.num, inlink->time_base.den);
+            return AVERROR(EINVAL);
+        }
+        if (frame_rate.num > 0 && frame_rate.den > 0)
+            frame_rate = av_mul_q(frame_rate, (AVRational){ 2, 1 });
+    }
+    ol->frame_rate = frame_rate;
+
+    dsfn_timeline_init(&s->timeline, with_between, default_duration);
+    av_log(ctx, AV_LOG_VERBOSE, "%dx%d -> %dx%d, time base %d/%d -> %d/%d, frame rate %d/%d -> %d/%d\n",
+           inlink->w, inlink->h, outlink->w, outlink->h,
+           inlink->time_base.num, inlink->time_base.den, outlink->time_base.num, outlink->time_base.den,
+           il->frame_rate.num, il->frame_rate.den, frame_rate.num, frame_rate.den);
+    return 0;
+}
+
+static DSFNImage image_of_frame(const AVFrame *frame)
+{
+    DSFNImage img = {
+        .width  = frame->width,
+        .height = frame->height,
+        .layout = frame->format == AV_PIX_FMT_RGB24 ? DSFN_LAYOUT_RGB24 : DSFN_LAYOUT_GBRP,
+    };
+    for (int i = 0; i < 3; i++) {
+        img.data[i]     = frame->data[i];
+        img.linesize[i] = frame->linesize[i];
+    }
+    return img;
+}
+
+static int push_frame(AVFilterContext *ctx, AVFrame *in)
+{
+    DSFNContext *s = ctx->priv;
+    DSFNImage img = image_of_frame(in);
+    AVFrame *props = NULL;
+    int ret;
+
+    ret = dsfn_engine_send(s->engine, &img);
+    if (ret < 0) {
+        engine_error(ctx, ret);
+        goto fail;
+    }
+
+    /* Keep the properties (metadata, side data, colour) without the pixels. */
+    props = av_frame_alloc();
+    if (!props) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    ret = av_frame_copy_props(props, in);
+    if (ret < 0)
+        goto fail;
+
+    ret = dsfn_timeline_push(&s->timeline, in->pts, in->duration, props);
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "Too many frames waiting for output.\n");
+        ret = AVERROR_BUG;
+        goto fail;
+    }
+    if (ret > 0)
+        av_log(ctx, AV_LOG_WARNING, "Frame with %s timestamp %"PRId64"; using %"PRId64".\n",
+               in->pts == AV_NOPTS_VALUE ? "no" : "non-increasing", in->pts, s->timeline.last_pts);
+    av_frame_free(&in);
+    return 0;
+
+fail:
+    av_frame_free(&props);
+    av_frame_free(&in);
+    return ret;
+}
+
+/* Send the next output frame if the engine has one: 1 if sent, 0 if none. */
+static int output_frame(AVFilterContext *ctx)
+{
+    DSFNContext *s = ctx->priv;
+    AVFilterLink *outlink = ctx->outputs[0];
+    DSFNOutputInfo info;
+    DSFNImage img;
+    AVFrame *out, *props;
+    int64_t pts, duration;
+    int ret;
+
+    ret = dsfn_engine_output_ready(s->engine);
+    if (ret < 0)
+        return engine_error(ctx, ret);
+    if (!ret || dsfn_timeline_peek(&s->timeline, &pts, &duration, (void **)&props) < 0)
+        return 0;
+
+    out = ff_get_video_buffer(outlink, outlink->w, outlink->h);
+    if (!out)
+        return AVERROR(ENOMEM);
+    ret = av_frame_copy_props(out, props);
+    if (ret < 0)
+        goto fail;
+
+    img = image_of_frame(out);
+    ret = dsfn_engine_receive(s->engine, &img, &info);
+    if (ret < 0) {
+        engine_error(ctx, ret);
+        goto fail;
+    }
+    if (info.is_between != s->timeline.next_is_between) {
+        av_log(ctx, AV_LOG_ERROR, "Output order out of step with the timeline.\n");
+        ret = AVERROR_BUG;
+        goto fail;
+    }
+    out->pts      = pts;
+    out->duration = duration;
+    if (info.is_between)
+        out->flags &= ~AV_FRAME_FLAG_KEY;
+
+    props = dsfn_timeline_advance(&s->timeline);
+    av_frame_free(&props);
+
+    ret = ff_filter_frame(outlink, out);
+    return ret < 0 ? ret : 1;
+
+fail:
+    av_frame_free(&out);
+    return ret;
+}
+
+static int activate(AVFilterContext *ctx)
+{
+    DSFNContext *s = ctx->priv;
+    AVFilterLink *inlink = ctx->inputs[0];
+    AVFilterLink *outlink = ctx->outputs[0];
+    AVFrame *in;
+    int64_t pts;
+    int ret, status;
+
+    FF_FILTER_FORWARD_STATUS_BACK(outlink, inlink);
+
+    ret = output_frame(ctx);
+    if (ret < 0)
+        return ret;
+    if (ret > 0) {
+        ff_filter_set_ready(ctx, 100);
+        return 0;
+    }
+
+    if (s->eof) {
+        /* Everything was output: the stream ends where the last frame does. */
+        ff_outlink_set_status(outlink, s->eof_status, dsfn_timeline_end_pts(&s->timeline));
+        return 0;
+    }
+
+    ret = ff_inlink_consume_frame(inlink, &in);
+    if (ret < 0)
+        return ret;
+    if (ret > 0) {
+        ret = push_frame(ctx, in);
+        if (ret < 0)
+            return ret;
+        ff_filter_set_ready(ctx, 100);
+        return 0;
+    }
+
+    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+        s->eof        = 1;
+        s->eof_status = status;
+        dsfn_timeline_set_eof(&s->timeline, pts);
+        ret = dsfn_engine_end_segment(s->engine);
+        if (ret < 0)
+            return engine_error(ctx, ret);
+        ff_filter_set_ready(ctx, 100);
+        return 0;
+    }
+
+    FF_FILTER_FORWARD_WANTED(outlink, inlink);
+
+    return FFERROR_NOT_READY;
+}
+
+static const AVFilterPad dsfn_inputs[] = {
+    {
+        .name = "default",
+        .type = AVMEDIA_TYPE_VIDEO,
+    },
+};
+
+static const AVFilterPad dsfn_outputs[] = {
+    {
+        .name         = "default",
+        .type         = AVMEDIA_TYPE_VIDEO,
+        .config_props = config_output,
+    },
+};
+
+const AVFilter ff_vf_dsfn = {
+    .name          = "dsfn",
+    .description   = NULL_IF_CONFIG_SMALL("Deblur, upscale 4x and double the frame rate with the DSFN network."),
+    .priv_size     = sizeof(DSFNContext),
+    .priv_class    = &dsfn_class,
+    .init          = init,
+    .uninit        = uninit,
+    .activate      = activate,
+    FILTER_INPUTS(dsfn_inputs),
+    FILTER_OUTPUTS(dsfn_outputs),
+    FILTER_PIXFMTS(AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24),
+};

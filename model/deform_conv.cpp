@@ -1,0 +1,107 @@
+#include "deform_conv.h"
+
+#include <cmath>
+
+namespace dsfn {
+
+namespace {
+constexpr int kTaps = 9;
+}
+
+torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset,
+                             const torch::Tensor &weight, const torch::Tensor &bias)
+{
+    const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+    const auto opts = input.options();
+
+    // Absolute sampling positions of the 9 taps: base grid + kernel tap + offset.
+    auto ys = torch::arange(h, opts).view({1, 1, h, 1});
+    auto xs = torch::arange(w, opts).view({1, 1, 1, w});
+    auto tap = torch::arange(kTaps, opts);
+    auto tap_y = (torch::floor(tap / 3) - 1).view({1, kTaps, 1, 1});
+    auto tap_x = (torch::fmod(tap, 3) - 1).view({1, kTaps, 1, 1});
+    auto off = offset.view({n, kTaps, 2, h, w});
+    auto py = ys + tap_y + off.select(2, 0); // [n, 9, h, w]
+    auto px = xs + tap_x + off.select(2, 1);
+
+    // grid_sample with align_corners=false maps pixel p to (2p + 1) / size - 1;
+    // this form also holds for 1-pixel wide or high frames.
+    auto gy = (2 * py + 1) / h - 1;
+    auto gx = (2 * px + 1) / w - 1;
+    auto grid = torch::stack({gx, gy}, -1).view({n, kTaps * h, w, 2});
+
+    namespace F = torch::nn::functional;
+    auto sampled = F::grid_sample(input, grid,
+                                  F::GridSampleFuncOptions()
+                                      .mode(torch::kBilinear)
+                                      .padding_mode(torch::kZeros)
+                                      .align_corners(false)); // [n, c, 9h, w]
+
+    // im2col layout [n, c*9, h*w], then one matrix product with the weights.
+    auto cols = sampled.view({n, c * kTaps, h * w});
+    auto out = torch::matmul(weight.reshape({weight.size(0), c * kTaps}), cols);
+    out = out + bias.view({1, -1, 1});
+    return out.view({n, weight.size(0), h, w});
+}
+
+torch::Tensor deform_conv3x3_reference(const torch::Tensor &input_, const torch::Tensor &offset_,
+                                       const torch::Tensor &weight_, const torch::Tensor &bias_)
+{
+    auto input = input_.to(torch::kFloat).contiguous();
+    auto offset = offset_.to(torch::kFloat).contiguous();
+    auto weight = weight_.to(torch::kFloat).contiguous();
+    auto bias = bias_.to(torch::kFloat).contiguous();
+    const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+    const int64_t co = weight.size(0);
+    auto out = torch::zeros({n, co, h, w});
+    auto in_a = input.accessor<float, 4>();
+    auto off_a = offset.accessor<float, 4>();
+    auto w_a = weight.accessor<float, 4>();
+    auto b_a = bias.accessor<float, 1>();
+    auto out_a = out.accessor<float, 4>();
+
+    auto pixel = [&](int64_t b, int64_t ch, int64_t y, int64_t x) -> double {
+        if (y < 0 || y >= h || x < 0 || x >= w)
+            return 0.0;
+        return in_a[b][ch][y][x];
+    };
+    auto bilinear = [&](int64_t b, int64_t ch, double y, double x) -> double {
+        const double y0 = std::floor(y), x0 = std::floor(x);
+        const double fy = y - y0, fx = x - x0;
+        const auto iy = static_cast<int64_t>(y0), ix = static_cast<int64_t>(x0);
+        return (1 - fy) * (1 - fx) * pixel(b, ch, iy, ix) + (1 - fy) * fx * pixel(b, ch, iy, ix + 1) +
+               fy * (1 - fx) * pixel(b, ch, iy + 1, ix) + fy * fx * pixel(b, ch, iy + 1, ix + 1);
+    };
+
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t o = 0; o < co; o++)
+            for (int64_t y = 0; y < h; y++)
+                for (int64_t x = 0; x < w; x++) {
+                    double acc = b_a[o];
+                    for (int64_t k = 0; k < kTaps; k++) {
+                        const double sy = y + k / 3 - 1 + off_a[b][2 * k][y][x];
+                        const double sx = x + k % 3 - 1 + off_a[b][2 * k + 1][y][x];
+                        for (int64_t ch = 0; ch < c; ch++)
+                            acc += w_a[o][ch][k / 3][k % 3] * bilinear(b, ch, sy, sx);
+                    }
+                    out_a[b][o][y][x] = static_cast<float>(acc);
+                }
+    return out;
+}
+
+DeformConv3x3Impl::DeformConv3x3Impl(int64_t in_channels, int64_t out_channels)
+{
+    // Same initialisation as torch::nn::Conv2d (kaiming-uniform, a = sqrt(5)).
+    weight = register_parameter("weight", torch::empty({out_channels, in_channels, 3, 3}));
+    bias = register_parameter("bias", torch::empty({out_channels}));
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_channels * 9));
+    torch::nn::init::uniform_(bias, -bound, bound);
+}
+
+torch::Tensor DeformConv3x3Impl::forward(const torch::Tensor &input, const torch::Tensor &offset)
+{
+    return deform_conv3x3(input, offset, weight, bias);
+}
+
+} // namespace dsfn

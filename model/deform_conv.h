@@ -1,0 +1,28 @@
+// Deformable 3x3 convolution (Dai et al. 2017) built from stock LibTorch ops,
+// so it runs (and trains) on any device without custom kernels.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace dsfn {
+
+// Offsets follow the torchvision layout: channel 2k is the y shift and 2k+1
+// the x shift of tap k (row-major over the 3x3 kernel).
+torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset,
+                             const torch::Tensor &weight, const torch::Tensor &bias);
+
+// Direct per-pixel loops with explicit bilinear sampling: slow, obviously
+// correct, used only to check deform_conv3x3. CPU, float32, contiguous NCHW.
+torch::Tensor deform_conv3x3_reference(const torch::Tensor &input, const torch::Tensor &offset,
+                                       const torch::Tensor &weight, const torch::Tensor &bias);
+
+class DeformConv3x3Impl : public torch::nn::Module {
+public:
+    DeformConv3x3Impl(int64_t in_channels, int64_t out_channels);
+    torch::Tensor forward(const torch::Tensor &input, const torch::Tensor &offset);
+
+    torch::Tensor weight, bias;
+};
+TORCH_MODULE(DeformConv3x3);
+
+} // namespace dsfn

@@ -1,0 +1,123 @@
+#include "dsfn_net.h"
+
+namespace dsfn {
+
+namespace nn = torch::nn;
+
+namespace {
+
+constexpr double kLeakySlope = 0.1;
+
+nn::Conv2d conv3x3(int64_t in, int64_t out)
+{
+    return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
+}
+
+torch::Tensor leaky(const torch::Tensor &x)
+{
+    return torch::leaky_relu(x, kLeakySlope);
+}
+
+} // namespace
+
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
+    : conv1(register_module("conv1", conv3x3(channels, channels))),
+      conv2(register_module("conv2", conv3x3(channels, channels)))
+{
+}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor &x)
+{
+    return x + conv2(leaky(conv1(x)));
+}
+
+SubModuleImpl::SubModuleImpl(int64_t in_channels, int64_t channels)
+    : head(register_module("head", conv3x3(in_channels, channels))),
+      block1(register_module("block1", ResidualBlock(channels))),
+      block2(register_module("block2", ResidualBlock(channels)))
+{
+}
+
+torch::Tensor SubModuleImpl::forward(const torch::Tensor &x)
+{
+    return block2(block1(head(x)));
+}
+
+LevelImpl::LevelImpl(int64_t in_channels, const Architecture &arch)
+{
+    const int64_t w = arch.width, w2 = 2 * arch.width;
+    encoder = register_module("encoder", nn::Sequential(SubModule(in_channels, w), SubModule(w, w2)));
+    jdsr = register_module("jdsr", nn::Sequential(SubModule(w2, w2), SubModule(w2, w2), SubModule(w2, w2)));
+    tfbfi = register_module("tfbfi", nn::Sequential(SubModule(w2, w2), SubModule(w2, w2)));
+    offsets = register_module("offsets", conv3x3(w2, 2 * 2 * 9));
+    warp = register_module("warp", DeformConv3x3(w2, w2));
+    decoder = register_module("decoder", nn::Sequential(SubModule(w2, w), conv3x3(w, arch.map_channels())));
+
+    // Zero offsets make the warp start as a plain convolution of f2^DSR.
+    torch::NoGradGuard no_grad;
+    offsets->weight.zero_();
+    offsets->bias.zero_();
+}
+
+Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
+{
+    auto features = encoder->forward(x);
+    auto centre = jdsr->forward(features);               // f2^DSR
+    auto fields = offsets(tfbfi->forward(features));     // (Phi_1, Phi_3)
+    auto phi = fields.chunk(2, 1);
+    auto first = warp(centre, phi[0]);                   // f1^DSR
+    auto last = warp(centre, phi[1]);                    // f3^DSR
+
+    // The decoder is shared by the three outputs: run it once on a batch of three.
+    const int64_t n = x.size(0);
+    auto decoded = decoder->forward(torch::cat({first, centre, last}, 0)).split(n, 0);
+    return {decoded[0] + base[0], decoded[1] + base[1], decoded[2] + base[2]};
+}
+
+NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)
+{
+    dsfn1 = register_module("dsfn1", Level(3 * arch.colors, arch));
+    if (arch.levels > 1)
+        dsfn2 = register_module("dsfn2", Level(5 * arch.map_channels(), arch));
+}
+
+torch::Tensor NetworkImpl::repeat_channels(const torch::Tensor &image) const
+{
+    return image.repeat_interleave(arch_.scale * arch_.scale, 1);
+}
+
+torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const
+{
+    return torch::pixel_shuffle(map, arch_.scale);
+}
+
+Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1, const torch::Tensor &b2)
+{
+    Maps3 base = {repeat_channels((b0 + b1) * 0.5), repeat_channels(b1), repeat_channels((b1 + b2) * 0.5)};
+    return dsfn1->forward(torch::cat({b0, b1, b2}, 1), base);
+}
+
+std::array<torch::Tensor, 5> NetworkImpl::merge_level1(const Level1Maps &a, const Level1Maps &b)
+{
+    // Both triples predict the in-between of their shared frames: average them.
+    return {a[0], a[1], (a[2] + b[0]) * 0.5, b[1], b[2]};
+}
+
+Maps3 NetworkImpl::level2(const Level1Maps &a, const Level1Maps &b)
+{
+    auto five = merge_level1(a, b);
+    if (!dsfn2)
+        return {five[1], five[2], five[3]};
+    return dsfn2->forward(torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1),
+                          {five[1], five[2], five[3]});
+}
+
+int64_t NetworkImpl::parameter_count() const
+{
+    int64_t count = 0;
+    for (const auto &p : parameters())
+        count += p.numel();
+    return count;
+}
+
+} // namespace dsfn

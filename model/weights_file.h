@@ -1,0 +1,38 @@
+// The DSFN weights file: a small versioned binary format that records the
+// architecture next to the tensors, so a file is self-describing and every
+// way it can be wrong is caught with a message naming the file and the problem.
+//
+// Layout (little endian):
+//   magic "DSFNWGTS" | u32 version | u64 file size
+//   | u32 width | u32 scale | u32 levels | u32 colors | u32 tensor count
+//   | per tensor: u32 name length, name, u8 storage type, u8 rank, u64 dims[rank], data
+//   | u64 FNV-1a hash of every byte before it
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "dsfn_net.h"
+
+namespace dsfn {
+
+constexpr uint32_t kWeightsFormatVersion = 1;
+
+enum class Storage : uint8_t { Float32 = 0, Float16 = 1 };
+
+class WeightsError : public std::runtime_error {
+public:
+    // code: the errno value that best describes the problem (ENOENT, EINVAL, ...).
+    WeightsError(int code, const std::string &message) : std::runtime_error(message), code_(code) {}
+    int code() const { return code_; }
+
+private:
+    int code_;
+};
+
+void save_weights(const std::string &path, NetworkImpl &net, Storage storage);
+
+// Reads, validates and builds the network the file describes (float32, CPU).
+Network load_weights(const std::string &path);
+
+} // namespace dsfn
