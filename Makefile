@@ -11,10 +11,12 @@ FFPROBE := $(BUILD)/bin/ffprobe
 
 all: ffmpeg tools
 
+# A fresh checkout: install the Debian packages, then configure with the defaults.
 config.mk: configure
+	scripts/install-deps.sh
 	./configure
 
-include config.mk
+-include config.mk
 
 FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),$(BUILD)/ffmpeg-src)
 FFOBJ := $(BUILD)/ffmpeg
@@ -102,15 +104,16 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 
 # --- Tests ---------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/*.c)
+TEST_CFLAGS := -Itests/unit -DDSFN_TEST_HAS_CUDA=$(TORCH_HAS_CUDA) $(shell pkg-config --cflags check 2>/dev/null)
 UNIT_TEST := $(BUILD)/tests/unit-tests
 
 $(OBJDIR)/tests/unit/%.o: tests/unit/%.c config.mk
 	@mkdir -p $(@D)
-	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) $(shell pkg-config --cflags check) -c $< -o $@
+	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 $(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk
 	@mkdir -p $(@D)
-	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) -c $< -o $@
+	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
 UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
 
@@ -119,12 +122,15 @@ $(UNIT_TEST): $(UNIT_OBJS) $(LIBDSFN)
 	$(CXX) -o $@ $^ $(shell pkg-config --libs check) $(TORCH_LINK)
 
 unit-tests: $(UNIT_TEST) $(TOOL)
-	cd $(BUILD)/tests && CK_DEFAULT_TIMEOUT=300 ./unit-tests
+	cd $(BUILD)/tests && ./unit-tests
 
 e2e-tests: ffmpeg $(TOOL)
 	tests/e2e/run.sh $(BUILD)
 
-check: unit-tests e2e-tests
+# Build everything in parallel, then run the suites one after the other.
+check:
+	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
+	$(MAKE) unit-tests e2e-tests
 
 # Parameter count of the paper's width-64 network.
 params: $(TOOL)

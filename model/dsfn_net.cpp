@@ -112,6 +112,14 @@ Maps3 NetworkImpl::level2(const Level1Maps &a, const Level1Maps &b)
                           {five[1], five[2], five[3]});
 }
 
+void NetworkImpl::zero_residuals()
+{
+    torch::NoGradGuard no_grad;
+    for (auto &p : named_parameters())
+        if (p.key().find(".decoder.1.") != std::string::npos)
+            p.value().zero_();
+}
+
 int64_t NetworkImpl::parameter_count() const
 {
     int64_t count = 0;

@@ -90,6 +90,11 @@ public:
 
     int64_t parameter_count() const;
 
+    // Zero both decoders' last convolutions: every output is then its residual
+    // base (nearest-upscaled keyframes, mean of neighbours in between). A test
+    // fixture with exactly predictable pictures, not a useful model.
+    void zero_residuals();
+
 private:
     Architecture arch_;
     Level dsfn1{nullptr}, dsfn2{nullptr};

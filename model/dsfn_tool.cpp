@@ -1,8 +1,11 @@
 // dsfn-tool: create, inspect and size DSFN weights files.
 //
 //   dsfn-tool params [--width W] [--levels L]        parameter count of an architecture
-//   dsfn-tool init OUT [--width W] [--seed S] [--fp16] randomly initialised weights (a test
-//                                                     fixture, not a trained model)
+//   dsfn-tool init OUT [--width W] [--seed S] [--fp16] [--zero-residual]
+//                                                     randomly initialised weights (a test
+//                                                     fixture, not a trained model); with
+//                                                     --zero-residual the outputs are the
+//                                                     network's residual bases
 //   dsfn-tool info FILE                               validate a file and print its architecture
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +20,7 @@ namespace {
 int usage()
 {
     std::cerr << "usage: dsfn-tool params [--width W] [--levels L]\n"
-                 "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16]\n"
+                 "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual]\n"
                  "       dsfn-tool info FILE\n";
     return 2;
 }
@@ -26,6 +29,7 @@ struct Args {
     dsfn::Architecture arch;
     uint64_t seed = 1;
     bool fp16 = false;
+    bool zero_residual = false;
     std::string path;
 };
 
@@ -54,6 +58,8 @@ bool parse(int argc, char **argv, Args &a)
             a.seed = static_cast<uint64_t>(v), i++;
         else if (opt == "--fp16")
             a.fp16 = true;
+        else if (opt == "--zero-residual")
+            a.zero_residual = true;
         else if (opt.rfind("--", 0) != 0 && a.path.empty())
             a.path = opt;
         else {
@@ -87,6 +93,8 @@ int main(int argc, char **argv)
         } else if (cmd == "init" && !a.path.empty()) {
             torch::manual_seed(a.seed);
             dsfn::Network net(a.arch);
+            if (a.zero_residual)
+                net->zero_residuals();
             dsfn::save_weights(a.path, *net, a.fp16 ? dsfn::Storage::Float16 : dsfn::Storage::Float32);
             std::cout << a.path << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());

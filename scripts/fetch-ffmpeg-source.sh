@@ -9,6 +9,7 @@
 set -eu
 
 suite=$1 want=$2 cache=$3 dest=$4
+case $dest in /*) ;; *) dest=$(pwd)/$dest ;; esac
 
 aptdir=$cache/apt-$suite
 mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial" "$aptdir/src"
@@ -29,23 +30,28 @@ done
 aptopts="-o Dir::Etc::SourceList=$aptdir/sources.list -o Dir::Etc::SourceParts=/dev/null
          -o Dir::State=$aptdir -o Dir::State::Lists=$aptdir/lists
          -o Dir::Cache=$aptdir -o Dir::Cache::Archives=$aptdir/archives
-         -o Dir::State::status=/var/lib/dpkg/status -o APT::Get::Only-Source=true"
-
-# shellcheck disable=SC2086
-apt-get $aptopts -q update >&2
-# shellcheck disable=SC2086
-ver=$(apt-cache $aptopts showsrc ffmpeg | sed -n 's/^Version: //p' | head -n 1)
-case $ver in
-    *:"$want"*) ;;
-    *) echo "fetch-ffmpeg-source: $suite has ffmpeg $ver, expected $want.x" >&2; exit 1 ;;
-esac
+         -o Dir::State::status=/var/lib/dpkg/status -o APT::Get::Only-Source=true
+         -o APT::Sandbox::User=root"
 
 cd "$aptdir/src"
-# shellcheck disable=SC2086
-[ -n "$(ls ffmpeg_*.dsc 2>/dev/null)" ] || apt-get $aptopts -q source --download-only "ffmpeg=$ver" >&2
+# Fetch once; later runs (and offline rebuilds) unpack the cached package.
+if [ -z "$(ls ffmpeg_"$want".*.dsc 2>/dev/null)" ]; then
+    # shellcheck disable=SC2086
+    apt-get $aptopts -q update >&2
+    # shellcheck disable=SC2086
+    ver=$(apt-cache $aptopts showsrc ffmpeg | sed -n 's/^Version: //p' | head -n 1)
+    case $ver in
+        *:"$want".*) ;;
+        *) echo "fetch-ffmpeg-source: $suite has ffmpeg '$ver', expected $want.x" >&2; exit 1 ;;
+    esac
+    # shellcheck disable=SC2086
+    apt-get $aptopts -q source --download-only "ffmpeg=$ver" >&2
+fi
 
 rm -rf "$dest.tmp"
-dpkg-source --no-check -x "$(ls ffmpeg_*.dsc | head -n 1)" "$dest.tmp" >&2
+dsc=$(ls ffmpeg_"$want".*.dsc | sort -V | tail -n 1)
+# apt-get has already verified the signed index and these files' checksums.
+dpkg-source --no-check -x "$dsc" "$dest.tmp" >&2
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
-echo "$ver"
+echo "fetch-ffmpeg-source: $dsc unpacked into $dest"

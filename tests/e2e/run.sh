@@ -1,0 +1,187 @@
+#!/bin/sh
+# End-to-end tests of the dsfn filter through the built ffmpeg and ffprobe.
+#   tests/e2e/run.sh BUILD_DIR
+# Prints one line per check and "N passed, N failed" at the end; exits non-zero on failure.
+set -u
+
+build=$(cd "${1:-build}" && pwd)
+ffmpeg="$build/bin/ffmpeg"
+ffprobe="$build/bin/ffprobe"
+tool="$build/bin/dsfn-tool"
+work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+limit=300 # seconds any one command may take before it counts as a hang
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /' | tail -n 15; }
+
+ff()  { timeout $limit "$ffmpeg" -nostdin -hide_banner "$@"; }
+ffp() { timeout $limit "$ffprobe" -hide_banner -v error "$@"; }
+
+model="$work/w4.dsfn"
+"$tool" init "$model" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
+dsfn="dsfn=model=$model:threads=2"
+src="testsrc2=size=32x24:rate=10"
+
+# Frames of a lavfi graph, read straight by ffprobe: the filter's own timestamps.
+frames() { ffp -f lavfi -i "$1" -show_entries frame=pts,duration,width,height -of csv=p=0; }
+
+# --- The filter exists and documents itself -------------------------------------
+out=$(ff -filters 2>&1)
+echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
+out=$(ff -h filter=dsfn 2>&1)
+ok=1
+for opt in model device threads mode full keyframes; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+[ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
+
+# --- N input frames give 2N output frames, through ffmpeg -------------------------
+for n in 0 1 2 3 4 5; do
+    out=$(ff -f lavfi -i "$src,trim=end_frame=$n" -vf "$dsfn" -fps_mode passthrough -f framecrc - 2>&1)
+    got=$(echo "$out" | grep -c '^0, ')
+    [ "$got" = $((2 * n)) ] && pass "$n frames in, $got out" || fail "$n frames in, $((2 * n)) out (got $got)" "$out"
+done
+out=$(ff -f lavfi -i "$src,trim=end_frame=4" -vf "$dsfn:mode=keyframes" -fps_mode passthrough -f framecrc - 2>&1)
+got=$(echo "$out" | grep -c '^0, ')
+[ "$got" = 4 ] && pass "mode=keyframes: 4 frames in, 4 out" || fail "mode=keyframes: 4 in, 4 out (got $got)" "$out"
+
+# --- Timestamps -------------------------------------------------------------------------
+# showinfo before and after the filter prints each frame's own pts and duration
+# (-copyts keeps the source's timestamps untouched by the ffmpeg tool).
+timing() { # graph before dsfn -> lines "in|out,pts,duration"
+    ff -copyts -f lavfi -i "$1" -vf "showinfo,$dsfn,showinfo" -f null - 2>&1 |
+        sed -n 's/.*Parsed_showinfo_\([02]\) .* pts: *\([0-9-]*\) .* duration: *\([0-9-]*\) .*/\1,\2,\3/p' |
+        sed 's/^0,/in,/; s/^2,/out,/'
+}
+expected_timing() { # input lines -> expected output lines: 2 p_k, p_k + p_k+1, the last by
+                   # its duration, or when it has none by the interval before it
+    awk -F, '$1 == "in" { p[++n] = $2; d[n] = $3 }
+        END {
+            if (n > 1 && d[n] <= 0) d[n] = p[n] - p[n - 1]
+            for (k = 1; k <= n; k++) {
+                next_p = k < n ? p[k + 1] : p[k] + d[k]
+                printf "out,%d,%d\nout,%d,%d\n", 2 * p[k], next_p - p[k], p[k] + next_p, next_p - p[k]
+            }
+        }'
+}
+for case in "CFR|$src,trim=end_frame=5" "VFR|$src,trim=end_frame=6,setpts='N*N*3+N+7'" \
+            "VFR, 90 kHz|$src,trim=end_frame=4,settb=1/90000,setpts='N*3003+gt(N,2)*50000+11'"; do
+    name=${case%%|*} graph=${case#*|}
+    t=$(timing "$graph")
+    got=$(echo "$t" | grep '^out,')
+    want=$(echo "$t" | expected_timing)
+    n_in=$(echo "$t" | grep -c '^in,')
+    [ "$n_in" -gt 0 ] && [ "$got" = "$want" ] &&
+        pass "$name: $n_in frames, keyframes at 2p_k, in-betweens at p_k+p_k+1, contiguous durations" ||
+        fail "$name timestamps" "$(printf 'input:\n%s\nexpected:\n%s\ngot:\n%s' "$(echo "$t" | grep '^in,')" "$want" "$got")"
+done
+
+out=$(frames "$src,trim=end_frame=5,$dsfn" | cut -d, -f1,3,4)
+want=$(for i in 0 1 2 3 4 5 6 7 8 9; do echo "$i,128,96"; done)
+[ "$out" = "$want" ] && pass "ffprobe -show_frames: pts 0..9, 128x96" || fail "ffprobe -show_frames pts and size" "$out"
+
+out=$(ffp -f lavfi -i "$src,trim=end_frame=3,$dsfn" -show_entries stream=time_base,r_frame_rate -of csv=p=0)
+[ "$out" = "20/1,1/20" ] && pass "frame rate 10 -> 20/1, time base 1/10 -> 1/20" || fail "frame rate and time base" "$out"
+
+# --- Pictures: with the decoder outputs zeroed the network returns its residual
+# bases, so keyframes must be exactly the nearest-upscaled inputs and in-between
+# frames the mean of their neighbours: checks which frame goes where, end to end.
+zero="$work/zero.dsfn"
+"$tool" init "$zero" --width 4 --zero-residual > /dev/null
+psnr_of() { sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1; }
+moving="testsrc2=size=32x24:rate=10,trim=end_frame=5,format=gbrp"
+k=$(ff -f lavfi -i "$moving" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$zero,select='not(mod(n\,2))',setpts=N/TB[k];[b]scale=128:96:flags=neighbor,setpts=N/TB[r];[k][r]psnr" \
+    -f null - 2>&1 | psnr_of)
+[ "$k" = inf ] && pass "keyframes are the inputs, nearest-upscaled (PSNR $k)" || fail "keyframes are the inputs (PSNR '$k')"
+b=$(ff -f lavfi -i "$moving" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$zero,select='mod(n\,2)*lt(n\,8)',setpts=N/TB[i];[b]tmix=frames=2,select='gte(n\,1)',scale=128:96:flags=neighbor,setpts=N/TB[r];[i][r]psnr" \
+    -f null - 2>&1 | psnr_of)
+awk -v p="$b" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' &&
+    pass "in-between frames are the means of their neighbours (PSNR $b)" || fail "in-between frames are means (PSNR '$b')"
+
+# --- Level-1 reuse: one DSFN1 and one DSFN2 pass per input frame --------------------
+out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=5" -vf "$dsfn" -f null - 2>&1)
+echo "$out" | grep -q '5 frames in, 10 frames out, 6 DSFN1 passes, 5 DSFN2 passes' &&
+    pass "5 frames: 6 DSFN1 passes (one per frame + end padding), 5 DSFN2 passes" || fail "pass counts" "$(echo "$out" | grep -i dsfn)"
+
+# --- Pixel formats: RGB passes through as is, the rest is converted -------------------
+for fmt in rgb24 gbrp; do
+    out=$(ffp -f lavfi -i "$src,trim=end_frame=2,format=$fmt,$dsfn" -show_entries stream=pix_fmt,width,height -of csv=p=0)
+    [ "$out" = "128,96,$fmt" ] && pass "$fmt in, $fmt out" || fail "$fmt in, $fmt out" "$out"
+done
+for fmt in yuv420p yuv444p10le rgba gray nv12; do
+    out=$(ff -f lavfi -i "$src,trim=end_frame=3,format=$fmt" -vf "$dsfn" -fps_mode passthrough -f framecrc - 2>&1)
+    got=$(echo "$out" | grep -c '^0, ')
+    [ "$got" = 6 ] && pass "$fmt input is converted: 3 frames in, 6 out" || fail "$fmt input" "$out"
+done
+
+# --- Transcoding with audio: durations stay in sync ------------------------------------
+if ff -encoders 2>/dev/null | grep -q libx264; then venc=libx264; else venc=mpeg4; fi
+out=$(ff -f lavfi -i "$src:duration=2" -f lavfi -i "sine=frequency=440:duration=2" \
+    -filter_complex "[0:v]$dsfn,format=yuv420p[v]" -map "[v]" -map 1:a -c:v $venc -c:a aac \
+    "$work/av.mp4" 2>&1)
+durs=$(ffp -show_entries stream=codec_type,duration,nb_frames -of csv=p=0 "$work/av.mp4")
+vd=$(echo "$durs" | awk -F, '$1 == "video" { print $2 }')
+vn=$(echo "$durs" | awk -F, '$1 == "video" { print $3 }')
+ad=$(echo "$durs" | awk -F, '$1 == "audio" { print $2 }')
+if [ -n "$vd" ] && [ -n "$ad" ] && [ "$vn" = 40 ] &&
+   awk -v v="$vd" -v a="$ad" 'BEGIN { d = v - a; if (d < 0) d = -d; exit !(d <= 0.05) }'; then
+    pass "mp4 with audio: 40 video frames, video $vd s vs audio $ad s"
+else
+    fail "mp4 with audio in sync" "$out
+$durs"
+fi
+
+# --- Chained with other filters in -filter_complex --------------------------------------
+out=$(ff -f lavfi -i "testsrc2=size=64x48:rate=25:duration=1" \
+    -filter_complex "[0:v]fps=10,scale=20:14,$dsfn,format=yuv420p[v]" -map "[v]" -fps_mode passthrough -f framecrc - 2>&1)
+got=$(echo "$out" | grep -c '^0, ')
+echo "$out" | grep -q '^#dimensions 0: 80x56' && [ "$got" = 20 ] &&
+    pass "fps,scale,dsfn,format chain: 20 frames of 80x56" || fail "filter chain" "$out"
+
+# --- Errors: non-zero exit and a message naming the problem ------------------------------
+expect_error() { # name, expected message, ffmpeg arguments...
+    name=$1 msg=$2
+    shift 2
+    out=$(ff "$@" 2>&1)
+    rc=$?
+    case $rc in # ffmpeg exits with AVERROR & 255; these are a timeout or a signal
+        0|124|132|134|135|136|137|139) crashed=1 ;;
+        *) crashed=0 ;;
+    esac
+    if [ $crashed = 0 ] && echo "$out" | grep -q -- "$msg"; then
+        pass "error: $name"
+    else
+        fail "error: $name (exit $rc, want message '$msg')" "$out"
+    fi
+}
+null_out="-f null -"
+expect_error "no model" "No model given" -f lavfi -i "$src,trim=end_frame=2" -vf dsfn $null_out
+expect_error "missing model file" "$work/nope.dsfn: cannot open model file" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/nope.dsfn" $null_out
+printf 'not a model' > "$work/bad.dsfn"
+expect_error "not a model file" "not a DSFN weights file" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/bad.dsfn" $null_out
+head -c 1000 "$model" > "$work/cut.dsfn"
+expect_error "truncated model file" "truncated" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn" $null_out
+expect_error "model is a directory" "not a regular file" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work" $null_out
+if grep -q '^TORCH_HAS_CUDA = 1' "$build/../config.mk" 2>/dev/null; then
+    echo "SKIP: device=cuda on a CPU build (this build has CUDA)"
+else
+    expect_error "device=cuda on a CPU build" "CUDA is not available" \
+        -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:device=cuda" $null_out
+fi
+expect_error "malformed device" "invalid device 'gpu'" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:device=gpu" $null_out
+expect_error "negative threads" "out of range" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=-1" $null_out
+expect_error "unknown mode" "mode" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:mode=sideways" $null_out
+expect_error "unknown option" "nosuch" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:nosuch=1" $null_out
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,132 @@
+// Network: deformable conv against the direct reference, shapes, size.
+#include <cmath>
+
+#include "deform_conv.h"
+#include "dsfn_net.h"
+#include "tests.h"
+
+namespace {
+
+double max_abs_diff(const torch::Tensor &a, const torch::Tensor &b)
+{
+    return (a - b).abs().max().item<double>();
+}
+
+void check_against_reference(int64_t n, int64_t c, int64_t co, int64_t h, int64_t w, double offset_range)
+{
+    auto input = torch::randn({n, c, h, w});
+    auto offset = (torch::rand({n, 18, h, w}) * 2 - 1) * offset_range; // reaches outside the picture
+    auto weight = torch::randn({co, c, 3, 3});
+    auto bias = torch::randn({co});
+    auto fast = dsfn::deform_conv3x3(input, offset, weight, bias);
+    auto slow = dsfn::deform_conv3x3_reference(input, offset, weight, bias);
+    ck_assert(fast.sizes() == slow.sizes());
+    ck_assert_msg(max_abs_diff(fast, slow) < 1e-4, "deform conv differs from reference by %g",
+                  max_abs_diff(fast, slow));
+}
+
+} // namespace
+
+START_TEST(test_deform_conv_matches_reference)
+{
+    torch::manual_seed(1);
+    check_against_reference(2, 3, 4, 6, 7, 2.5);
+    check_against_reference(1, 5, 2, 9, 4, 0.6);
+    check_against_reference(1, 2, 3, 1, 5, 1.5); // one row
+    check_against_reference(1, 2, 3, 4, 1, 1.5); // one column
+    check_against_reference(1, 2, 3, 3, 3, 8.0); // everything far outside
+}
+END_TEST
+
+START_TEST(test_deform_conv_zero_offset_is_conv)
+{
+    torch::manual_seed(2);
+    auto input = torch::randn({1, 4, 8, 5});
+    auto weight = torch::randn({6, 4, 3, 3});
+    auto bias = torch::randn({6});
+    auto got = dsfn::deform_conv3x3(input, torch::zeros({1, 18, 8, 5}), weight, bias);
+    auto want = torch::conv2d(input, weight, bias, 1, 1);
+    ck_assert(max_abs_diff(got, want) < 1e-4);
+}
+END_TEST
+
+START_TEST(test_deform_conv_offsets_get_gradients)
+{
+    torch::manual_seed(3);
+    auto input = torch::randn({1, 2, 5, 5});
+    auto offset = (torch::rand({1, 18, 5, 5}) - 0.5).requires_grad_(true);
+    dsfn::DeformConv3x3 conv(2, 3);
+    conv->forward(input, offset).sum().backward();
+    ck_assert(offset.grad().defined());
+    ck_assert(offset.grad().abs().sum().item<double>() > 0);
+}
+END_TEST
+
+START_TEST(test_network_shapes)
+{
+    torch::manual_seed(4);
+    dsfn::Architecture arch;
+    arch.width = 4;
+    dsfn::Network net(arch);
+    torch::NoGradGuard no_grad;
+    const int64_t h = 5, w = 7;
+    auto frame = [&] { return torch::rand({2, 3, h, w}); };
+    auto a = net->level1(frame(), frame(), frame());
+    auto b = net->level1(frame(), frame(), frame());
+    for (const auto &m : a)
+        ck_assert(m.sizes() == torch::IntArrayRef({2, 48, h, w}));
+    auto out = net->level2(a, b);
+    for (const auto &m : out) {
+        ck_assert(m.sizes() == torch::IntArrayRef({2, 48, h, w}));
+        ck_assert(net->to_image(m).sizes() == torch::IntArrayRef({2, 3, 4 * h, 4 * w}));
+    }
+}
+END_TEST
+
+START_TEST(test_residual_bases)
+{
+    // With the decoders' last convs zeroed, each level returns its base: level 1
+    // gives nearest-upscaled B1, mean(B0,B1), mean(B1,B2); level 2 the level-1 maps.
+    dsfn::Architecture arch;
+    arch.width = 4;
+    dsfn::Network net(arch);
+    torch::NoGradGuard no_grad;
+    net->zero_residuals();
+    auto b0 = torch::rand({1, 3, 3, 4}), b1 = torch::rand({1, 3, 3, 4}), b2 = torch::rand({1, 3, 3, 4});
+    auto l1 = net->level1(b0, b1, b2);
+    auto up = [](const torch::Tensor &x) { return x.repeat_interleave(4, 2).repeat_interleave(4, 3); };
+    ck_assert(max_abs_diff(net->to_image(l1[1]), up(b1)) < 1e-6);
+    ck_assert(max_abs_diff(net->to_image(l1[0]), up((b0 + b1) / 2)) < 1e-6);
+    ck_assert(max_abs_diff(net->to_image(l1[2]), up((b1 + b2) / 2)) < 1e-6);
+    auto l1b = net->level1(b1, b2, b2);
+    auto l2 = net->level2(l1, l1b);
+    ck_assert(max_abs_diff(l2[0], l1[1]) < 1e-6);
+    ck_assert(max_abs_diff(l2[1], (l1[2] + l1b[0]) / 2) < 1e-6);
+    ck_assert(max_abs_diff(l2[2], l1b[1]) < 1e-6);
+}
+END_TEST
+
+START_TEST(test_paper_size)
+{
+    // Width 64 should be within 10% of the paper's 10.9 M parameters.
+    dsfn::Architecture arch;
+    dsfn::Network net(arch);
+    const double m = net->parameter_count() / 1e6;
+    ck_assert_msg(std::fabs(m - 10.9) / 10.9 < 0.10, "width 64 has %.3f M parameters", m);
+}
+END_TEST
+
+extern "C" Suite *model_suite(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("network");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_deform_conv_matches_reference);
+    tcase_add_test(tc, test_deform_conv_zero_offset_is_conv);
+    tcase_add_test(tc, test_deform_conv_offsets_get_gradients);
+    tcase_add_test(tc, test_network_shapes);
+    tcase_add_test(tc, test_residual_bases);
+    tcase_add_test(tc, test_paper_size);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,128 @@
+// Weights file: round trip, and a clear error naming the file for every defect.
+#include <cerrno>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests.h"
+#include "weights_file.h"
+
+namespace {
+
+std::vector<unsigned char> bytes_of(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+// Loading must fail with this errno and a message holding the path and `what`.
+void expect_error(const std::string &path, int code, const std::string &what)
+{
+    try {
+        dsfn::load_weights(path);
+    } catch (const dsfn::WeightsError &e) {
+        const std::string msg = e.what();
+        ck_assert_msg(e.code() == code, "%s: code %d, expected %d", msg.c_str(), e.code(), code);
+        ck_assert_msg(msg.find(path) != std::string::npos, "message lacks the path: %s", msg.c_str());
+        ck_assert_msg(msg.find(what) != std::string::npos, "message '%s' lacks '%s'", msg.c_str(), what.c_str());
+        return;
+    }
+    ck_abort_msg("%s loaded without error", path.c_str());
+}
+
+void set_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+// Header fields: magic 8, version 4, size 8, then width, scale, levels, colors.
+void edit_version(unsigned char *b, size_t) { set_u32(b + 8, 99); }
+void edit_width(unsigned char *b, size_t) { set_u32(b + 20, 5); }
+void edit_scale(unsigned char *b, size_t) { set_u32(b + 24, 0); }
+void edit_name(unsigned char *b, size_t) { b[40 + 4] = 'X'; } // first tensor's name
+
+} // namespace
+
+START_TEST(test_round_trip)
+{
+    torch::manual_seed(5);
+    dsfn::Architecture arch;
+    arch.width = 3;
+    dsfn::Network net(arch);
+    dsfn::save_weights("roundtrip.dsfn", *net, dsfn::Storage::Float32);
+    auto back = dsfn::load_weights("roundtrip.dsfn");
+    ck_assert(back->architecture() == arch);
+    auto a = net->parameters(), b = back->parameters();
+    ck_assert_int_eq(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); i++)
+        ck_assert(torch::equal(a[i], b[i]));
+
+    dsfn::save_weights("roundtrip16.dsfn", *net, dsfn::Storage::Float16);
+    auto half = dsfn::load_weights("roundtrip16.dsfn");
+    auto c = half->parameters();
+    for (size_t i = 0; i < a.size(); i++)
+        ck_assert((a[i] - c[i]).abs().max().item<double>() < 1e-3);
+}
+END_TEST
+
+START_TEST(test_file_errors)
+{
+    expect_error("no-such-model.dsfn", ENOENT, "cannot open");
+    expect_error(".", EINVAL, "not a regular file");
+    fixture_write_bytes("empty.dsfn", "", 0);
+    expect_error("empty.dsfn", EINVAL, "empty");
+    fixture_write_bytes("text.dsfn", "hello, this is not a model\n", 27);
+    expect_error("text.dsfn", EINVAL, "not a DSFN weights file");
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    const auto good = bytes_of(fixture_model(4));
+    const size_t cuts[] = {3, 8, 12, 20, 40, 45, 100, good.size() / 2, good.size() - 9, good.size() - 1};
+    for (size_t cut : cuts) {
+        fixture_write_bytes("cut.dsfn", good.data(), cut);
+        expect_error("cut.dsfn", EINVAL, cut < 8 ? "not a DSFN weights file" : "truncated");
+    }
+}
+END_TEST
+
+START_TEST(test_corrupt)
+{
+    auto bytes = bytes_of(fixture_model(4));
+    bytes[bytes.size() / 2] ^= 0x40;
+    fixture_write_bytes("flipped.dsfn", bytes.data(), bytes.size());
+    expect_error("flipped.dsfn", EINVAL, "checksum");
+
+    std::vector<unsigned char> noise(4096);
+    uint32_t x = 12345;
+    for (auto &v : noise)
+        v = static_cast<unsigned char>((x = x * 1103515245u + 12345u) >> 16);
+    fixture_write_bytes("noise.dsfn", noise.data(), noise.size());
+    expect_error("noise.dsfn", EINVAL, "not a DSFN weights file");
+}
+END_TEST
+
+START_TEST(test_version_and_architecture)
+{
+    expect_error(fixture_edited_model("version99", edit_version), ENOTSUP, "unsupported weights format version 99");
+    expect_error(fixture_edited_model("width5", edit_width), EINVAL, "has shape");
+    expect_error(fixture_edited_model("scale0", edit_scale), EINVAL, "unsupported architecture");
+    expect_error(fixture_edited_model("badname", edit_name), EINVAL, "unexpected tensor");
+}
+END_TEST
+
+extern "C" Suite *weights_suite(void)
+{
+    Suite *s = suite_create("weights");
+    TCase *tc = tcase_create("file");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_file_errors);
+    tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_corrupt);
+    tcase_add_test(tc, test_version_and_architecture);
+    suite_add_tcase(s, tc);
+    return s;
+}
