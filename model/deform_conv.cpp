@@ -12,36 +12,33 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
                              const torch::Tensor &weight, const torch::Tensor &bias)
 {
     const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
-    const auto opts = input.options();
+    const int64_t co = weight.size(0);
+    const auto opts = offset.options();
 
-    // Absolute sampling positions of the 9 taps: base grid + kernel tap + offset.
+    // Absolute sampling positions of the 9 taps: pixel + kernel tap + offset, [n, 9, h, w].
     auto ys = torch::arange(h, opts).view({1, 1, h, 1});
     auto xs = torch::arange(w, opts).view({1, 1, 1, w});
     auto tap = torch::arange(kTaps, opts);
     auto tap_y = (torch::floor(tap / 3) - 1).view({1, kTaps, 1, 1});
     auto tap_x = (torch::fmod(tap, 3) - 1).view({1, kTaps, 1, 1});
     auto off = offset.view({n, kTaps, 2, h, w});
-    auto py = ys + tap_y + off.select(2, 0); // [n, 9, h, w]
+    auto py = ys + tap_y + off.select(2, 0);
     auto px = xs + tap_x + off.select(2, 1);
 
     // grid_sample with align_corners=false maps pixel p to (2p + 1) / size - 1;
-    // this form also holds for 1-pixel wide or high frames.
+    // this form also holds for 1-pixel wide or high frames. Zero padding makes
+    // neighbours outside the picture count as zero, as in Dai et al.
     auto gy = (2 * py + 1) / h - 1;
     auto gx = (2 * px + 1) / w - 1;
     auto grid = torch::stack({gx, gy}, -1).view({n, kTaps * h, w, 2});
+    auto sampled = torch::grid_sampler(input, grid, /*bilinear*/ 0, /*zeros*/ 0, /*align_corners*/ false);
 
-    namespace F = torch::nn::functional;
-    auto sampled = F::grid_sample(input, grid,
-                                  F::GridSampleFuncOptions()
-                                      .mode(torch::kBilinear)
-                                      .padding_mode(torch::kZeros)
-                                      .align_corners(false)); // [n, c, 9h, w]
-
-    // im2col layout [n, c*9, h*w], then one matrix product with the weights.
-    auto cols = sampled.view({n, c * kTaps, h * w});
-    auto out = torch::matmul(weight.reshape({weight.size(0), c * kTaps}), cols);
-    out = out + bias.view({1, -1, 1});
-    return out.view({n, weight.size(0), h, w});
+    // [n, c, 9h, w] is the im2col matrix [n, c*9, h, w] in the weights' own
+    // (channel, tap) order; the product with the weights is a 1x1 convolution,
+    // which runs on oneDNN instead of whatever BLAS LibTorch was built with.
+    auto cols = sampled.view({n, c * kTaps, h, w}).contiguous(at::MemoryFormat::ChannelsLast);
+    auto wmat = weight.reshape({co, c * kTaps, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+    return torch::conv2d(cols, wmat, bias);
 }
 
 torch::Tensor deform_conv3x3_reference(const torch::Tensor &input_, const torch::Tensor &offset_,

@@ -56,12 +56,25 @@ struct DSFNEngine {
     {
         if (!config.model_path || !*config.model_path)
             throw EngineError(EINVAL, "no model file given");
-        if (config.threads > 0)
-            at::set_num_threads(config.threads);
+        threads = config.threads;
+        use_threads();
         net = dsfn::load_weights(config.model_path);
         net->to(device);
         net->eval();
+        // Channels-last convolutions run several times faster on CPU (oneDNN).
+        torch::NoGradGuard no_grad;
+        for (auto &p : net->parameters())
+            if (p.dim() == 4)
+                p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
         dsfn_window_reset(&window);
+    }
+
+    // LibTorch's thread count is per calling thread (OpenMP), and FFmpeg may
+    // call from threads other than the one that created the engine.
+    void use_threads() const
+    {
+        if (threads > 0 && at::get_num_threads() != threads)
+            at::set_num_threads(threads);
     }
 
     void send(const DSFNImage &image);
@@ -78,6 +91,7 @@ struct DSFNEngine {
 
     torch::Device device;
     bool with_between;
+    int threads = 0;
     dsfn::Network net{nullptr};
 
     DSFNWindow window;
@@ -107,7 +121,10 @@ torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
         };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
     }
-    return rgb.unsqueeze(0).to(device, torch::kFloat).div_(255.0f);
+    return rgb.unsqueeze(0)
+        .to(device, torch::kFloat)
+        .div_(255.0f)
+        .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 void DSFNEngine::from_tensor(const torch::Tensor &map, DSFNImage &image) const
@@ -136,6 +153,7 @@ void DSFNEngine::send(const DSFNImage &image)
     if (window.ended) {
         // Finish the previous segment (its outputs stay queued), then start anew.
         c10::InferenceMode guard;
+        use_threads();
         while (run_step()) {
         }
         segment_start += window.received;
@@ -210,6 +228,7 @@ bool DSFNEngine::run_step()
 bool DSFNEngine::output_ready()
 {
     c10::InferenceMode guard;
+    use_threads();
     while (outputs.empty() && run_step()) {
     }
     return !outputs.empty();
