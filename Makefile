@@ -100,7 +100,11 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
-.PHONY: all tools ffmpeg install clean distclean check unit-tests e2e-tests params
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo
+
+# The main job: build, then enhance the sample clip with the shipped model.
+demo: ffmpeg tools
+	scripts/demo.sh $(BUILD)
 
 # --- Tests ---------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -131,6 +135,10 @@ e2e-tests: ffmpeg $(TOOL)
 check:
 	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
 	$(MAKE) unit-tests e2e-tests
+
+# Compile-check the C++ sources against LibTorch 2.x headers (Debian trixie's).
+check-torch2:
+	scripts/check-libtorch2-headers.sh $(CACHE_DIR)
 
 # Parameter count of the paper's width-64 network.
 params: $(TOOL)

@@ -1,0 +1,9 @@
+#!/bin/sh
+# A transcoding pipeline: enhance the video with dsfn, copy the audio as is.
+#   samples/transcode-with-audio.sh MODEL INPUT OUTPUT.mp4 [FFMPEG]
+set -eu
+model=$1 in=$2 out=$3
+ffmpeg=${4:-$(dirname "$0")/../build/bin/ffmpeg}
+exec "$ffmpeg" -nostdin -hide_banner -y -i "$in" \
+    -filter_complex "[0:v]dsfn=model=$model,format=yuv420p[v]" -map "[v]" -map 0:a? \
+    -c:v libx264 -crf 18 -c:a copy -movflags +faststart "$out"
