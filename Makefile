@@ -32,6 +32,9 @@ TORCH_LINK    := $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
 
 LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
                libavfilter-dsfn/dsfn/engine.cpp
+TRAIN_SRC   := model/train_data.cpp model/training.cpp
+TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
+TRAINER     := $(BUILD)/bin/dsfn-train
 LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
@@ -52,7 +55,11 @@ $(TOOL): $(OBJDIR)/model/dsfn_tool.o $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 
-tools: $(TOOL)
+$(TRAINER): $(OBJDIR)/model/dsfn_train.o $(TRAIN_OBJS) $(LIBDSFN)
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $^ $(TORCH_LINK)
+
+tools: $(TOOL) $(TRAINER)
 
 # pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
 $(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile

@@ -112,7 +112,7 @@ std::vector<uint8_t> read_file(const std::string &path)
 
 } // namespace
 
-void save_weights(const std::string &path, NetworkImpl &net, Storage storage)
+void save_weights(const std::string &path, const NetworkImpl &net, Storage storage)
 {
     const Architecture &arch = net.architecture();
     const auto params = net.named_parameters(true);

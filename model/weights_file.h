@@ -30,7 +30,7 @@ private:
     int code_;
 };
 
-void save_weights(const std::string &path, NetworkImpl &net, Storage storage);
+void save_weights(const std::string &path, const NetworkImpl &net, Storage storage);
 
 // Reads, validates and builds the network the file describes (float32, CPU).
 Network load_weights(const std::string &path);

@@ -16,7 +16,9 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /' | tail -n 15; }
 
-ff()  { timeout $limit "$ffmpeg" -nostdin -hide_banner "$@"; }
+ff()  { timeout $limit "$ffmpeg" -nostdin -hide_banner -nostats "$@"; }
+# framecrc lines of an ffmpeg run on stdout; its log goes to $work/log.
+crc() { ff "$@" -f framecrc - 2> "$work/log"; }
 ffp() { timeout $limit "$ffprobe" -hide_banner -v error "$@"; }
 
 model="$work/w4.dsfn"
@@ -37,13 +39,13 @@ for opt in model device threads mode full keyframes; do echo "$out" | grep -q "^
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
 for n in 0 1 2 3 4 5; do
-    out=$(ff -f lavfi -i "$src,trim=end_frame=$n" -vf "$dsfn" -fps_mode passthrough -f framecrc - 2>&1)
+    out=$(crc -f lavfi -i "$src,trim=end_frame=$n" -vf "$dsfn" -fps_mode passthrough)
     got=$(echo "$out" | grep -c '^0, ')
-    [ "$got" = $((2 * n)) ] && pass "$n frames in, $got out" || fail "$n frames in, $((2 * n)) out (got $got)" "$out"
+    [ "$got" = $((2 * n)) ] && pass "$n frames in, $got out" || fail "$n frames in, $((2 * n)) out (got $got)" "$(cat "$work/log")"
 done
-out=$(ff -f lavfi -i "$src,trim=end_frame=4" -vf "$dsfn:mode=keyframes" -fps_mode passthrough -f framecrc - 2>&1)
+out=$(crc -f lavfi -i "$src,trim=end_frame=4" -vf "$dsfn:mode=keyframes" -fps_mode passthrough)
 got=$(echo "$out" | grep -c '^0, ')
-[ "$got" = 4 ] && pass "mode=keyframes: 4 frames in, 4 out" || fail "mode=keyframes: 4 in, 4 out (got $got)" "$out"
+[ "$got" = 4 ] && pass "mode=keyframes: 4 frames in, 4 out" || fail "mode=keyframes: 4 in, 4 out (got $got)" "$(cat "$work/log")"
 
 # --- Timestamps -------------------------------------------------------------------------
 # showinfo before and after the filter prints each frame's own pts and duration
@@ -111,9 +113,9 @@ for fmt in rgb24 gbrp; do
     [ "$out" = "128,96,$fmt" ] && pass "$fmt in, $fmt out" || fail "$fmt in, $fmt out" "$out"
 done
 for fmt in yuv420p yuv444p10le rgba gray nv12; do
-    out=$(ff -f lavfi -i "$src,trim=end_frame=3,format=$fmt" -vf "$dsfn" -fps_mode passthrough -f framecrc - 2>&1)
+    out=$(crc -f lavfi -i "$src,trim=end_frame=3,format=$fmt" -vf "$dsfn" -fps_mode passthrough)
     got=$(echo "$out" | grep -c '^0, ')
-    [ "$got" = 6 ] && pass "$fmt input is converted: 3 frames in, 6 out" || fail "$fmt input" "$out"
+    [ "$got" = 6 ] && pass "$fmt input is converted: 3 frames in, 6 out" || fail "$fmt input" "$(cat "$work/log")"
 done
 
 # --- Transcoding with audio: durations stay in sync ------------------------------------
@@ -134,11 +136,12 @@ $durs"
 fi
 
 # --- Chained with other filters in -filter_complex --------------------------------------
-out=$(ff -f lavfi -i "testsrc2=size=64x48:rate=25:duration=1" \
-    -filter_complex "[0:v]fps=10,scale=20:14,$dsfn,format=yuv420p[v]" -map "[v]" -fps_mode passthrough -f framecrc - 2>&1)
+out=$(crc -f lavfi -i "testsrc2=size=64x48:rate=25:duration=1" \
+    -filter_complex "[0:v]fps=10,scale=20:14,$dsfn,format=yuv420p[v]" -map "[v]" -fps_mode passthrough)
 got=$(echo "$out" | grep -c '^0, ')
 echo "$out" | grep -q '^#dimensions 0: 80x56' && [ "$got" = 20 ] &&
-    pass "fps,scale,dsfn,format chain: 20 frames of 80x56" || fail "filter chain" "$out"
+    pass "fps,scale,dsfn,format chain: 20 frames of 80x56" || fail "filter chain (got $got frames)" "$out
+$(cat "$work/log")"
 
 # --- Errors: non-zero exit and a message naming the problem ------------------------------
 expect_error() { # name, expected message, ffmpeg arguments...

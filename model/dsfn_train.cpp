@@ -1,0 +1,164 @@
+// dsfn-train: train DSFN on synthetic windows rendered from photos (train_data.h).
+//
+//   dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [options]
+//
+// Resumes from --checkpoint when it exists, else starts from --init WEIGHTS when
+// given, else from random weights. Stops after --steps or --minutes, or on
+// SIGINT/SIGTERM, always saving the checkpoint and writing WEIGHTS (fp16) and
+// WEIGHTS.recipe (how it was made).
+#include <csignal>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <string>
+
+#include "training.h"
+#include "weights_file.h"
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+void on_signal(int) { stop_requested = 1; }
+
+struct Options {
+    dsfn::TrainConfig train;
+    std::string photos, checkpoint, out, init;
+    int64_t run_steps = -1;  // stop after this many steps in this run
+    double minutes = 0;      // stop after this much wall time in this run (0: no limit)
+    double save_minutes = 10;
+    int64_t log_every = 10;
+    int threads = 2;
+};
+
+int usage()
+{
+    std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
+                 "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
+                 "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
+                 "                  [--save-minutes 10] [--log-every 10]\n";
+    return 2;
+}
+
+bool parse(int argc, char **argv, Options &o)
+{
+    for (int i = 1; i < argc; i++) {
+        const std::string k = argv[i];
+        if (i + 1 >= argc)
+            return false;
+        const std::string v = argv[++i];
+        if (k == "--photos") o.photos = v;
+        else if (k == "--checkpoint") o.checkpoint = v;
+        else if (k == "--out") o.out = v;
+        else if (k == "--init") o.init = v;
+        else if (k == "--width") o.train.arch.width = std::stoll(v);
+        else if (k == "--batch") o.train.batch = std::stoll(v);
+        else if (k == "--patch") o.train.data.patch = std::stoll(v);
+        else if (k == "--steps") o.train.steps = std::stoll(v);
+        else if (k == "--lr") o.train.lr = std::stod(v);
+        else if (k == "--seed") o.train.seed = std::stoull(v);
+        else if (k == "--threads") o.threads = std::stoi(v);
+        else if (k == "--minutes") o.minutes = std::stod(v);
+        else if (k == "--run-steps") o.run_steps = std::stoll(v);
+        else if (k == "--save-minutes") o.save_minutes = std::stod(v);
+        else if (k == "--log-every") o.log_every = std::stoll(v);
+        else return false;
+    }
+    return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
+           o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0;
+}
+
+void write_recipe(const Options &o, const dsfn::Trainer &t)
+{
+    std::ofstream r(o.out + ".recipe");
+    r << "# How " << std::filesystem::path(o.out).filename().string() << " was trained (written by dsfn-train)\n"
+      << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
+      << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
+      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction, noise std "
+      << o.train.data.noise_std << ", 8-bit inputs\n"
+      << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
+      << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
+      << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
+      << " (Adam, cosine decay to 10% over " << o.train.steps << " steps)\nseed: " << o.train.seed
+      << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
+      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (2-core CPU)"
+      << "\nfinal loss: " << std::setprecision(5) << t.last_loss << " (eq. 12, mean over the last "
+      << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
+      << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
+      << o.train.lr << " --seed " << o.train.seed << "\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Options o;
+    try {
+        if (!parse(argc, argv, o))
+            return usage();
+    } catch (const std::exception &) {
+        return usage();
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    at::set_num_threads(o.threads);
+
+    try {
+        dsfn::PhotoSet photos(o.photos);
+        dsfn::Trainer trainer(o.train);
+        if (std::filesystem::exists(o.checkpoint + "/state.txt")) {
+            trainer.load(o.checkpoint);
+            std::cout << "resumed " << o.checkpoint << " at step " << trainer.step << "\n";
+        } else if (!o.init.empty() && std::filesystem::exists(o.init)) {
+            trainer.init_from(o.init);
+            std::cout << "starting from the weights in " << o.init << "\n";
+        }
+        std::cout << photos.size() << " photos, width " << o.train.arch.width << ", "
+                  << trainer.net->parameter_count() << " parameters" << std::endl;
+
+        using clock = std::chrono::steady_clock;
+        const auto run_start = clock::now();
+        auto last_save = run_start, interval_start = run_start;
+        double loss_sum = 0;
+        int64_t in_interval = 0, run_steps = 0;
+        auto minutes_since = [](clock::time_point t) {
+            return std::chrono::duration<double>(clock::now() - t).count() / 60;
+        };
+        while (trainer.step < o.train.steps && !stop_requested &&
+               (o.run_steps < 0 || run_steps < o.run_steps) && (o.minutes <= 0 || minutes_since(run_start) < o.minutes)) {
+            auto t0 = clock::now();
+            auto loss = trainer.train_step(photos);
+            trainer.seconds += std::chrono::duration<double>(clock::now() - t0).count();
+            loss_sum += loss.total.item<double>();
+            in_interval++;
+            run_steps++;
+            if (in_interval == o.log_every) {
+                const double secs = minutes_since(interval_start) * 60;
+                const double rate = in_interval * o.train.batch / secs;
+                trainer.last_loss = loss_sum / in_interval;
+                const double eta_h = (o.train.steps - trainer.step) * o.train.batch / rate / 3600;
+                std::cout << "step " << trainer.step << " loss " << std::setprecision(5) << trainer.last_loss
+                          << " (level1 " << loss.level1 << ", level2 " << loss.level2 << ") lr "
+                          << trainer.learning_rate() << " " << std::setprecision(3) << rate << " samples/s, ETA "
+                          << eta_h << " h" << std::endl;
+                loss_sum = 0;
+                in_interval = 0;
+                interval_start = clock::now();
+            }
+            if (minutes_since(last_save) >= o.save_minutes) {
+                trainer.save(o.checkpoint);
+                last_save = clock::now();
+            }
+        }
+        trainer.save(o.checkpoint);
+        dsfn::save_weights(o.out, *trainer.net, dsfn::Storage::Float16);
+        write_recipe(o, trainer);
+        std::cout << "saved " << o.checkpoint << " and " << o.out << " at step " << trainer.step << std::endl;
+    } catch (const std::exception &e) {
+        std::cerr << "dsfn-train: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

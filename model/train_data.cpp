@@ -1,0 +1,200 @@
+#include "train_data.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <dirent.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+namespace dsfn {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor read_ppm(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::string magic;
+    int64_t w = 0, h = 0, maxval = 0;
+    in >> magic >> w >> h >> maxval;
+    in.get(); // the single whitespace before the pixels
+    if (!in || magic != "P6" || w < 1 || h < 1 || maxval != 255)
+        throw std::runtime_error(path + ": not an 8-bit binary PPM");
+    auto pixels = torch::empty({h, w, 3}, torch::kUInt8);
+    in.read(reinterpret_cast<char *>(pixels.data_ptr()), h * w * 3);
+    if (in.gcount() != h * w * 3)
+        throw std::runtime_error(path + ": truncated PPM");
+    return pixels.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f).contiguous();
+}
+
+PhotoSet::PhotoSet(const std::string &dir)
+{
+    std::vector<std::string> names;
+    if (DIR *d = opendir(dir.c_str())) {
+        while (dirent *e = readdir(d)) {
+            const std::string name = e->d_name;
+            if (name.size() > 4 && name.compare(name.size() - 4, 4, ".ppm") == 0)
+                names.push_back(name);
+        }
+        closedir(d);
+    }
+    std::sort(names.begin(), names.end()); // a stable order keeps batches reproducible
+    for (const auto &name : names)
+        photos_.push_back(read_ppm(dir + "/" + name));
+    if (photos_.empty())
+        throw std::runtime_error(dir + ": no .ppm photos (run scripts/fetch-training-photos.sh)");
+}
+
+torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::vector<double> &cx,
+                          const std::vector<double> &cy, const std::vector<double> &angle,
+                          const std::vector<double> &zoom)
+{
+    const int64_t t = static_cast<int64_t>(cx.size());
+    const int64_t ph = photo.size(1), pw = photo.size(2);
+    auto opts = torch::TensorOptions().dtype(torch::kDouble);
+    auto off = torch::arange(size, opts) - (size - 1) / 2.0;
+    auto v = off.view({1, size, 1});
+    auto u = off.view({1, 1, size});
+    auto tv = [&](const std::vector<double> &x) { return torch::tensor(x, opts).view({t, 1, 1}); };
+    auto c = torch::cos(tv(angle)) * tv(zoom), s = torch::sin(tv(angle)) * tv(zoom);
+    auto x = tv(cx) + c * u - s * v;
+    auto y = tv(cy) + s * u + c * v;
+    // grid_sample, align_corners=false: pixel p sits at (2p + 1) / size - 1.
+    auto grid = torch::stack({(2 * x + 1) / pw - 1, (2 * y + 1) / ph - 1}, -1).to(torch::kFloat);
+    return torch::grid_sampler(photo.unsqueeze(0).expand({t, 3, ph, pw}), grid, /*bicubic*/ 2,
+                               /*reflection*/ 2, /*align_corners*/ false)
+        .clamp(0.0, 1.0);
+}
+
+namespace {
+
+struct Path {
+    std::vector<double> cx, cy, angle, zoom;
+};
+
+// A smooth random camera path over frames 0..n-1 around a start point of the photo.
+Path camera_path(std::mt19937_64 &rng, int64_t n, double x0, double y0, double zoom0, double max_speed)
+{
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    const double pi = std::acos(-1.0);
+    const double dir = 2 * pi * uni(rng), speed = max_speed * std::pow(uni(rng), 0.7);
+    const double accel = 0.02 * max_speed * (uni(rng) - 0.5);
+    const double spin = 0.004 * (uni(rng) - 0.5), grow = 0.006 * (uni(rng) - 0.5);
+    const double shake = uni(rng) < 0.3 ? 1.5 * uni(rng) : 0.0, shake_f = 0.2 + 0.6 * uni(rng);
+    const double phase = 2 * pi * uni(rng);
+    Path p;
+    for (int64_t i = 0; i < n; i++) {
+        const double t = static_cast<double>(i) - n / 2.0;
+        const double d = speed * t + 0.5 * accel * t * std::abs(t);
+        const double zoom = zoom0 * std::exp(grow * t);
+        p.cx.push_back(x0 + zoom * (d * std::cos(dir) + shake * std::sin(shake_f * t + phase)));
+        p.cy.push_back(y0 + zoom * (d * std::sin(dir) + shake * std::cos(1.3 * shake_f * t + phase)));
+        p.angle.push_back(spin * t);
+        p.zoom.push_back(zoom);
+    }
+    return p;
+}
+
+// Sharp sub-frames [n, 3, S, S] of one synthetic scene: a moving camera over a
+// photo, and sometimes a foreground object cut from another photo moving on its own.
+torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, int64_t n, std::mt19937_64 &rng)
+{
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    const int64_t size = opt.patch * opt.scale;
+    auto pick = [&](double zoom, double travel, const torch::Tensor &photo, double &x, double &y) {
+        // A start point far enough from the edges for the whole path.
+        const double margin = zoom * (size * 0.75 + travel) + 2;
+        const double w = photo.size(2), h = photo.size(1);
+        x = w > 2 * margin ? margin + uni(rng) * (w - 2 * margin) : w / 2;
+        y = h > 2 * margin ? margin + uni(rng) * (h - 2 * margin) : h / 2;
+    };
+
+    const auto &bg = photos[rng() % photos.size()];
+    const double zoom = 0.6 + 1.2 * uni(rng);
+    const double travel = opt.max_speed * n;
+    double x0, y0;
+    pick(zoom, travel, bg, x0, y0);
+    Path cam = camera_path(rng, n, x0, y0, zoom, opt.max_speed);
+    auto frames = render_path(bg, size, cam.cx, cam.cy, cam.angle, cam.zoom);
+
+    if (photos.size() > 1 && uni(rng) < 0.5) {
+        const auto &fg = photos[rng() % photos.size()];
+        const double fzoom = 0.6 + 1.2 * uni(rng);
+        double fx, fy;
+        pick(fzoom, 0, fg, fx, fy);
+        // The object's centre moves across the patch (output pixels, from the centre).
+        const double pi = std::acos(-1.0), dir = 2 * pi * uni(rng);
+        const double speed = opt.max_speed * (0.3 + 0.7 * uni(rng));
+        const double mx = (uni(rng) - 0.5) * size * 0.5, my = (uni(rng) - 0.5) * size * 0.5;
+        const double rx = size * (0.15 + 0.25 * uni(rng)), ry = size * (0.15 + 0.25 * uni(rng));
+        Path obj;
+        std::vector<double> ox, oy;
+        for (int64_t i = 0; i < n; i++) {
+            const double t = static_cast<double>(i) - n / 2.0;
+            ox.push_back(mx + speed * t * std::cos(dir));
+            oy.push_back(my + speed * t * std::sin(dir));
+            obj.cx.push_back(fx - fzoom * ox.back());
+            obj.cy.push_back(fy - fzoom * oy.back());
+            obj.angle.push_back(0.0);
+            obj.zoom.push_back(fzoom);
+        }
+        auto fg_frames = render_path(fg, size, obj.cx, obj.cy, obj.angle, obj.zoom);
+        // Soft-edged ellipse following the object.
+        auto off = torch::arange(size, torch::kFloat) - (size - 1) / 2.0f;
+        auto u = off.view({1, 1, 1, size}), v = off.view({1, 1, size, 1});
+        auto cxs = torch::tensor(std::vector<float>(ox.begin(), ox.end())).view({n, 1, 1, 1});
+        auto cys = torch::tensor(std::vector<float>(oy.begin(), oy.end())).view({n, 1, 1, 1});
+        auto r = torch::sqrt((u - cxs).pow(2) / (rx * rx) + (v - cys).pow(2) / (ry * ry));
+        auto alpha = ((1.0 - r) * std::min(rx, ry) / 1.5).clamp(0.0, 1.0);
+        frames = frames * (1 - alpha) + fg_frames * alpha;
+    }
+    return frames;
+}
+
+} // namespace
+
+Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed)
+{
+    torch::NoGradGuard no_grad;
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    auto gen = at::detail::createCPUGenerator(seed);
+
+    const int64_t half = (opt.max_shutter - 1) / 2;
+    const int64_t n = 3 * opt.subframes + 2 * half + 1; // keyframe 0 at index `half`
+    std::array<std::vector<torch::Tensor>, 4> inputs;
+    std::array<std::vector<torch::Tensor>, 5> truth;
+    for (int64_t b = 0; b < batch; b++) {
+        auto frames = render_scene(photos, opt, n, rng);
+
+        // Colour jitter: brightness and per-channel gain, the same for the whole window.
+        auto gain = torch::tensor({uni(rng), uni(rng), uni(rng)}, torch::kFloat).mul_(0.2).add_(0.9);
+        frames = (frames * gain.view({1, 3, 1, 1}) * static_cast<float>(0.8 + 0.4 * uni(rng))).clamp_(0.0, 1.0);
+
+        // Shutter: an odd number of sub-frames, up to the paper's 11.
+        const int64_t shutter_half = std::uniform_int_distribution<int64_t>(1, half)(rng);
+        for (int64_t k = 0; k < 4; k++) {
+            const int64_t centre = half + k * opt.subframes;
+            auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
+            auto low = F::interpolate(blurry, F::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{opt.patch, opt.patch})
+                                                  .mode(torch::kBicubic)
+                                                  .align_corners(false)
+                                                  .antialias(true));
+            low = low + torch::randn(low.sizes(), gen) * opt.noise_std;
+            // Real inputs are 8-bit.
+            inputs[k].push_back(low.clamp(0.0, 1.0).mul(255.0).round().div(255.0));
+        }
+        for (int64_t i = 0; i < 5; i++)
+            truth[i].push_back(frames.slice(0, half + (i + 1) * opt.subframes / 2, half + (i + 1) * opt.subframes / 2 + 1));
+    }
+    Batch out;
+    for (int k = 0; k < 4; k++)
+        out.inputs[k] = torch::cat(inputs[k]);
+    for (int i = 0; i < 5; i++)
+        out.truth[i] = torch::cat(truth[i]);
+    return out;
+}
+
+} // namespace dsfn

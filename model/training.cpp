@@ -1,0 +1,130 @@
+#include "training.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "weights_file.h"
+
+namespace dsfn {
+
+Loss paper_loss(NetworkImpl &net, const Batch &batch)
+{
+    const auto &in = batch.inputs;
+    auto first = net.level1(in[0], in[1], in[2]);
+    auto second = net.level1(in[1], in[2], in[3]);
+    auto five = NetworkImpl::merge_level1(first, second);
+    auto refined = net.level2(first, second);
+
+    torch::Tensor l1 = torch::zeros({});
+    for (int i = 0; i < 5; i++)
+        l1 = l1 + torch::l1_loss(net.to_image(five[i]), batch.truth[i]);
+    torch::Tensor l2 = torch::zeros({});
+    for (int i = 0; i < 3; i++)
+        l2 = l2 + torch::l1_loss(net.to_image(refined[i]), batch.truth[i + 1]);
+    Loss loss;
+    loss.total = l1 / 5 + l2 / 3;
+    loss.level1 = l1.item<double>() / 5;
+    loss.level2 = l2.item<double>() / 3;
+    return loss;
+}
+
+Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
+{
+    optimizer = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(cfg.lr));
+}
+
+double Trainer::learning_rate() const
+{
+    // Cosine decay to a tenth of the initial rate over the schedule.
+    const double pi = std::acos(-1.0);
+    const double x = std::min(1.0, static_cast<double>(step) / config.steps);
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(pi * x)));
+}
+
+Loss Trainer::train_step(const PhotoSet &photos)
+{
+    net->train();
+    // Seeded by (seed, step) alone: resuming at a step replays the same data.
+    const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step);
+    Batch batch = make_batch(photos, config.data, config.batch, seed);
+    for (auto &group : optimizer->param_groups())
+        static_cast<torch::optim::AdamOptions &>(group.options()).lr(learning_rate());
+    optimizer->zero_grad();
+    Loss loss = paper_loss(*net, batch);
+    loss.total.backward();
+    optimizer->step();
+    step++;
+    return loss;
+}
+
+namespace {
+
+void write_state(const std::string &path, const Trainer &t)
+{
+    std::ofstream out(path);
+    out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\n";
+    if (!out)
+        throw std::runtime_error(path + ": cannot write");
+}
+
+} // namespace
+
+void Trainer::save(const std::string &dir) const
+{
+    // Write a complete new checkpoint beside the old one, then swap, so an
+    // interruption at any moment leaves one whole checkpoint.
+    namespace fs = std::filesystem;
+    const std::string fresh = dir + ".new", old = dir + ".old";
+    fs::remove_all(fresh);
+    fs::remove_all(old);
+    fs::create_directories(fresh);
+    save_weights(fresh + "/model.dsfn", *net, Storage::Float32);
+    torch::save(*optimizer, fresh + "/optimizer.pt");
+    write_state(fresh + "/state.txt", *this);
+    if (fs::exists(dir))
+        fs::rename(dir, old);
+    fs::rename(fresh, dir);
+    fs::remove_all(old);
+}
+
+void Trainer::load(const std::string &dir)
+{
+    auto loaded = load_weights(dir + "/model.dsfn");
+    if (!(loaded->architecture() == config.arch))
+        throw std::runtime_error(dir + ": checkpoint has another architecture (width " +
+                                 std::to_string(loaded->architecture().width) + ")");
+    torch::NoGradGuard no_grad;
+    auto dst = net->parameters();
+    auto src = loaded->parameters();
+    for (size_t i = 0; i < dst.size(); i++)
+        dst[i].copy_(src[i]);
+    torch::load(*optimizer, dir + "/optimizer.pt");
+    std::ifstream in(dir + "/state.txt");
+    std::string key;
+    while (in >> key) {
+        if (key == "step")
+            in >> step;
+        else if (key == "seconds")
+            in >> seconds;
+        else if (key == "loss")
+            in >> last_loss;
+    }
+}
+
+void Trainer::init_from(const std::string &weights_path)
+{
+    auto loaded = load_weights(weights_path);
+    if (!(loaded->architecture() == config.arch))
+        throw std::runtime_error(weights_path + ": weights have another architecture (width " +
+                                 std::to_string(loaded->architecture().width) + ")");
+    torch::NoGradGuard no_grad;
+    auto dst = net->parameters();
+    auto src = loaded->parameters();
+    for (size_t i = 0; i < dst.size(); i++)
+        dst[i].copy_(src[i]);
+}
+
+} // namespace dsfn

@@ -1,0 +1,52 @@
+// DSFN training: the paper's loss (eq. 12) and a resumable trainer state.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "dsfn_net.h"
+#include "train_data.h"
+
+namespace dsfn {
+
+struct Loss {
+    torch::Tensor total; // L1 of the five level-1 images / 5 + the three level-2 images / 3
+    double level1 = 0, level2 = 0;
+};
+
+Loss paper_loss(NetworkImpl &net, const Batch &batch);
+
+struct TrainConfig {
+    Architecture arch;
+    DegradeOptions data;
+    int64_t batch = 4;
+    int64_t steps = 100000; // length of the learning-rate schedule
+    double lr = 2e-4;
+    uint64_t seed = 1;
+};
+
+// Model, optimiser and progress; save()/load() round-trip all of it, and batches
+// depend only on (seed, step), so a resumed run continues exactly.
+class Trainer {
+public:
+    explicit Trainer(const TrainConfig &config);
+
+    double learning_rate() const;
+    // One optimiser step on the batch for the current step number; returns the loss.
+    Loss train_step(const PhotoSet &photos);
+
+    void save(const std::string &dir) const;
+    void load(const std::string &dir);
+    // Start from trained weights (same architecture), with a fresh optimiser.
+    void init_from(const std::string &weights_path);
+
+    TrainConfig config;
+    Network net{nullptr};
+    std::unique_ptr<torch::optim::Adam> optimizer;
+    int64_t step = 0;
+    double seconds = 0;   // training wall time so far, over all resumed runs
+    double last_loss = 0; // mean loss over the latest log interval
+};
+
+} // namespace dsfn
