@@ -107,7 +107,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -128,7 +128,7 @@ $(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk
 
 UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
 
-$(UNIT_TEST): $(UNIT_OBJS) $(LIBDSFN)
+$(UNIT_TEST): $(UNIT_OBJS) $(TRAIN_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(shell pkg-config --libs check) $(TORCH_LINK)
 
@@ -142,6 +142,19 @@ e2e-tests: ffmpeg $(TOOL)
 check:
 	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
 	$(MAKE) unit-tests e2e-tests
+
+# --- Training (hours of CPU; never part of check) ------------------------------------
+# Resumable: re-running continues from the checkpoint in the cache; with no cache
+# it starts from the committed weights of that width when there are some.
+TRAIN_WIDTH   ?= 32
+TRAIN_MINUTES ?= 0
+TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 60000 --lr 2e-4 --seed 1
+TRAIN_DIR     := $(CACHE_DIR)/train
+train: $(TRAINER) ffmpeg
+	scripts/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
+	$(TRAINER) --photos $(TRAIN_DIR)/photos --checkpoint $(TRAIN_DIR)/ckpt-w$(TRAIN_WIDTH) \
+	    --out $(TRAIN_DIR)/dsfn-w$(TRAIN_WIDTH).dsfn --init model/weights/dsfn-w$(TRAIN_WIDTH).dsfn \
+	    --width $(TRAIN_WIDTH) --minutes $(TRAIN_MINUTES) $(TRAIN_ARGS)
 
 # Compile-check the C++ sources against LibTorch 2.x headers (Debian trixie's).
 check-torch2:

@@ -113,8 +113,22 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
     const auto &bg = photos[rng() % photos.size()];
     const double zoom = 0.6 + 1.2 * uni(rng);
     const double travel = opt.max_speed * n;
-    double x0, y0;
-    pick(zoom, travel, bg, x0, y0);
+    // Flat patches (sky, bokeh) teach little: keep the most textured of a few tries.
+    double x0 = 0, y0 = 0, best = -1;
+    for (int attempt = 0; attempt < 4 && best < 0.08; attempt++) {
+        double x, y;
+        pick(zoom, travel, bg, x, y);
+        const int64_t half = static_cast<int64_t>(zoom * size / 2) + 1;
+        const int64_t ix = static_cast<int64_t>(x), iy = static_cast<int64_t>(y);
+        auto crop = bg.slice(1, std::max<int64_t>(0, iy - half), iy + half)
+                        .slice(2, std::max<int64_t>(0, ix - half), ix + half);
+        const double texture = crop.numel() ? crop.std().item<double>() : 0.0;
+        if (texture > best) {
+            best = texture;
+            x0 = x;
+            y0 = y;
+        }
+    }
     Path cam = camera_path(rng, n, x0, y0, zoom, opt.max_speed);
     auto frames = render_path(bg, size, cam.cx, cam.cy, cam.angle, cam.zoom);
 
@@ -154,6 +168,40 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
 
 } // namespace
 
+int64_t first_keyframe(const DegradeOptions &opt)
+{
+    return (opt.max_shutter - 1) / 2;
+}
+
+int64_t window_subframes(const DegradeOptions &opt)
+{
+    return 3 * opt.subframes + 2 * first_keyframe(opt) + 1;
+}
+
+void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
+                    at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
+                    std::array<std::vector<torch::Tensor>, 5> &truth)
+{
+    const int64_t first = first_keyframe(opt);
+    for (int64_t k = 0; k < 4; k++) {
+        const int64_t centre = first + k * opt.subframes;
+        auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
+        auto low = F::interpolate(blurry, F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{opt.patch, opt.patch})
+                                              .mode(torch::kBicubic)
+                                              .align_corners(false)
+                                              .antialias(true));
+        if (opt.noise_std > 0)
+            low = low + torch::randn(low.sizes(), gen) * opt.noise_std;
+        // Real inputs are 8-bit.
+        inputs[k].push_back(low.clamp(0.0, 1.0).mul(255.0).round().div(255.0));
+    }
+    for (int64_t i = 0; i < 5; i++) {
+        const int64_t at = first + (i + 1) * opt.subframes / 2;
+        truth[i].push_back(frames.slice(0, at, at + 1));
+    }
+}
+
 Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed)
 {
     torch::NoGradGuard no_grad;
@@ -161,33 +209,18 @@ Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batc
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     auto gen = at::detail::createCPUGenerator(seed);
 
-    const int64_t half = (opt.max_shutter - 1) / 2;
-    const int64_t n = 3 * opt.subframes + 2 * half + 1; // keyframe 0 at index `half`
     std::array<std::vector<torch::Tensor>, 4> inputs;
     std::array<std::vector<torch::Tensor>, 5> truth;
     for (int64_t b = 0; b < batch; b++) {
-        auto frames = render_scene(photos, opt, n, rng);
+        auto frames = render_scene(photos, opt, window_subframes(opt), rng);
 
         // Colour jitter: brightness and per-channel gain, the same for the whole window.
         auto gain = torch::tensor({uni(rng), uni(rng), uni(rng)}, torch::kFloat).mul_(0.2).add_(0.9);
         frames = (frames * gain.view({1, 3, 1, 1}) * static_cast<float>(0.8 + 0.4 * uni(rng))).clamp_(0.0, 1.0);
 
         // Shutter: an odd number of sub-frames, up to the paper's 11.
-        const int64_t shutter_half = std::uniform_int_distribution<int64_t>(1, half)(rng);
-        for (int64_t k = 0; k < 4; k++) {
-            const int64_t centre = half + k * opt.subframes;
-            auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
-            auto low = F::interpolate(blurry, F::InterpolateFuncOptions()
-                                                  .size(std::vector<int64_t>{opt.patch, opt.patch})
-                                                  .mode(torch::kBicubic)
-                                                  .align_corners(false)
-                                                  .antialias(true));
-            low = low + torch::randn(low.sizes(), gen) * opt.noise_std;
-            // Real inputs are 8-bit.
-            inputs[k].push_back(low.clamp(0.0, 1.0).mul(255.0).round().div(255.0));
-        }
-        for (int64_t i = 0; i < 5; i++)
-            truth[i].push_back(frames.slice(0, half + (i + 1) * opt.subframes / 2, half + (i + 1) * opt.subframes / 2 + 1));
+        const int64_t shutter_half = std::uniform_int_distribution<int64_t>(1, first_keyframe(opt))(rng);
+        degrade_window(frames, shutter_half, opt, gen, inputs, truth);
     }
     Batch out;
     for (int k = 0; k < 4; k++)

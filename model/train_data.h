@@ -50,6 +50,19 @@ struct Batch {
 // Deterministic in seed: the same seed gives the same batch.
 Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed);
 
+// Number of sharp sub-frames one window needs: keyframe k sits at index
+// first_keyframe(opt) + k * opt.subframes, for k = 0..3.
+int64_t window_subframes(const DegradeOptions &opt);
+int64_t first_keyframe(const DegradeOptions &opt);
+
+// The degradation of one window of sharp sub-frames [window_subframes, 3, rP, rP]:
+// blurry input k = mean of the 2 * shutter_half + 1 sub-frames centred on keyframe
+// k, reduced to P x P, plus noise, rounded to 8 bits; truth i = the sub-frame at
+// keyframe 0 + (i + 1) / 2 frame intervals. Adds one sample to inputs and truth.
+void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
+                    at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
+                    std::array<std::vector<torch::Tensor>, 5> &truth);
+
 // Renders sharp sub-frames [T, 3, S, S] of a photo along an affine camera path:
 // frame t samples the photo at centre + R(angle_t) * zoom_t * (pixel offset) + shift_t.
 torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::vector<double> &cx,

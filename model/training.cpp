@@ -46,10 +46,14 @@ double Trainer::learning_rate() const
 
 Loss Trainer::train_step(const PhotoSet &photos)
 {
-    net->train();
     // Seeded by (seed, step) alone: resuming at a step replays the same data.
     const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step);
-    Batch batch = make_batch(photos, config.data, config.batch, seed);
+    return train_on(make_batch(photos, config.data, config.batch, seed));
+}
+
+Loss Trainer::train_on(const Batch &batch)
+{
+    net->train();
     for (auto &group : optimizer->param_groups())
         static_cast<torch::optim::AdamOptions &>(group.options()).lr(learning_rate());
     optimizer->zero_grad();

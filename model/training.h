@@ -35,6 +35,8 @@ public:
     double learning_rate() const;
     // One optimiser step on the batch for the current step number; returns the loss.
     Loss train_step(const PhotoSet &photos);
+    // One optimiser step on a given batch.
+    Loss train_on(const Batch &batch);
 
     void save(const std::string &dir) const;
     void load(const std::string &dir);

@@ -1,0 +1,137 @@
+// Training: the degradation pipeline, one training step, exact resume.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <filesystem>
+
+#include "tests.h"
+#include "training.h"
+
+namespace {
+
+// Small synthetic "photos": smooth colour ramps with some texture.
+dsfn::PhotoSet synthetic_photos()
+{
+    torch::manual_seed(11);
+    std::vector<torch::Tensor> photos;
+    for (int i = 0; i < 2; i++) {
+        auto ramp = torch::linspace(0, 1, 96).view({1, 1, 96}).expand({3, 80, 96});
+        photos.push_back((ramp * 0.6 + torch::rand({3, 80, 96}) * 0.4).contiguous());
+    }
+    return dsfn::PhotoSet(std::move(photos));
+}
+
+dsfn::TrainConfig tiny_config()
+{
+    dsfn::TrainConfig c;
+    c.arch.width = 4;
+    c.data.patch = 8;
+    c.data.max_speed = 1.0;
+    c.batch = 2;
+    c.lr = 1e-3;
+    return c;
+}
+
+} // namespace
+
+START_TEST(test_degradation_is_mean_of_subframes)
+{
+    dsfn::DegradeOptions opt;
+    opt.patch = 4;
+    opt.noise_std = 0;
+    const int64_t n = dsfn::window_subframes(opt);
+    ck_assert_int_eq(n, 35); // 3 intervals of 8 sub-frames, 5 either side for the 11-frame shutter
+    // Sub-frame i is a flat picture of value i / 100: blur and alignment show in the values.
+    auto frames = (torch::arange(n, torch::kFloat) / 100).view({n, 1, 1, 1}).expand({n, 3, 16, 16}).contiguous();
+    auto gen = at::detail::createCPUGenerator(1);
+    std::array<std::vector<torch::Tensor>, 4> in;
+    std::array<std::vector<torch::Tensor>, 5> truth;
+    dsfn::degrade_window(frames, 2, opt, gen, in, truth);
+    const int64_t first = dsfn::first_keyframe(opt);
+    for (int k = 0; k < 4; k++) {
+        ck_assert(in[k][0].sizes() == torch::IntArrayRef({1, 3, 4, 4}));
+        // mean of 5 sub-frames centred on keyframe k, rounded to 8 bits
+        const double want = std::round((first + 8 * k) / 100.0 * 255) / 255;
+        ck_assert_msg(std::fabs(in[k][0].mean().item<double>() - want) < 1e-6, "input %d", k);
+    }
+    for (int i = 0; i < 5; i++) {
+        ck_assert(truth[i][0].sizes() == torch::IntArrayRef({1, 3, 16, 16}));
+        // truth at keyframe 0 + (i + 1) half intervals: B0+1/2, B1, B1+1/2, B2, B2+1/2
+        ck_assert(std::fabs(truth[i][0].mean().item<double>() - (first + 4 * (i + 1)) / 100.0) < 1e-6);
+    }
+}
+END_TEST
+
+START_TEST(test_batch_sizes_and_determinism)
+{
+    auto photos = synthetic_photos();
+    dsfn::DegradeOptions opt;
+    opt.patch = 8;
+    opt.max_speed = 1.0;
+    auto a = dsfn::make_batch(photos, opt, 3, 42), b = dsfn::make_batch(photos, opt, 3, 42);
+    auto c = dsfn::make_batch(photos, opt, 3, 43);
+    for (int k = 0; k < 4; k++) {
+        ck_assert(a.inputs[k].sizes() == torch::IntArrayRef({3, 3, 8, 8}));
+        ck_assert(torch::equal(a.inputs[k], b.inputs[k]));
+        ck_assert(a.inputs[k].min().item<double>() >= 0 && a.inputs[k].max().item<double>() <= 1);
+    }
+    for (int i = 0; i < 5; i++)
+        ck_assert(a.truth[i].sizes() == torch::IntArrayRef({3, 3, 32, 32}));
+    ck_assert(!torch::equal(a.inputs[0], c.inputs[0]));
+}
+END_TEST
+
+START_TEST(test_training_lowers_loss)
+{
+    at::set_num_threads(1);
+    torch::manual_seed(3);
+    auto photos = synthetic_photos();
+    dsfn::Trainer t(tiny_config());
+    auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
+    const double before = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    for (int i = 0; i < 20; i++)
+        t.train_on(batch);
+    const double after = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    ck_assert_msg(after < 0.9 * before, "loss %g -> %g", before, after);
+}
+END_TEST
+
+START_TEST(test_checkpoint_resumes_exactly)
+{
+    at::set_num_threads(1);
+    auto photos = synthetic_photos();
+    const std::string dir = "ckpt-test";
+    std::filesystem::remove_all(dir);
+
+    torch::manual_seed(5);
+    dsfn::Trainer a(tiny_config());
+    a.train_step(photos);
+    a.train_step(photos);
+    a.save(dir);
+    a.train_step(photos);
+    a.train_step(photos);
+
+    torch::manual_seed(99); // different initial weights: all must come from the checkpoint
+    dsfn::Trainer b(tiny_config());
+    b.load(dir);
+    ck_assert_int_eq(b.step, 2);
+    b.train_step(photos);
+    b.train_step(photos);
+    ck_assert_int_eq(b.step, 4);
+    auto pa = a.net->parameters(), pb = b.net->parameters();
+    for (size_t i = 0; i < pa.size(); i++)
+        ck_assert_msg(torch::equal(pa[i], pb[i]), "parameter %zu differs after resume", i);
+}
+END_TEST
+
+extern "C" Suite *training_suite(void)
+{
+    Suite *s = suite_create("training");
+    TCase *tc = tcase_create("trainer");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_degradation_is_mean_of_subframes);
+    tcase_add_test(tc, test_batch_sizes_and_determinism);
+    tcase_add_test(tc, test_training_lowers_loss);
+    tcase_add_test(tc, test_checkpoint_resumes_exactly);
+    suite_add_tcase(s, tc);
+    return s;
+}
