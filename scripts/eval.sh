@@ -1,0 +1,78 @@
+#!/bin/sh
+# Quality evaluation (DESIGN section 5, the paper's section 4.1 protocol) through
+# the built ffmpeg: dsfn against the chains a user could run with plain FFmpeg.
+#   eval.sh BUILD_DIR CACHE_DIR MODEL [MAX_KEYFRAMES]
+#
+# From a sharp clip S_j: blurry input k = mean of L sharp frames centred on
+# S_{m k}, reduced 4x (bicubic); ground truth for output 2k is S_{m k}, for
+# 2k+1 S_{m k + m/2}. PSNR and SSIM on 8-bit RGB, for keyframes, in-between
+# frames and all, averaged over frames. The last pair of outputs is left out
+# for every method: its in-between frame lies past the last input.
+set -eu
+build=$(cd "$1" && pwd) cache=$2 model=$3 max_key=${4:-60}
+ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
+ffprobe="$build/bin/ffprobe -v error"
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/fetch-eval-clips.sh" "$cache" > /dev/null
+work=$cache/work
+mkdir -p "$work"
+
+# clip | file | m | L (blur, sharp frames) | prescale (hides compression) | protocol
+clips='
+balle1|balle1-vp9.avi|8|11|1|the paper: ~187 fps footage, m = 8, 11-frame blur
+openshot|openshot-test.avi|2|3|2|30 fps handheld pan, m = 2, 3-frame blur
+jbart|balle-jbart.mp4|2|3|2|25 fps, m = 2, 3-frame blur
+'
+
+# Per-frame PSNR / SSIM of two streams over their first n frames -> "key_psnr key_ssim mid_psnr mid_ssim all_psnr all_ssim"
+score() { # out.mkv gt.mkv n
+    $ffmpeg -i "$1" -i "$2" -lavfi "[0:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[a1][a2];[1:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[b1][b2];[a1][b1]psnr=stats_file=$work/psnr.log;[a2][b2]ssim=stats_file=$work/ssim.log" -f null -
+    paste -d' ' "$work/psnr.log" "$work/ssim.log" | awk '
+        { for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] }
+          n = v["n"] - 1; p = v["psnr_avg"]; s = v["All"]; if (p == "inf") p = 100
+          g = n % 2; ps[g] += p; ss[g] += s; c[g]++ }
+        END { printf "%.3f %.4f %.3f %.4f %.3f %.4f\n", ps[0]/c[0], ss[0]/c[0], ps[1]/c[1], ss[1]/c[1],
+                     (ps[0]+ps[1])/(c[0]+c[1]), (ss[0]+ss[1])/(c[0]+c[1]) }'
+}
+
+printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' clip method "key dB" SSIM "mid dB" SSIM "all dB" SSIM
+echo "$clips" | while IFS='|' read -r name file m L pre what; do
+    [ -n "$name" ] || continue
+    h=$(( (L - 1) / 2 ))
+    rate=$($ffprobe -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$cache/clips/$file")
+    # Sharp frames at a size whose quarter is whole, lossless.
+    $ffmpeg -i "$cache/clips/$file" -vf "scale=trunc(iw/$pre/8)*8:trunc(ih/$pre/8)*8:flags=lanczos,format=gbrp" \
+        -c:v ffv1 "$work/$name-sharp.mkv"
+    frames=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-sharp.mkv")
+    n=$(( (frames - L) / m + 1 ))
+    [ $n -gt "$max_key" ] && n=$max_key
+    # Blurry low-resolution input: mean of L frames ending at L-1+mk, i.e. centred on h+mk.
+    $ffmpeg -i "$work/$name-sharp.mkv" -vf "tmix=frames=$L,select='gte(n\,$((L - 1)))*not(mod(n-$((L - 1))\,$m))',scale=iw/4:ih/4:flags=bicubic,setpts=N*$m/($rate)/TB" \
+        -frames:v $n -c:v ffv1 "$work/$name-input.mkv"
+    # Ground truth: S_{h+mk} and S_{h+mk+m/2}, interleaved.
+    $ffmpeg -i "$work/$name-sharp.mkv" -vf "select='gte(n\,$h)*(not(mod(n-$h\,$m))+eq(mod(n-$h\,$m)\,$((m / 2))))',setpts=N/TB" \
+        -frames:v $((2 * n)) -c:v ffv1 "$work/$name-truth.mkv"
+    in_rate=$($ffprobe -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$work/$name-input.mkv")
+    out_rate="$(echo "$in_rate" | awk -F/ '{ print $1 * 2 "/" ($2 ? $2 : 1) }')"
+    used=$((2 * n - 2))
+    echo "# $name: $what; $n input frames of $($ffprobe -show_entries stream=width,height -of csv=s=x:p=0 "$work/$name-input.mkv"), $used outputs scored" >&2
+
+    # minterpolate drops its last frames at the end of the stream: repeat the last
+    # input frame twice (tpad) so that every method gets all scored frames.
+    mci="tpad=stop=2:stop_mode=clone,minterpolate=fps=$out_rate:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
+    for method in "dsfn|dsfn=model=$model" \
+                  "naive bicubic+blend|scale=iw*4:ih*4:flags=bicubic,framerate=fps=$out_rate:interp_start=0:interp_end=255:scene=100" \
+                  "lanczos+mci|$mci,scale=iw*4:ih*4:flags=lanczos" \
+                  "lanczos+mci+unsharp0.6|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:0.6" \
+                  "lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:1.2"; do
+        label=${method%%|*} graph=${method#*|}
+        $ffmpeg -i "$work/$name-input.mkv" -vf "$graph" -fps_mode passthrough -c:v ffv1 "$work/$name-out.mkv"
+        got=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-out.mkv")
+        if [ "$got" -lt "$used" ]; then
+            echo "$name $label: only $got frames out of $used" >&2
+            continue
+        fi
+        set -- $(score "$work/$name-out.mkv" "$work/$name-truth.mkv" $used)
+        printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$5" "$6"
+    done
+done
