@@ -35,7 +35,7 @@ LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
-LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c
+LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
 $(OBJDIR)/%.o: %.cpp config.mk
@@ -70,19 +70,21 @@ $(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
 
 # --- FFmpeg -------------------------------------------------------------------
 FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
-              $(FFSRC)/libavfilter/dsfn/window.h
+              $(FFSRC)/libavfilter/dsfn/window.h $(FFSRC)/libavfilter/dsfn/scene.h
 FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
               --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264)
 
-ifeq ($(FFMPEG_SOURCE),)
-$(FFSRC)/.fetched:
-	scripts/fetch-ffmpeg-source.sh trixie $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
-	touch $@
-$(FFSRC)/.patched: $(FFSRC)/.fetched
-endif
+PATCHES := $(wildcard patches/ffmpeg-$(FFMPEG_VERSION)/*.patch)
 
-$(FFSRC)/.patched: $(wildcard patches/ffmpeg-$(FFMPEG_VERSION)/*.patch)
+# The Debian tree is unpacked afresh from the cache whenever the patches change;
+# a tree of the user's own is patched once.
+$(FFSRC)/.patched: $(PATCHES)
+ifeq ($(FFMPEG_SOURCE),)
+	scripts/fetch-ffmpeg-source.sh trixie $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
+endif
 	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg-$(FFMPEG_VERSION)
+	@mkdir -p $(FFSRC)/libavfilter/dsfn
+	for f in $(FF_SOURCES:$(FFSRC)/libavfilter/%=%); do cp libavfilter-dsfn/$$f $(FFSRC)/libavfilter/$$f; done
 	touch $@
 
 # Our filter sources, installed into the tree; cp keeps FFmpeg's own
@@ -107,7 +109,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -155,6 +157,12 @@ train: $(TRAINER) ffmpeg
 	$(TRAINER) --photos $(TRAIN_DIR)/photos --checkpoint $(TRAIN_DIR)/ckpt-w$(TRAIN_WIDTH) \
 	    --out $(TRAIN_DIR)/dsfn-w$(TRAIN_WIDTH).dsfn --init model/weights/dsfn-w$(TRAIN_WIDTH).dsfn \
 	    --width $(TRAIN_WIDTH) --minutes $(TRAIN_MINUTES) $(TRAIN_ARGS)
+
+# --- Quality evaluation (minutes of CPU; never part of check) ---------------------------
+EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
+EVAL_KEYFRAMES ?= 60
+eval: ffmpeg
+	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL) $(EVAL_KEYFRAMES)
 
 # Compile-check the C++ sources against LibTorch 2.x headers (Debian trixie's).
 check-torch2:

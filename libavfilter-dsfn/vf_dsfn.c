@@ -37,6 +37,7 @@
 #include "video.h"
 
 #include "dsfn/engine.h"
+#include "dsfn/scene.h"
 #include "dsfn/window.h"
 
 enum DSFNMode {
@@ -52,8 +53,13 @@ typedef struct DSFNContext {
     char *device;
     int threads;
     int mode;
+    double scene_threshold;
+    double max_gap;
 
     DSFNEngine *engine;
+    AVFrame *prev;          ///< previous input frame, for scene-cut detection
+    DSFNSceneDetector scene;
+    int64_t cuts;
     DSFNTimeline timeline;  ///< output timestamps; entries carry the input frames' properties
     int eof;                ///< the input has ended and the engine was told so
     int eof_status;
@@ -69,6 +75,8 @@ static const AVOption dsfn_options[] = {
     { "mode",    "which frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
         { "full",      "keyframes and in-between frames: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
         { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
+    { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
+    { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
     { NULL }
 };
 
@@ -118,9 +126,10 @@ static av_cold void uninit(AVFilterContext *ctx)
         DSFNEngineStats st;
         dsfn_engine_get_stats(s->engine, &st);
         av_log(ctx, AV_LOG_VERBOSE, "%"PRId64" frames in, %"PRId64" frames out, "
-               "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes\n",
-               st.frames_in, st.frames_out, st.level1_passes, st.level2_passes);
+               "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes, %"PRId64" cuts\n",
+               st.frames_in, st.frames_out, st.level1_passes, st.level2_passes, s->cuts);
     }
+    av_frame_free(&s->prev);
     /* Properties of frames whose outputs were never made. */
     while (s->timeline.count) {
         AVFrame *props = dsfn_timeline_discard(&s->timeline);
@@ -191,12 +200,56 @@ static DSFNImage image_of_frame(const AVFrame *frame)
     return img;
 }
 
+/* Whether a cut lies between the previous frame and `in`; sets *why if so. */
+static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
+{
+    DSFNContext *s = ctx->priv;
+    DSFNImage prev, cur;
+    double score;
+
+    if (!s->prev)
+        return 0;
+    if (s->max_gap > 0 && in->pts != AV_NOPTS_VALUE && s->prev->pts != AV_NOPTS_VALUE) {
+        const double gap = (in->pts - s->prev->pts) * av_q2d(ctx->inputs[0]->time_base);
+        if (gap < 0 || gap > s->max_gap) {
+            *why = gap < 0 ? "timestamp jumps backwards" : "timestamp gap";
+            return 1;
+        }
+    }
+    if (s->scene_threshold <= 0)
+        return 0;
+    prev  = image_of_frame(s->prev);
+    cur   = image_of_frame(in);
+    score = dsfn_scene_score(&s->scene, &prev, &cur);
+    if (av_dict_get(in->metadata, "lavfi.scd.time", NULL, 0)) {
+        *why = "scdet";
+        return 1;
+    }
+    if (score >= s->scene_threshold) {
+        *why = "scene change";
+        return 1;
+    }
+    return 0;
+}
+
 static int push_frame(AVFilterContext *ctx, AVFrame *in)
 {
     DSFNContext *s = ctx->priv;
     DSFNImage img = image_of_frame(in);
     AVFrame *props = NULL;
+    const char *why = NULL;
     int ret;
+
+    if (is_cut(ctx, in, &why)) {
+        /* End the window here: the frames before are padded, never mixed with these. */
+        av_log(ctx, AV_LOG_VERBOSE, "Cut before pts %"PRId64": %s.\n", in->pts, why);
+        ret = dsfn_engine_end_segment(s->engine);
+        if (ret < 0) {
+            engine_error(ctx, ret);
+            goto fail;
+        }
+        s->cuts++;
+    }
 
     ret = dsfn_engine_send(s->engine, &img);
     if (ret < 0) {
@@ -223,7 +276,9 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
     if (ret > 0)
         av_log(ctx, AV_LOG_WARNING, "Frame with %s timestamp %"PRId64"; using %"PRId64".\n",
                in->pts == AV_NOPTS_VALUE ? "no" : "non-increasing", in->pts, s->timeline.last_pts);
-    av_frame_free(&in);
+    /* Kept for the next frame's cut detection. */
+    av_frame_free(&s->prev);
+    s->prev = in;
     return 0;
 
 fail:

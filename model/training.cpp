@@ -129,6 +129,12 @@ void Trainer::init_from(const std::string &weights_path)
     auto src = loaded->parameters();
     for (size_t i = 0; i < dst.size(); i++)
         dst[i].copy_(src[i]);
+    // Continue the schedule (and the data sequence) where the recipe says it stopped.
+    std::ifstream recipe(weights_path + ".recipe");
+    const std::string key = "steps done: ";
+    for (std::string line; std::getline(recipe, line);)
+        if (line.rfind(key, 0) == 0)
+            step = std::stoll(line.substr(key.size()));
 }
 
 } // namespace dsfn

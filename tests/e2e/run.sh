@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -101,6 +101,37 @@ b=$(ff -f lavfi -i "$moving" -filter_complex \
     -f null - 2>&1 | psnr_of)
 awk -v p="$b" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' &&
     pass "in-between frames are the means of their neighbours (PSNR $b)" || fail "in-between frames are means (PSNR '$b')"
+
+# --- Scene cuts and timestamp gaps: frames across them are never mixed ----------------
+# With the zero-residual model the in-between frame at a cut must equal the last
+# frame before it (the window is padded there); mixing would blend both sides.
+two_scenes="testsrc2=size=32x24:rate=10:duration=0.5[a];smptebars=size=32x24:rate=10:duration=0.5[b];[a][b]concat=n=2:v=1:a=0,format=gbrp"
+between_vs() { # source graph, dsfn options, output index, input index -> PSNR of that output vs that input upscaled
+    ff -f lavfi -i "$1[out0]" -filter_complex \
+        "[0:v]split[x][y];[x]dsfn=model=$zero$2,select='eq(n\,$3)',setpts=N/TB[o];[y]select='eq(n\,$4)',scale=iw*4:ih*4:flags=neighbor,setpts=N/TB[r];[o][r]psnr" \
+        -f null - 2>&1 | psnr_of
+}
+cut_case() { # name, graph, dsfn options, in-between index, last frame before, first after, expect cut (1/0)
+    before=$(between_vs "$2" "$3" "$4" "$5") after=$(between_vs "$2" "$3" "$4" "$6")
+    if [ "$7" = 1 ]; then
+        [ "$before" = inf ] && [ "$after" != inf ] && [ -n "$after" ] &&
+            pass "$1: in-between = last frame before (PSNR $before), not the next ($after dB)" ||
+            fail "$1: expected a cut (PSNR vs before '$before', vs after '$after')"
+    else
+        [ -n "$before" ] && [ "$before" != inf ] && [ "$after" != inf ] &&
+            pass "$1: frames blended as before ($before / $after dB)" ||
+            fail "$1: expected a blend (PSNR vs before '$before', vs after '$after')"
+    fi
+}
+cut_case "hard cut detected" "$two_scenes" "" 9 4 5 1
+cut_case "hard cut, scene=0" "$two_scenes" ":scene=0" 9 4 5 0
+cut_case "scdet metadata honoured" "$two_scenes,scdet=threshold=10" ":scene=100" 9 4 5 1
+jump="testsrc2=size=32x24:rate=10,trim=end_frame=6,setpts=N+gt(N\\,2)*100,format=gbrp"
+cut_case "10 s timestamp gap" "$jump" "" 5 2 3 1
+cut_case "10 s timestamp gap, gap=0" "$jump" ":gap=0" 5 2 3 0
+out=$(ff -v verbose -f lavfi -i "$two_scenes[out0]" -vf "dsfn=model=$zero" -f null - 2>&1)
+echo "$out" | grep -q '10 frames in, 20 frames out, .* 1 cuts' && pass "cut: still 2N frames, 1 cut logged" ||
+    fail "cut: frame count and log" "$(echo "$out" | grep -i 'dsfn')"
 
 # --- Level-1 reuse: one DSFN1 and one DSFN2 pass per input frame --------------------
 out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=5" -vf "$dsfn" -f null - 2>&1)

@@ -9,6 +9,7 @@ int main(void)
     int failed;
 
     srunner_add_suite(sr, timeline_suite());
+    srunner_add_suite(sr, scene_suite());
     srunner_add_suite(sr, weights_suite());
     srunner_add_suite(sr, model_suite());
     srunner_add_suite(sr, engine_suite());

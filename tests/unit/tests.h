@@ -10,6 +10,7 @@ extern "C" {
 
 Suite *window_suite(void);
 Suite *timeline_suite(void);
+Suite *scene_suite(void);
 Suite *engine_suite(void);
 Suite *model_suite(void);
 Suite *weights_suite(void);
