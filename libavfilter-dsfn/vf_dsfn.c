@@ -55,6 +55,7 @@ typedef struct DSFNContext {
     int mode;
     double scene_threshold;
     double max_gap;
+    double max_memory;
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
@@ -77,6 +78,7 @@ static const AVOption dsfn_options[] = {
         { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
     { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
     { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
+    { "max_memory", "memory one pass may use, in GiB (0: 80% of the memory available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
     { NULL }
 };
 
@@ -106,6 +108,7 @@ static av_cold int init(AVFilterContext *ctx)
     config.device       = s->device;
     config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
     config.with_between = s->mode == MODE_FULL;
+    config.max_memory   = s->max_memory * (1 << 30);
 
     ret = dsfn_engine_create(&s->engine, &config, err, sizeof(err));
     if (ret < 0) {

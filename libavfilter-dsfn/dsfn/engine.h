@@ -38,6 +38,7 @@ typedef struct DSFNEngineConfig {
     const char *device;     /* "cpu", "cuda" or "cuda:N" */
     int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
     int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
+    double max_memory;      /* bytes a pass may use; <= 0: 80% of the memory available */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {
@@ -60,7 +61,8 @@ void dsfn_engine_free(DSFNEngine **engine);
 int dsfn_engine_scale(const DSFNEngine *engine);
 int dsfn_engine_width(const DSFNEngine *engine);
 
-/* Queue one input picture (copied). All pictures of a segment have one size. */
+/* Queue one input picture (copied). All pictures of a segment have one size.
+ * A picture too large to process within the memory limit fails with -ENOMEM. */
 int dsfn_engine_send(DSFNEngine *engine, const DSFNImage *image);
 /* End the current segment (end of stream or scene cut): the window is padded
  * with the last frame and the next picture starts a new segment. */

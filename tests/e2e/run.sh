@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes scene gap; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap max_memory; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -214,6 +214,10 @@ expect_error "negative threads" "out of range" \
     -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=-1" $null_out
 expect_error "unknown mode" "mode" \
     -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:mode=sideways" $null_out
+expect_error "frame too large for the memory limit" "1280x720 pictures need about" \
+    -f lavfi -i "testsrc2=size=1280x720:rate=10,trim=end_frame=2" -vf "$dsfn:max_memory=0.5" $null_out
+expect_error "output too large to allocate" "too large to upscale" \
+    -f lavfi -i "color=size=6000x6000:rate=1,trim=end_frame=1" -vf "$dsfn" $null_out
 expect_error "unknown option" "nosuch" \
     -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:nosuch=1" $null_out
 

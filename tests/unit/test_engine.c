@@ -38,7 +38,7 @@ static void picture_free(Picture *p)
 
 static DSFNEngine *engine_new(int with_between)
 {
-    DSFNEngineConfig cfg = { fixture_model(4), "cpu", 1, with_between };
+    DSFNEngineConfig cfg = { fixture_model(4), "cpu", 1, with_between, 0 };
     DSFNEngine *e = NULL;
     char err[512];
 
@@ -49,7 +49,7 @@ static DSFNEngine *engine_new(int with_between)
 
 static int create_error(const char *model, const char *device, char *err, size_t size)
 {
-    DSFNEngineConfig cfg = { model, device, 1, 1 };
+    DSFNEngineConfig cfg = { model, device, 1, 1, 0 };
     DSFNEngine *e = (DSFNEngine *)&cfg; /* must be reset to NULL on failure */
     int ret = dsfn_engine_create(&e, &cfg, err, size);
 
@@ -224,6 +224,25 @@ START_TEST(test_misuse_is_reported)
 }
 END_TEST
 
+START_TEST(test_memory_limit)
+{
+    /* 64x64 at width 4 needs ~6.5 MB per pass: refused under 1 MB, with a reason. */
+    DSFNEngineConfig cfg = { fixture_model(4), "cpu", 1, 1, 1 << 20 };
+    DSFNEngine *e = NULL;
+    Picture in;
+
+    ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
+    picture_alloc(&in, 64, 64, DSFN_LAYOUT_GBRP, 0);
+    ck_assert_int_eq(dsfn_engine_send(e, &in.img), -ENOMEM);
+    ck_assert_ptr_nonnull(strstr(dsfn_engine_error(e), "64x64 pictures need about"));
+    picture_free(&in);
+    picture_alloc(&in, 8, 8, DSFN_LAYOUT_GBRP, 0); /* small enough */
+    ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
+    picture_free(&in);
+    dsfn_engine_free(&e);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -236,6 +255,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_tiny_and_odd_sizes);
     tcase_add_test(tc, test_layouts_agree);
     tcase_add_test(tc, test_misuse_is_reported);
+    tcase_add_test(tc, test_memory_limit);
     suite_add_tcase(s, tc);
     return s;
 }
