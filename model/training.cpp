@@ -74,6 +74,21 @@ void write_state(const std::string &path, const Trainer &t)
         throw std::runtime_error(path + ": cannot write");
 }
 
+// Overwrite net's parameters with those of a weights file of the same architecture.
+void copy_weights(NetworkImpl &net, const std::string &path, const Architecture &arch)
+{
+    auto loaded = load_weights(path);
+    if (!(loaded->architecture() == arch))
+        throw std::runtime_error(path + ": weights have another architecture (width " +
+                                 std::to_string(loaded->architecture().width) + ", training width " +
+                                 std::to_string(arch.width) + ")");
+    torch::NoGradGuard no_grad;
+    auto dst = net.parameters();
+    auto src = loaded->parameters();
+    for (size_t i = 0; i < dst.size(); i++)
+        dst[i].copy_(src[i]);
+}
+
 } // namespace
 
 void Trainer::save(const std::string &dir) const
@@ -96,15 +111,7 @@ void Trainer::save(const std::string &dir) const
 
 void Trainer::load(const std::string &dir)
 {
-    auto loaded = load_weights(dir + "/model.dsfn");
-    if (!(loaded->architecture() == config.arch))
-        throw std::runtime_error(dir + ": checkpoint has another architecture (width " +
-                                 std::to_string(loaded->architecture().width) + ")");
-    torch::NoGradGuard no_grad;
-    auto dst = net->parameters();
-    auto src = loaded->parameters();
-    for (size_t i = 0; i < dst.size(); i++)
-        dst[i].copy_(src[i]);
+    copy_weights(*net, dir + "/model.dsfn", config.arch);
     torch::load(*optimizer, dir + "/optimizer.pt");
     std::ifstream in(dir + "/state.txt");
     std::string key;
@@ -120,15 +127,7 @@ void Trainer::load(const std::string &dir)
 
 void Trainer::init_from(const std::string &weights_path)
 {
-    auto loaded = load_weights(weights_path);
-    if (!(loaded->architecture() == config.arch))
-        throw std::runtime_error(weights_path + ": weights have another architecture (width " +
-                                 std::to_string(loaded->architecture().width) + ")");
-    torch::NoGradGuard no_grad;
-    auto dst = net->parameters();
-    auto src = loaded->parameters();
-    for (size_t i = 0; i < dst.size(); i++)
-        dst[i].copy_(src[i]);
+    copy_weights(*net, weights_path, config.arch);
     // Continue the schedule (and the data sequence) where the recipe says it stopped.
     std::ifstream recipe(weights_path + ".recipe");
     const std::string key = "steps done: ";

@@ -40,7 +40,8 @@ public:
 
     void save(const std::string &dir) const;
     void load(const std::string &dir);
-    // Start from trained weights (same architecture), with a fresh optimiser.
+    // Start from trained weights (same architecture) with a fresh optimiser, at the
+    // step their recipe (WEIGHTS.recipe) records, so the schedule continues.
     void init_from(const std::string &weights_path);
 
     TrainConfig config;
