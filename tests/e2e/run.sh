@@ -133,6 +133,18 @@ out=$(ff -v verbose -f lavfi -i "$two_scenes[out0]" -vf "dsfn=model=$zero" -f nu
 echo "$out" | grep -q '10 frames in, 20 frames out, .* 1 cuts' && pass "cut: still 2N frames, 1 cut logged" ||
     fail "cut: frame count and log" "$(echo "$out" | grep -i 'dsfn')"
 
+# --- Missing and backward timestamps: repaired, still 2N strictly increasing frames ----
+out=$(ff -f lavfi -i "$src,trim=end_frame=5" \
+    -vf "setpts='if(eq(N\,2)\,0/0\,if(eq(N\,3)\,PTS-5\,PTS))',$dsfn,showinfo" -f null - 2>&1)
+pts=$(echo "$out" | sed -n 's/.*Parsed_showinfo.* pts: *\([0-9-]*\) .*/\1/p' | tr '\n' ' ')
+if [ "$(echo "$pts" | wc -w)" = 10 ] && echo "$pts" | awk '{ for (i = 2; i <= NF; i++) if ($i <= $(i - 1)) exit 1 }' &&
+   echo "$out" | grep -q 'Frame with no timestamp' && echo "$out" | grep -q 'Frame with non-increasing timestamp'; then
+    pass "missing and backward pts: warned, 10 frames, increasing ($pts)"
+else
+    fail "missing and backward pts" "$pts
+$out"
+fi
+
 # --- Level-1 reuse: one DSFN1 and one DSFN2 pass per input frame --------------------
 out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=5" -vf "$dsfn" -f null - 2>&1)
 echo "$out" | grep -q '5 frames in, 10 frames out, 6 DSFN1 passes, 5 DSFN2 passes' &&
