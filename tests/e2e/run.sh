@@ -203,35 +203,30 @@ expect_error() { # name, expected message, ffmpeg arguments...
     fi
 }
 null_out="-f null -"
-expect_error "no model" "No model given" -f lavfi -i "$src,trim=end_frame=2" -vf dsfn $null_out
-expect_error "missing model file" "$work/nope.dsfn: cannot open model file" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/nope.dsfn" $null_out
+# The same two-frame input, with the filter options under test.
+expect_vf_error() { # name, expected message, -vf graph
+    expect_error "$1" "$2" -f lavfi -i "$src,trim=end_frame=2" -vf "$3" $null_out
+}
+expect_vf_error "no model" "No model given" dsfn
+expect_vf_error "missing model file" "$work/nope.dsfn: cannot open model file" "dsfn=model=$work/nope.dsfn"
 printf 'not a model' > "$work/bad.dsfn"
-expect_error "not a model file" "not a DSFN weights file" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/bad.dsfn" $null_out
+expect_vf_error "not a model file" "not a DSFN weights file" "dsfn=model=$work/bad.dsfn"
 head -c 1000 "$model" > "$work/cut.dsfn"
-expect_error "truncated model file" "truncated" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn" $null_out
-expect_error "model is a directory" "not a regular file" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work" $null_out
+expect_vf_error "truncated model file" "truncated" "dsfn=model=$work/cut.dsfn"
+expect_vf_error "model is a directory" "not a regular file" "dsfn=model=$work"
 if grep -q '^TORCH_HAS_CUDA = 1' "$build/../config.mk" 2>/dev/null; then
     echo "SKIP: device=cuda on a CPU build (this build has CUDA)"
 else
-    expect_error "device=cuda on a CPU build" "CUDA is not available" \
-        -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:device=cuda" $null_out
+    expect_vf_error "device=cuda on a CPU build" "CUDA is not available" "$dsfn:device=cuda"
 fi
-expect_error "malformed device" "invalid device 'gpu'" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:device=gpu" $null_out
-expect_error "negative threads" "out of range" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=-1" $null_out
-expect_error "unknown mode" "mode" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:mode=sideways" $null_out
+expect_vf_error "malformed device" "invalid device 'gpu'" "$dsfn:device=gpu"
+expect_vf_error "negative threads" "out of range" "dsfn=model=$model:threads=-1"
+expect_vf_error "unknown mode" "mode" "$dsfn:mode=sideways"
 expect_error "frame too large for the memory limit" "1280x720 pictures need about" \
     -f lavfi -i "testsrc2=size=1280x720:rate=10,trim=end_frame=2" -vf "$dsfn:max_memory=0.5" $null_out
 expect_error "output too large to allocate" "too large to upscale" \
     -f lavfi -i "color=size=6000x6000:rate=1,trim=end_frame=1" -vf "$dsfn" $null_out
-expect_error "unknown option" "nosuch" \
-    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:nosuch=1" $null_out
+expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
