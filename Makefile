@@ -109,7 +109,8 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval \
+        fuzz
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -163,6 +164,24 @@ EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL) $(EVAL_KEYFRAMES)
+
+# --- Fuzzing the weights loader (clang's libFuzzer; minutes, never part of check) --------
+# Resumable: the corpus grows in $(FUZZ_DIR)/corpus and each run starts from it.
+FUZZ_SECONDS ?= 600
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZER       := $(FUZZ_DIR)/fuzz-weights
+FUZZ_SRC     := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp tests/fuzz/fuzz_weights.cpp
+FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -O1 -g
+
+$(FUZZER): $(FUZZ_SRC) $(wildcard model/*.h) config.mk
+	scripts/install-deps.sh clang libclang-rt-14-dev
+	@mkdir -p $(@D)
+	clang++ $(FUZZ_FLAGS) -std=c++17 -Imodel $(TORCH_CXXFLAGS) $(FUZZ_SRC) -o $@ $(TORCH_LINK)
+
+fuzz: $(FUZZER)
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/findings
+	$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=3072 -max_len=32768 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus tests/fuzz/seeds
 
 # Compile-check the C++ sources against LibTorch 2.x headers (Debian trixie's).
 check-torch2:

@@ -55,8 +55,7 @@ public:
 // Bounds-checked reader: every read past the end is reported as truncation.
 class Reader {
 public:
-    Reader(const std::string &path, const std::vector<uint8_t> &bytes, size_t end)
-        : path_(path), bytes_(bytes), end_(end)
+    Reader(const std::string &path, const uint8_t *bytes, size_t end) : path_(path), bytes_(bytes), end_(end)
     {
     }
     template <typename T> T get(const char *what)
@@ -71,7 +70,7 @@ public:
     const uint8_t *take(size_t n, const char *what)
     {
         need(n, what);
-        const uint8_t *p = bytes_.data() + pos_;
+        const uint8_t *p = bytes_ + pos_;
         pos_ += n;
         return p;
     }
@@ -84,7 +83,7 @@ private:
             throw WeightsError(EINVAL, path_ + ": truncated or corrupt weights file (ends inside " + what + ")");
     }
     const std::string &path_;
-    const std::vector<uint8_t> &bytes_;
+    const uint8_t *bytes_;
     size_t end_, pos_ = 0;
 };
 
@@ -108,6 +107,22 @@ std::vector<uint8_t> read_file(const std::string &path)
     if (in.gcount() != st.st_size)
         throw WeightsError(EIO, path + ": read error on model file");
     return bytes;
+}
+
+// Parameters of an architecture, without building it: every layer's channel
+// count is affine in the width, so the count is a quadratic in the width,
+// fixed by three tiny networks. A corrupt header asking for width 1000 is
+// then refused before gigabytes are allocated.
+int64_t parameter_count_of(const Architecture &arch)
+{
+    int64_t p[3];
+    for (int i = 0; i < 3; i++) {
+        Architecture small = arch;
+        small.width = i + 1;
+        p[i] = Network(small)->parameter_count();
+    }
+    const int64_t w = arch.width;
+    return p[0] + (w - 1) * (p[1] - p[0]) + (w - 1) * (w - 2) / 2 * (p[2] - 2 * p[1] + p[0]);
 }
 
 } // namespace
@@ -161,10 +176,16 @@ void save_weights(const std::string &path, const NetworkImpl &net, Storage stora
 Network load_weights(const std::string &path)
 {
     const std::vector<uint8_t> bytes = read_file(path);
+    return parse_weights(bytes.data(), bytes.size(), path);
+}
 
-    if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
+{
+    if (size == 0)
+        throw WeightsError(EINVAL, path + ": model file is empty");
+    if (size < sizeof(kMagic) || std::memcmp(data, kMagic, sizeof(kMagic)) != 0)
         throw WeightsError(EINVAL, path + ": not a DSFN weights file (bad magic)");
-    Reader head(path, bytes, bytes.size());
+    Reader head(path, data, size);
     head.take(sizeof(kMagic), "magic");
     const auto version = head.get<uint32_t>("format version");
     if (version != kWeightsFormatVersion)
@@ -172,16 +193,18 @@ Network load_weights(const std::string &path)
                                         " (this build reads version " +
                                         std::to_string(kWeightsFormatVersion) + ")");
     const auto declared = head.get<uint64_t>("file size");
-    if (declared != bytes.size())
-        throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(bytes.size()) +
+    if (declared != size)
+        throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) +
                                         " bytes, header says " + std::to_string(declared) + ")");
-    const size_t body = bytes.size() - sizeof(uint64_t);
-    Reader tail(path, bytes, bytes.size());
+    if (size < sizeof(kMagic) + sizeof(uint32_t) + 2 * sizeof(uint64_t))
+        throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) + " bytes)");
+    const size_t body = size - sizeof(uint64_t);
+    Reader tail(path, data, size);
     tail.take(body, "body");
-    if (tail.get<uint64_t>("checksum") != fnv1a(bytes.data(), body))
+    if (tail.get<uint64_t>("checksum") != fnv1a(data, body))
         throw WeightsError(EINVAL, path + ": corrupt weights file (checksum mismatch)");
 
-    Reader r(path, bytes, body);
+    Reader r(path, data, body);
     r.take(sizeof(kMagic) + sizeof(uint32_t) + sizeof(uint64_t), "header");
     Architecture arch;
     arch.width = r.get<uint32_t>("header");
@@ -194,6 +217,12 @@ Network load_weights(const std::string &path)
                                         ", scale " + std::to_string(arch.scale) + ", levels " +
                                         std::to_string(arch.levels) + ", colors " +
                                         std::to_string(arch.colors) + ")");
+
+    const int64_t params = parameter_count_of(arch);
+    if (uint64_t(params) * 2 > body)
+        throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) +
+                                        " bytes cannot hold the " + std::to_string(params) +
+                                        " parameters of width " + std::to_string(arch.width) + ")");
 
     Network net(arch);
     std::map<std::string, torch::Tensor> expected;
@@ -229,8 +258,8 @@ Network load_weights(const std::string &path)
                                             shape_string(it->second.sizes().vec()));
         const auto type = storage == static_cast<uint8_t>(Storage::Float16) ? torch::kHalf : torch::kFloat;
         const size_t nbytes = it->second.numel() * (type == torch::kHalf ? 2 : 4);
-        const auto *data = r.take(nbytes, "tensor data");
-        auto src = torch::from_blob(const_cast<uint8_t *>(data), it->second.sizes(), torch::TensorOptions(type));
+        const auto *stored = r.take(nbytes, "tensor data");
+        auto src = torch::from_blob(const_cast<uint8_t *>(stored), it->second.sizes(), torch::TensorOptions(type));
         it->second.copy_(src.to(torch::kFloat));
         expected.erase(it);
     }

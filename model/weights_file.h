@@ -33,6 +33,10 @@ private:
 void save_weights(const std::string &path, const NetworkImpl &net, Storage storage);
 
 // Reads, validates and builds the network the file describes (float32, CPU).
+// Every way a file can be wrong throws WeightsError, and nothing else.
 Network load_weights(const std::string &path);
+
+// The same from bytes already in memory; name is used in the messages.
+Network parse_weights(const uint8_t *data, size_t size, const std::string &name);
 
 } // namespace dsfn

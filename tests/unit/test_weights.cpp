@@ -38,7 +38,8 @@ void set_u32(unsigned char *p, uint32_t v)
 
 // Header fields: magic 8, version 4, size 8, then width, scale, levels, colors.
 void edit_version(unsigned char *b, size_t) { set_u32(b + 8, 99); }
-void edit_width(unsigned char *b, size_t) { set_u32(b + 20, 5); }
+void edit_width(unsigned char *b, size_t) { set_u32(b + 20, 3); }
+void edit_huge_width(unsigned char *b, size_t) { set_u32(b + 20, 1000); }
 void edit_scale(unsigned char *b, size_t) { set_u32(b + 24, 0); }
 void edit_name(unsigned char *b, size_t) { b[40 + 4] = 'X'; } // first tensor's name
 
@@ -107,7 +108,9 @@ END_TEST
 START_TEST(test_version_and_architecture)
 {
     expect_error(fixture_edited_model("version99", edit_version), ENOTSUP, "unsupported weights format version 99");
-    expect_error(fixture_edited_model("width5", edit_width), EINVAL, "has shape");
+    expect_error(fixture_edited_model("width3", edit_width), EINVAL, "has shape");
+    // Refused from the header alone, before a 1000-wide network is allocated.
+    expect_error(fixture_edited_model("width1000", edit_huge_width), EINVAL, "cannot hold the");
     expect_error(fixture_edited_model("scale0", edit_scale), EINVAL, "unsupported architecture");
     expect_error(fixture_edited_model("badname", edit_name), EINVAL, "unexpected tensor");
 }
