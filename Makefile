@@ -18,17 +18,18 @@ config.mk: configure
 
 -include config.mk
 
-FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),$(BUILD)/ffmpeg-src)
+FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),build/ffmpeg-src)
 FFOBJ := $(BUILD)/ffmpeg
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 CC  := $(CCACHE) gcc
 CXX := $(CCACHE) g++
 OPTFLAGS ?= -O2 -g
+SANITIZE ?=
 DSFN_CPPFLAGS := -Imodel -Ilibavfilter-dsfn/dsfn -MMD -MP
-DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(TORCH_CXXFLAGS)
-DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS)
-TORCH_LINK    := $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
+DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_CXXFLAGS)
+DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
+TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
 
 LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
                libavfilter-dsfn/dsfn/engine.cpp
@@ -72,7 +73,8 @@ $(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
 FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
               $(FFSRC)/libavfilter/dsfn/window.h $(FFSRC)/libavfilter/dsfn/scene.h
 FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
-              --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264)
+              --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264) \
+              $(FF_EXTRA_CONFIG)
 
 PATCHES := $(wildcard patches/ffmpeg-$(FFMPEG_VERSION)/*.patch)
 
@@ -110,7 +112,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval \
-        fuzz
+        fuzz check-asan
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -145,6 +147,19 @@ e2e-tests: ffmpeg $(TOOL)
 check:
 	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
 	$(MAKE) unit-tests e2e-tests
+
+# --- Sanitizers --------------------------------------------------------------------
+# Both suites again on a second build: libdsfn, the tools, the unit tests and all
+# of FFmpeg (with the filter) under ASan + UBSan. Any report fails the run (see
+# scripts/run-sanitized.sh); LibTorch itself is not instrumented.
+ASAN_BUILD := build/asan
+ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" \
+              SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+              FF_EXTRA_CONFIG="--toolchain=gcc-asan --extra-cflags=-fsanitize=undefined \
+                               --extra-ldflags=-fsanitize=undefined --enable-debug --disable-stripping"
+check-asan:
+	$(MAKE) $(ASAN_VARS) -j$(NPROC) $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/bin/dsfn-tool ffmpeg
+	scripts/run-sanitized.sh $(ASAN_BUILD) $(MAKE) $(ASAN_VARS) unit-tests e2e-tests
 
 # --- Training (hours of CPU; never part of check) ------------------------------------
 # Resumable: re-running continues from the checkpoint in the cache; with no cache

@@ -64,6 +64,7 @@ typedef struct DSFNContext {
     DSFNTimeline timeline;  ///< output timestamps; entries carry the input frames' properties
     int eof;                ///< the input has ended and the engine was told so
     int eof_status;
+    int in_w, in_h;         ///< input size at configuration (upstream may change the link's later)
 } DSFNContext;
 
 #define OFFSET(x) offsetof(DSFNContext, x)
@@ -160,6 +161,8 @@ static int config_output(AVFilterLink *outlink)
                inlink->w, inlink->h, scale);
         return AVERROR(EINVAL);
     }
+    s->in_w    = inlink->w;
+    s->in_h    = inlink->h;
     outlink->w = inlink->w * scale;
     outlink->h = inlink->h * scale;
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
@@ -341,6 +344,22 @@ fail:
     return ret;
 }
 
+/* No more input: flush the window; the output ends with `status` once all is out. */
+static int end_input(AVFilterContext *ctx, int status, int64_t pts)
+{
+    DSFNContext *s = ctx->priv;
+    int ret;
+
+    s->eof        = 1;
+    s->eof_status = status;
+    dsfn_timeline_set_eof(&s->timeline, pts);
+    ret = dsfn_engine_end_segment(s->engine);
+    if (ret < 0)
+        return engine_error(ctx, ret);
+    ff_filter_set_ready(ctx, 100);
+    return 0;
+}
+
 static int activate(AVFilterContext *ctx)
 {
     DSFNContext *s = ctx->priv;
@@ -369,6 +388,17 @@ static int activate(AVFilterContext *ctx)
     ret = ff_inlink_consume_frame(inlink, &in);
     if (ret < 0)
         return ret;
+    if (ret > 0 && (in->width != s->in_w || in->height != s->in_h)) {
+        /* The output size is fixed at configuration: end the stream here with
+         * an error, after the frames before the change have been output. */
+        av_log(ctx, AV_LOG_ERROR, "Frame size changed mid-stream from %dx%d to %dx%d at pts %"PRId64"; "
+               "dsfn needs one size per stream: put a scale filter before it.\n",
+               s->in_w, s->in_h, in->width, in->height, in->pts);
+        pts = in->pts;
+        av_frame_free(&in);
+        ff_inlink_set_status(inlink, AVERROR_EOF);
+        return end_input(ctx, AVERROR(EINVAL), pts);
+    }
     if (ret > 0) {
         ret = push_frame(ctx, in);
         if (ret < 0)
@@ -377,16 +407,8 @@ static int activate(AVFilterContext *ctx)
         return 0;
     }
 
-    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
-        s->eof        = 1;
-        s->eof_status = status;
-        dsfn_timeline_set_eof(&s->timeline, pts);
-        ret = dsfn_engine_end_segment(s->engine);
-        if (ret < 0)
-            return engine_error(ctx, ret);
-        ff_filter_set_ready(ctx, 100);
-        return 0;
-    }
+    if (ff_inlink_acknowledge_status(inlink, &status, &pts))
+        return end_input(ctx, status, pts);
 
     FF_FILTER_FORWARD_WANTED(outlink, inlink);
 

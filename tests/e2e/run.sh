@@ -161,6 +161,37 @@ for fmt in yuv420p yuv444p10le rgba gray nv12; do
     [ "$got" = 6 ] && pass "$fmt input is converted: 3 frames in, 6 out" || fail "$fmt input" "$(cat "$work/log")"
 done
 
+# --- Tiny and odd frame sizes ----------------------------------------------------------
+for size in 1x1 2x2 3x3 5x5 7x7 7x3 1x9 33x17; do
+    w=${size%x*} h=${size#*x}
+    out=$(crc -f lavfi -i "testsrc2=size=32x32:rate=10,trim=end_frame=3,scale=$w:$h,format=gbrp" -vf "$dsfn" -fps_mode passthrough)
+    got=$(echo "$out" | grep -c '^0, ')
+    echo "$out" | grep -q "^#dimensions 0: $((4 * w))x$((4 * h))\$" && [ "$got" = 6 ] &&
+        pass "$size input: 6 frames of $((4 * w))x$((4 * h))" || fail "$size input (got $got frames)" "$out
+$(cat "$work/log")"
+done
+
+# --- A model of another width and a single level is just another model -------------------
+"$tool" init "$work/w8l1.dsfn" --width 8 --levels 1 > /dev/null
+out=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w8l1.dsfn" -fps_mode passthrough)
+[ "$(echo "$out" | grep -c '^0, ')" = 6 ] && pass "width-8 single-level model: 3 frames in, 6 out" ||
+    fail "width-8 single-level model" "$(cat "$work/log")"
+
+# --- Size change mid-stream ---------------------------------------------------------------
+# The ffmpeg tool scales a changed input back to the first size itself; a graph that
+# hands dsfn the new size (scale with eval=frame here) gets every frame before the
+# change, then an error.
+out=$(crc -f lavfi -i "$src,trim=end_frame=6" -vf "format=gbrp,scale=w='if(gte(n\,3)\,40\,32)':h=-2:eval=frame,$dsfn" \
+    -fps_mode passthrough)
+rc=$?
+got=$(echo "$out" | grep -c '^0, ')
+case $rc in 0|124|132|134|135|136|137|139) rc_ok=0 ;; *) rc_ok=1 ;; esac # see expect_error
+if [ $rc_ok = 1 ] && [ "$got" = 4 ] && grep -q 'Frame size changed mid-stream from 32x24 to 40x30' "$work/log"; then
+    pass "size change mid-stream: the 4 frames before it, then an error (exit $rc)"
+else
+    fail "size change mid-stream (exit $rc, $got frames)" "$(cat "$work/log")"
+fi
+
 # --- Transcoding with audio: durations stay in sync ------------------------------------
 if ff -encoders 2>/dev/null | grep -q libx264; then venc=libx264; else venc=mpeg4; fi
 out=$(ff -f lavfi -i "$src:duration=2" -f lavfi -i "sine=frequency=440:duration=2" \
@@ -214,6 +245,18 @@ expect_vf_error "not a model file" "not a DSFN weights file" "dsfn=model=$work/b
 head -c 1000 "$model" > "$work/cut.dsfn"
 expect_vf_error "truncated model file" "truncated" "dsfn=model=$work/cut.dsfn"
 expect_vf_error "model is a directory" "not a regular file" "dsfn=model=$work"
+: > "$work/empty.dsfn"
+expect_vf_error "empty model file" "model file is empty" "dsfn=model=$work/empty.dsfn"
+size=$(wc -c < "$model")
+for cut in 8 20 44 $((size / 2)) $((size - 1)); do
+    head -c $cut "$model" > "$work/cut$cut.dsfn"
+    expect_vf_error "model file truncated to $cut bytes" "truncated" "dsfn=model=$work/cut$cut.dsfn"
+done
+head -c 4096 /dev/urandom > "$work/random.dsfn"
+expect_vf_error "random bytes as model" "not a DSFN weights file" "dsfn=model=$work/random.dsfn"
+cp "$model" "$work/v99.dsfn"
+printf '\143' | dd of="$work/v99.dsfn" bs=1 seek=8 conv=notrunc 2> /dev/null
+expect_vf_error "unsupported format version" "unsupported weights format version 99" "dsfn=model=$work/v99.dsfn"
 if grep -q '^TORCH_HAS_CUDA = 1' "$build/../config.mk" 2>/dev/null; then
     echo "SKIP: device=cuda on a CPU build (this build has CUDA)"
 else
