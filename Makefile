@@ -36,7 +36,7 @@ LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
-LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c
+LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
 $(OBJDIR)/%.o: %.cpp config.mk
@@ -46,6 +46,12 @@ $(OBJDIR)/%.o: %.cpp config.mk
 $(OBJDIR)/%.o: %.c config.mk
 	@mkdir -p $(@D)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) -c $< -o $@
+
+# Shipped models: installed under the prefix, and found in this tree before that.
+MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
+SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
+$(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
+    -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"' -DDSFN_MODEL_SOURCE_DIR='"$(CURDIR)/model/weights"'
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -71,7 +77,8 @@ $(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
 
 # --- FFmpeg -------------------------------------------------------------------
 FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
-              $(FFSRC)/libavfilter/dsfn/window.h $(FFSRC)/libavfilter/dsfn/scene.h
+              $(FFSRC)/libavfilter/dsfn/window.h $(FFSRC)/libavfilter/dsfn/scene.h \
+              $(FFSRC)/libavfilter/dsfn/model_path.h
 FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
               --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264) \
               $(FF_EXTRA_CONFIG)
@@ -210,6 +217,8 @@ params: $(TOOL)
 install: ffmpeg tools
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(FFMPEG) $(FFPROBE) $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(MODEL_INSTALL_DIR)
+	install -m 644 $(SHIPPED_MODELS) $(DESTDIR)$(MODEL_INSTALL_DIR)/
 
 clean:
 	rm -rf $(OBJDIR) $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/pkgconfig

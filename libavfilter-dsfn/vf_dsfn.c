@@ -37,6 +37,7 @@
 #include "video.h"
 
 #include "dsfn/engine.h"
+#include "dsfn/model_path.h"
 #include "dsfn/scene.h"
 #include "dsfn/window.h"
 
@@ -71,7 +72,7 @@ typedef struct DSFNContext {
 #define FLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM
 
 static const AVOption dsfn_options[] = {
-    { "model",   "path of the DSFN weights file", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
+    { "model",   "DSFN weights file, or the name of a shipped model (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
     { "device",  "where to run the network: cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
     { "threads", "CPU threads for LibTorch (0: all online cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
     { "mode",    "which frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
@@ -97,15 +98,18 @@ static av_cold int init(AVFilterContext *ctx)
 {
     DSFNContext *s = ctx->priv;
     DSFNEngineConfig config = { 0 };
-    char err[1024];
+    char path[4096], err[1024];
     int ret;
 
-    if (!s->model_path || !*s->model_path) {
-        av_log(ctx, AV_LOG_ERROR, "No model given: set model=FILE to a DSFN weights file.\n");
-        return AVERROR(EINVAL);
+    ret = dsfn_model_resolve(s->model_path, path, sizeof(path), err, sizeof(err));
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "No model named '%s' in %s: set model=FILE to a DSFN weights file "
+               "(or DSFN_MODEL_DIR to a directory of them).\n",
+               s->model_path && *s->model_path ? s->model_path : DSFN_DEFAULT_MODEL, err);
+        return ret;
     }
 
-    config.model_path   = s->model_path;
+    config.model_path   = path;
     config.device       = s->device;
     config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
     config.with_between = s->mode == MODE_FULL;
@@ -117,7 +121,7 @@ static av_cold int init(AVFilterContext *ctx)
         return ret;
     }
     av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads\n",
-           s->model_path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
+           path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
            s->device, config.threads);
     return 0;
 }

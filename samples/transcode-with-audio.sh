@@ -1,9 +1,10 @@
 #!/bin/sh
 # A transcoding pipeline: enhance the video with dsfn, copy the audio as is.
-#   samples/transcode-with-audio.sh MODEL INPUT OUTPUT.mp4 [FFMPEG]
+#   samples/transcode-with-audio.sh INPUT OUTPUT.mp4 [MODEL] [FFMPEG]
+# MODEL: a weights file or a shipped model's name (default: the filter's default).
 set -eu
-model=$1 in=$2 out=$3
+in=$1 out=$2 model=${3:-}
 ffmpeg=${4:-$(dirname "$0")/../build/bin/ffmpeg}
 exec "$ffmpeg" -nostdin -hide_banner -y -i "$in" \
-    -filter_complex "[0:v]dsfn=model=$model,format=yuv420p[v]" -map "[v]" -map 0:a? \
+    -filter_complex "[0:v]dsfn${model:+=model=$model},format=yuv420p[v]" -map "[v]" -map 0:a? \
     -c:v libx264 -crf 18 -c:a copy -movflags +faststart "$out"

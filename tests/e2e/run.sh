@@ -161,6 +161,14 @@ for fmt in yuv420p yuv444p10le rgba gray nv12; do
     [ "$got" = 6 ] && pass "$fmt input is converted: 3 frames in, 6 out" || fail "$fmt input" "$(cat "$work/log")"
 done
 
+# --- Models by name: the shipped default, and names in DSFN_MODEL_DIR ----------------------
+out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn -f null - 2>&1)
+echo "$out" | grep -q "model .*/dsfn-w32.dsfn: width 32" && echo "$out" | grep -q '2 frames in, 4 frames out' &&
+    pass "no model option: the shipped dsfn-w32" || fail "no model option: the shipped dsfn-w32" "$out"
+out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=w4 -f null - 2>&1)
+echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4 found in DSFN_MODEL_DIR" ||
+    fail "model=w4 found in DSFN_MODEL_DIR" "$out"
+
 # --- Tiny and odd frame sizes ----------------------------------------------------------
 for size in 1x1 2x2 3x3 5x5 7x7 7x3 1x9 33x17; do
     w=${size%x*} h=${size#*x}
@@ -238,7 +246,7 @@ null_out="-f null -"
 expect_vf_error() { # name, expected message, -vf graph
     expect_error "$1" "$2" -f lavfi -i "$src,trim=end_frame=2" -vf "$3" $null_out
 }
-expect_vf_error "no model" "No model given" dsfn
+expect_vf_error "unknown model name" "No model named 'nosuch' in" "dsfn=model=nosuch"
 expect_vf_error "missing model file" "$work/nope.dsfn: cannot open model file" "dsfn=model=$work/nope.dsfn"
 printf 'not a model' > "$work/bad.dsfn"
 expect_vf_error "not a model file" "not a DSFN weights file" "dsfn=model=$work/bad.dsfn"

@@ -15,6 +15,7 @@ Suite *engine_suite(void);
 Suite *model_suite(void);
 Suite *weights_suite(void);
 Suite *training_suite(void);
+Suite *model_path_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */

@@ -1,0 +1,31 @@
+/*
+ * Where the dsfn filter finds its model: a file the user names, or a shipped
+ * model by name, looked up in the model directories.
+ */
+#ifndef DSFN_MODEL_PATH_H
+#define DSFN_MODEL_PATH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The shipped model used when the filter is given none. */
+#define DSFN_DEFAULT_MODEL "dsfn-w32"
+
+/*
+ * Resolve `model` (NULL or "" for the default) into a file path in `path`:
+ * an existing file, or a value with a '/', is used as it is; otherwise it is a
+ * model name, looked up as NAME.dsfn in $DSFN_MODEL_DIR, then the installed
+ * models directory, then the source tree's model/weights.
+ * Returns 0, or a negative errno value (-ENOENT when no such model, with the
+ * directories searched described in `err`).
+ */
+int dsfn_model_resolve(const char *model, char *path, size_t path_size, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSFN_MODEL_PATH_H */
