@@ -19,7 +19,7 @@ if [ ! -f "$clips/balle1-vp9.avi" ] || [ ! -f "$clips/balle-jbart.mp4" ]; then
 fi
 
 # libopenshot's source (bookworm): examples/test.avi, a handheld pan at 30 fps
-if [ ! -f "$clips/openshot-test.avi" ]; then
+if [ ! -f "$clips/openshot-test.avi" ] || [ ! -f "$clips/openshot-run.mp4" ]; then
     . "$top/scripts/private-apt.sh"
     private_apt_setup "$cache/apt-bookworm-src" bookworm deb-src
     mkdir -p "$cache/src"
@@ -29,7 +29,10 @@ if [ ! -f "$clips/openshot-test.avi" ]; then
         # shellcheck disable=SC2086
         (cd "$cache/src" && apt-get $aptopts -o APT::Get::Only-Source=true -q source --download-only libopenshot >&2)
     fi
-    tar -xf "$(ls "$cache"/src/libopenshot_*.orig.tar.* | head -n 1)" -C "$cache/src" --wildcards '*/examples/test.avi'
+    tar -xf "$(ls "$cache"/src/libopenshot_*.orig.tar.* | head -n 1)" -C "$cache/src" --wildcards \
+        '*/examples/test.avi' '*/examples/run.mp4'
     cp "$(find "$cache/src" -path '*/examples/test.avi' | head -n 1)" "$clips/openshot-test.avi"
+    # Not an evaluation clip: the source of samples/ (scripts/make-sample.sh).
+    cp "$(find "$cache/src" -path '*/examples/run.mp4' | head -n 1)" "$clips/openshot-run.mp4"
 fi
 ls "$clips"
