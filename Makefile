@@ -69,11 +69,15 @@ $(TRAINER): $(OBJDIR)/model/dsfn_train.o $(TRAIN_OBJS) $(LIBDSFN)
 tools: $(TOOL) $(TRAINER)
 
 # pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
+# Rewritten only when its text changes, so an edit elsewhere in this Makefile
+# does not make FFmpeg configure again.
 $(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
 	@mkdir -p $(@D)
-	printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: 1.0' \
+	@printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: 1.0' \
 	    'Cflags: -I$(CURDIR)/libavfilter-dsfn' \
-	    'Libs: -L$(CURDIR)/$(BUILD)/lib -ldsfn $(TORCH_LINK)' > $@
+	    'Libs: -L$(CURDIR)/$(BUILD)/lib -ldsfn $(TORCH_LINK)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; touch -r $(FFOBJ)/.configured $@ 2>/dev/null || true; \
+	 else mv $@.tmp $@; echo "wrote $@"; fi
 
 # --- FFmpeg -------------------------------------------------------------------
 FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
@@ -119,7 +123,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval \
-        fuzz check-asan
+        fuzz check-asan check-valgrind bench-memory
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -168,6 +172,11 @@ check-asan:
 	$(MAKE) $(ASAN_VARS) -j$(NPROC) $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/bin/dsfn-tool ffmpeg
 	scripts/run-sanitized.sh $(ASAN_BUILD) $(MAKE) $(ASAN_VARS) unit-tests e2e-tests
 
+# Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
+check-valgrind: ffmpeg $(TOOL)
+	scripts/install-deps.sh valgrind
+	scripts/valgrind-check.sh $(BUILD)
+
 # --- Training (hours of CPU; never part of check) ------------------------------------
 # Resumable: re-running continues from the checkpoint in the cache; with no cache
 # it starts from the committed weights of that width when there are some.
@@ -186,6 +195,12 @@ EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL) $(EVAL_KEYFRAMES)
+
+# --- Long run: RSS stays flat over 10,000 frames (minutes; never part of check) --------
+BENCH_MODEL   ?= dsfn-w32
+BENCH_THREADS ?= 0
+bench-memory: ffmpeg
+	scripts/bench-memory.sh $(BUILD) $(BENCH_MODEL) 10000 32x24 $(BENCH_THREADS)
 
 # --- Fuzzing the weights loader (clang's libFuzzer; minutes, never part of check) --------
 # Resumable: the corpus grows in $(FUZZ_DIR)/corpus and each run starts from it.

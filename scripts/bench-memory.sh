@@ -2,19 +2,20 @@
 # Long-run memory check: FRAMES small frames through ffmpeg + dsfn, sampling the
 # process's resident set size; prints RSS at frame 1000 and at the end and the
 # growth between them (target: under 5%).
-#   scripts/bench-memory.sh BUILD_DIR MODEL [FRAMES] [SIZE]
+#   scripts/bench-memory.sh BUILD_DIR MODEL [FRAMES] [SIZE] [THREADS]
 set -eu
 build=$1
 model=$2
 frames=${3:-10000}
 size=${4:-32x24}
+threads=${5:-0}
 ffmpeg="$build/bin/ffmpeg"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-mem.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 "$ffmpeg" -nostdin -v error -progress "$work/progress" -stats_period 1 \
     -f lavfi -i "testsrc2=size=$size:rate=25,trim=end_frame=$frames" \
-    -vf "dsfn=model=$model" -f null - &
+    -vf "dsfn=model=$model:threads=$threads" -f null - &
 pid=$!
 start=$(date +%s)
 # One sample a second: seconds, frames output so far, RSS in KiB.

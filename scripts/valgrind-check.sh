@@ -1,0 +1,39 @@
+#!/bin/sh
+# Valgrind memcheck over short ffmpeg + dsfn jobs: a normal run, a run that ends at
+# a scene cut, and an error path (a truncated model, which throws inside the
+# engine). Fails on any memcheck error or definite leak outside the suppressions
+# in tests/sanitizers/valgrind.supp.
+#   scripts/valgrind-check.sh BUILD_DIR
+set -u
+build=$(cd "$1" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+ffmpeg="$build/ffmpeg/ffmpeg_g" # unstripped: readable stacks
+work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-valgrind.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+"$build/bin/dsfn-tool" init "$work/w4.dsfn" --width 4 --fp16 > /dev/null
+head -c 3000 "$work/w4.dsfn" > "$work/cut.dsfn"
+
+failed=0
+run() { # name, expected ffmpeg status (0 or nonzero), ffmpeg arguments...
+    name=$1 want=$2
+    shift 2
+    valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+        --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40 \
+        --suppressions="$top/tests/sanitizers/valgrind.supp" \
+        "$ffmpeg" -nostdin -v error "$@" -f null - > "$work/log" 2>&1
+    rc=$?
+    summary=$(grep 'ERROR SUMMARY' "$work/log" | sed 's/^==[0-9]*== //')
+    if [ $rc = 99 ] || { [ "$want" = 0 ] && [ $rc != 0 ]; } || { [ "$want" != 0 ] && [ $rc = 0 ]; }; then
+        echo "FAIL: $name (exit $rc): $summary"
+        grep '^==' "$work/log" | head -n 80
+        failed=$((failed + 1))
+    else
+        echo "PASS: $name: $summary"
+    fi
+}
+src="testsrc2=size=32x24:rate=10"
+run "3 frames, full mode, 2 threads" 0 -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w4.dsfn:threads=2"
+run "cut between two sources" 0 -f lavfi -i "$src,trim=end_frame=2" -f lavfi -i "mandelbrot=size=32x24:rate=10,trim=end_frame=2" \
+    -filter_complex "[0:v][1:v]concat=n=2,dsfn=model=$work/w4.dsfn:threads=1"
+run "truncated model (error path)" 1 -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn"
+[ $failed = 0 ]
