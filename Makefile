@@ -31,7 +31,7 @@ DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_
 DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
 
-LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp \
+LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp model/conv_cost.cpp \
                libavfilter-dsfn/dsfn/engine.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
@@ -123,7 +123,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval \
-        fuzz check-asan check-valgrind bench-memory
+        fuzz check-asan check-valgrind bench bench-memory
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -195,6 +195,11 @@ EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL) $(EVAL_KEYFRAMES)
+
+# --- Speed against the roofline (minutes; never part of check) -------------------------
+bench: ffmpeg $(TOOL)
+	scripts/install-deps.sh time
+	scripts/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS)
 
 # --- Long run: RSS stays flat over 10,000 frames (minutes; never part of check) --------
 BENCH_MODEL   ?= dsfn-w32

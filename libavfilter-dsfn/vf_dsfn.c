@@ -57,6 +57,10 @@ typedef struct DSFNContext {
     double scene_threshold;
     double max_gap;
     double max_memory;
+    int precision;
+    int tile;
+    int overlap;
+    int tile_logged;        ///< tile side last reported; 0: whole pictures
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
@@ -81,6 +85,11 @@ static const AVOption dsfn_options[] = {
     { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
     { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
     { "max_memory", "memory one pass may use, in GiB (0: 80% of the memory available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
+    { "precision", "arithmetic of the convolutions", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, FLAGS, .unit = "precision" },
+        { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
+        { "bf16", "bfloat16 convolutions, fp32 sums: faster on CPUs with AVX512-BF16 or AMX", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
+    { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
+    { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
     { NULL }
 };
 
@@ -114,15 +123,18 @@ static av_cold int init(AVFilterContext *ctx)
     config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
     config.with_between = s->mode == MODE_FULL;
     config.max_memory   = s->max_memory * (1 << 30);
+    config.precision    = s->precision;
+    config.tile         = s->tile;
+    config.overlap      = s->overlap;
 
     ret = dsfn_engine_create(&s->engine, &config, err, sizeof(err));
     if (ret < 0) {
         av_log(ctx, AV_LOG_ERROR, "Cannot start the DSFN engine: %s\n", err);
         return ret;
     }
-    av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads\n",
+    av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads, %s\n",
            path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
-           s->device, config.threads);
+           s->device, config.threads, s->precision == DSFN_PRECISION_BF16 ? "bf16" : "fp32");
     return 0;
 }
 
@@ -134,8 +146,8 @@ static av_cold void uninit(AVFilterContext *ctx)
         DSFNEngineStats st;
         dsfn_engine_get_stats(s->engine, &st);
         av_log(ctx, AV_LOG_VERBOSE, "%"PRId64" frames in, %"PRId64" frames out, "
-               "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes, %"PRId64" cuts\n",
-               st.frames_in, st.frames_out, st.level1_passes, st.level2_passes, s->cuts);
+               "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes, %"PRId64" cuts, %"PRId64" tiles\n",
+               st.frames_in, st.frames_out, st.level1_passes, st.level2_passes, s->cuts, st.tiles);
     }
     av_frame_free(&s->prev);
     /* Properties of frames whose outputs were never made. */
@@ -247,6 +259,7 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
     DSFNContext *s = ctx->priv;
     DSFNImage img = image_of_frame(in);
     AVFrame *props = NULL;
+    DSFNEngineStats st;
     const char *why = NULL;
     int ret;
 
@@ -265,6 +278,12 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
     if (ret < 0) {
         engine_error(ctx, ret);
         goto fail;
+    }
+    dsfn_engine_get_stats(s->engine, &st);
+    if (st.tile != s->tile_logged) {
+        av_log(ctx, AV_LOG_INFO, st.tile ? "%dx%d pictures run in tiles of %d pixels (overlap %d).\n"
+                                         : "%dx%d pictures run whole.\n", in->width, in->height, st.tile, s->overlap);
+        s->tile_logged = st.tile;
     }
 
     /* Keep the properties (metadata, side data, colour) without the pixels. */

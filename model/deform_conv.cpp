@@ -31,7 +31,11 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
     auto gy = (2 * py + 1) / h - 1;
     auto gx = (2 * px + 1) / w - 1;
     auto grid = torch::stack({gx, gy}, -1).view({n, kTaps * h, w, 2});
-    auto sampled = torch::grid_sampler(input, grid, /*bilinear*/ 0, /*zeros*/ 0, /*align_corners*/ false);
+    // Sampling runs in fp32 whatever the weights' type (LibTorch's CPU sampler has
+    // no bf16 kernel, and positions need the precision); the product runs in theirs.
+    auto sampled = torch::grid_sampler(input.to(torch::kFloat), grid.to(torch::kFloat), /*bilinear*/ 0,
+                                       /*zeros*/ 0, /*align_corners*/ false)
+                       .to(weight.scalar_type());
 
     // [n, c, 9h, w] is the im2col matrix [n, c*9, h, w] in the weights' own
     // (channel, tap) order; the product with the weights is a 1x1 convolution,

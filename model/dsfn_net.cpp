@@ -61,7 +61,10 @@ LevelImpl::LevelImpl(int64_t in_channels, const Architecture &arch)
 
 Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
 {
-    auto features = encoder->forward(x);
+    // The convolutions run in the weights' type (fp32, or bf16 for speed); the
+    // residual bases and the sums stay in theirs (fp32), so pictures keep 8-bit precision.
+    const auto compute = warp->weight.scalar_type();
+    auto features = encoder->forward(x.to(compute));
     auto centre = jdsr->forward(features);               // f2^DSR
     auto fields = offsets(tfbfi->forward(features));     // (Phi_1, Phi_3)
     auto phi = fields.chunk(2, 1);
@@ -71,7 +74,8 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
     // The decoder is shared by the three outputs: run it once on a batch of three.
     const int64_t n = x.size(0);
     auto decoded = decoder->forward(torch::cat({first, centre, last}, 0)).split(n, 0);
-    return {decoded[0] + base[0], decoded[1] + base[1], decoded[2] + base[2]};
+    auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
+    return {sum(0), sum(1), sum(2)};
 }
 
 NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)

@@ -7,11 +7,15 @@
 //                                                     --zero-residual the outputs are the
 //                                                     network's residual bases
 //   dsfn-tool info FILE                               validate a file and print its architecture
+//   dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]
+//                                                     FLOPs per input frame and the roofline:
+//                                                     the bare convolutions' speed, fp32 and bf16
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
 
+#include "conv_cost.h"
 #include "dsfn_net.h"
 #include "weights_file.h"
 
@@ -21,7 +25,8 @@ int usage()
 {
     std::cerr << "usage: dsfn-tool params [--width W] [--levels L]\n"
                  "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual]\n"
-                 "       dsfn-tool info FILE\n";
+                 "       dsfn-tool info FILE\n"
+                 "       dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]\n";
     return 2;
 }
 
@@ -31,6 +36,8 @@ struct Args {
     bool fp16 = false;
     bool zero_residual = false;
     std::string path;
+    int64_t size_w = 160, size_h = 90;
+    int64_t threads = 0;
 };
 
 bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
@@ -44,6 +51,30 @@ bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
     return true;
 }
 
+bool parse_size(const std::string &s, int64_t &w, int64_t &h)
+{
+    const auto x = s.find('x');
+    return x != std::string::npos && parse_int(s.substr(0, x).c_str(), 1, 16384, w) &&
+           parse_int(s.substr(x + 1).c_str(), 1, 16384, h);
+}
+
+// FLOPs of one input frame and the bare convolutions' speed at both precisions.
+void print_cost(const dsfn::NetworkImpl &net, const Args &a)
+{
+    if (a.threads > 0)
+        torch::set_num_threads(static_cast<int>(a.threads));
+    const auto shapes = dsfn::conv_shapes_per_frame(net);
+    const double flops = dsfn::conv_flops(shapes, a.size_h, a.size_w);
+    std::cout << "size " << a.size_w << "x" << a.size_h << ", threads " << torch::get_num_threads() << "\n"
+              << "flops per input frame: " << flops / 1e9 << " GFLOP ("
+              << flops / (a.size_w * a.size_h) / 1e6 << " MFLOP per input pixel)\n";
+    for (auto type : {torch::kFloat, torch::kBFloat16}) {
+        const double t = dsfn::conv_seconds(shapes, a.size_h, a.size_w, type, 3);
+        std::cout << "roofline " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t
+                  << " s per input frame, " << flops / t / 1e9 << " GFLOP/s\n";
+    }
+}
+
 bool parse(int argc, char **argv, Args &a)
 {
     for (int i = 2; i < argc; i++) {
@@ -54,6 +85,10 @@ bool parse(int argc, char **argv, Args &a)
             a.arch.width = v, i++;
         else if (opt == "--levels" && has_value && parse_int(argv[i + 1], 1, 2, v))
             a.arch.levels = v, i++;
+        else if (opt == "--threads" && has_value && parse_int(argv[i + 1], 1, 1024, v))
+            a.threads = v, i++;
+        else if (opt == "--size" && has_value && parse_size(argv[i + 1], a.size_w, a.size_h))
+            i++;
         else if (opt == "--seed" && has_value && parse_int(argv[i + 1], 0, INT64_MAX, v))
             a.seed = static_cast<uint64_t>(v), i++;
         else if (opt == "--fp16")
@@ -98,6 +133,11 @@ int main(int argc, char **argv)
             dsfn::save_weights(a.path, *net, a.fp16 ? dsfn::Storage::Float16 : dsfn::Storage::Float32);
             std::cout << a.path << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());
+        } else if (cmd == "cost") {
+            if (a.path.empty())
+                print_cost(*dsfn::Network(a.arch), a);
+            else
+                print_cost(*dsfn::load_weights(a.path), a);
         } else if (cmd == "info" && !a.path.empty()) {
             auto net = dsfn::load_weights(a.path);
             std::cout << a.path << ": ";

@@ -7,13 +7,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dsfn_net.h"
 #include "weights_file.h"
@@ -52,6 +56,40 @@ double pass_bytes(int64_t h, int64_t w, int64_t width)
     return 400.0 * static_cast<double>(width) * static_cast<double>(h * w);
 }
 
+// Full-size state kept between passes, per input pixel: a few input frames,
+// level-1 maps of up to three triples, stitched pass results and queued outputs
+// (48-channel fp32 maps at r = 4).
+double state_bytes(int64_t h, int64_t w)
+{
+    return 3200.0 * static_cast<double>(h * w);
+}
+
+constexpr int kMinTile = 16;
+
+// One tile: the part of the picture it outputs ([y0, y1) x [x0, x1)) and the
+// larger part it reads, with `overlap` pixels of context where the picture has them.
+struct Tile {
+    int64_t y0, y1, x0, x1;
+    int64_t ry0, ry1, rx0, rx1;
+};
+
+// Tiles of at most `tile` x `tile` output pixels covering h x w evenly.
+std::vector<Tile> make_tiles(int64_t h, int64_t w, int64_t tile, int64_t overlap)
+{
+    const int64_t ny = (h + tile - 1) / tile, nx = (w + tile - 1) / tile;
+    std::vector<Tile> tiles;
+    for (int64_t i = 0; i < ny; i++)
+        for (int64_t j = 0; j < nx; j++) {
+            Tile t;
+            t.y0 = i * h / ny, t.y1 = (i + 1) * h / ny;
+            t.x0 = j * w / nx, t.x1 = (j + 1) * w / nx;
+            t.ry0 = std::max<int64_t>(0, t.y0 - overlap), t.ry1 = std::min(h, t.y1 + overlap);
+            t.rx0 = std::max<int64_t>(0, t.x0 - overlap), t.rx1 = std::min(w, t.x1 + overlap);
+            tiles.push_back(t);
+        }
+    return tiles;
+}
+
 std::string gib(double bytes)
 {
     char s[32];
@@ -88,11 +126,22 @@ struct DSFNEngine {
     {
         if (!config.model_path || !*config.model_path)
             throw EngineError(EINVAL, "no model file given");
+        if (config.tile < 0 || (config.tile > 0 && config.tile < kMinTile))
+            throw EngineError(EINVAL, "tile " + std::to_string(config.tile) + " is too small: 0 (automatic) or at least " +
+                                          std::to_string(kMinTile) + " pixels");
+        if (config.overlap < 0)
+            throw EngineError(EINVAL, "overlap " + std::to_string(config.overlap) + " is negative");
+        tile_option = config.tile;
+        overlap = config.overlap;
         threads = config.threads;
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
         use_threads();
+        if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16)
+            throw EngineError(EINVAL, "unknown precision " + std::to_string(config.precision));
         net = dsfn::load_weights(config.model_path);
         net->to(device);
+        if (config.precision == DSFN_PRECISION_BF16)
+            net->to(torch::kBFloat16);
         net->eval();
         // Channels-last convolutions run several times faster on CPU (oneDNN).
         torch::NoGradGuard no_grad;
@@ -116,6 +165,9 @@ struct DSFNEngine {
     bool output_ready();
     void receive(DSFNImage &image, DSFNOutputInfo &info);
 
+    void choose_tile(int64_t h, int64_t w);
+    dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs,
+                          const std::function<dsfn::Maps3(const std::vector<torch::Tensor> &)> &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
     void from_tensor(const torch::Tensor &map, DSFNImage &image) const;
     void run_level1(const DSFNStep &step);
@@ -126,6 +178,8 @@ struct DSFNEngine {
     bool with_between;
     int threads = 0;
     double memory_budget = 0;
+    int64_t tile_option = 0, overlap = 0;
+    int64_t tile = 0; // side of the tiles of the current segment; 0: whole pictures
     dsfn::Network net{nullptr};
 
     DSFNWindow window;
@@ -198,12 +252,7 @@ void DSFNEngine::send(const DSFNImage &image)
         pending_keyframe = torch::Tensor();
     }
     if (window.received == 0) {
-        const double need = pass_bytes(image.height, image.width, net->architecture().width);
-        if (device.is_cpu() && need > memory_budget)
-            throw EngineError(ENOMEM, std::to_string(image.width) + "x" + std::to_string(image.height) +
-                                          " pictures need about " + gib(need) +
-                                          " per pass with this model, more than the " + gib(memory_budget) +
-                                          " allowed: scale the input down before dsfn, or raise max_memory");
+        choose_tile(image.height, image.width);
         width = image.width;
         height = image.height;
     } else if (image.width != width || image.height != height) {
@@ -217,17 +266,90 @@ void DSFNEngine::send(const DSFNImage &image)
     stats.frames_in++;
 }
 
+// The tile side for h x w pictures: the whole picture when a pass over it fits the
+// memory budget (or the caller's tile covers it), else the largest square tile
+// whose pass, with its overlap, fits what the full-size state leaves.
+void DSFNEngine::choose_tile(int64_t h, int64_t w)
+{
+    const int64_t model_width = net->architecture().width;
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    auto pass_fits = [&](int64_t side) {
+        return pass_bytes(std::min(h, side + 2 * overlap), std::min(w, side + 2 * overlap), model_width) +
+                   state_bytes(h, w) <= memory_budget;
+    };
+    if (!device.is_cpu()) { // no host-side estimate for device memory: tile only when asked
+        tile = tile_option;
+        return;
+    }
+    if (tile_option > 0) {
+        tile = tile_option >= std::max(h, w) ? 0 : tile_option;
+        if (!pass_fits(tile ? tile : std::max(h, w)))
+            throw EngineError(ENOMEM, size + " pictures in tiles of " + std::to_string(tile_option) +
+                                          " need about " +
+                                          gib(pass_bytes(std::min(h, tile_option + 2 * overlap),
+                                                         std::min(w, tile_option + 2 * overlap), model_width) +
+                                              state_bytes(h, w)) +
+                                          ", more than the " + gib(memory_budget) +
+                                          " allowed: use smaller tiles (or tile=0), or raise max_memory");
+        return;
+    }
+    if (pass_bytes(h, w, model_width) + state_bytes(h, w) <= memory_budget) {
+        tile = 0;
+        return;
+    }
+    const double left = memory_budget - state_bytes(h, w);
+    const int64_t side = left > 0 ? static_cast<int64_t>(std::sqrt(left / (400.0 * model_width))) - 2 * overlap : 0;
+    if (side < kMinTile || !pass_fits(side))
+        throw EngineError(ENOMEM, size + " pictures need about " +
+                                      gib(pass_bytes(kMinTile + 2 * overlap, kMinTile + 2 * overlap, model_width) +
+                                          state_bytes(h, w)) +
+                                      " even in the smallest tiles, more than the " + gib(memory_budget) +
+                                      " allowed: scale the input down before dsfn, or raise max_memory");
+    tile = side;
+}
+
+// One level pass over the whole picture, or tile by tile: each tile reads its
+// inputs with `overlap` pixels of context and keeps only its own part of the
+// three output maps, so the seams see (nearly) what a whole-picture pass sees.
+dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs,
+                                  const std::function<dsfn::Maps3(const std::vector<torch::Tensor> &)> &pass)
+{
+    const int64_t h = inputs[0].size(2), w = inputs[0].size(3);
+    if (!tile)
+        return pass(inputs);
+    dsfn::Maps3 out;
+    for (const Tile &t : make_tiles(h, w, tile, overlap)) {
+        std::vector<torch::Tensor> part;
+        for (const auto &x : inputs)
+            part.push_back(x.slice(2, t.ry0, t.ry1).slice(3, t.rx0, t.rx1));
+        auto maps = pass(part);
+        for (int i = 0; i < 3; i++) {
+            if (!out[i].defined())
+                out[i] = torch::empty({maps[i].size(0), maps[i].size(1), h, w}, maps[i].options())
+                             .contiguous(at::MemoryFormat::ChannelsLast);
+            out[i].slice(2, t.y0, t.y1).slice(3, t.x0, t.x1)
+                .copy_(maps[i].slice(2, t.y0 - t.ry0, t.y1 - t.ry0).slice(3, t.x0 - t.rx0, t.x1 - t.rx0));
+        }
+    }
+    stats.tiles += static_cast<int64_t>(make_tiles(h, w, tile, overlap).size());
+    return out;
+}
+
 void DSFNEngine::run_level1(const DSFNStep &step)
 {
     auto frame = [&](int64_t i) { return frames.at(static_cast<size_t>(i - frames_base)); };
-    triples.push_back(net->level1(frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])));
+    triples.push_back(run_tiled({frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])},
+                                [&](const std::vector<torch::Tensor> &x) { return net->level1(x[0], x[1], x[2]); }));
     stats.level1_passes++;
 }
 
 void DSFNEngine::run_level2(const DSFNStep &step)
 {
     const auto k = static_cast<size_t>(step.index - triples_base);
-    auto maps = net->level2(triples.at(k), triples.at(k + 1));
+    const auto &a = triples.at(k), &b = triples.at(k + 1);
+    auto maps = run_tiled({a[0], a[1], a[2], b[0], b[1], b[2]}, [&](const std::vector<torch::Tensor> &x) {
+        return net->level2({x[0], x[1], x[2]}, {x[3], x[4], x[5]});
+    });
     stats.level2_passes++;
 
     // Keyframe k: mean of the estimates of windows k-1 and k (only window k for the first).
@@ -400,6 +522,7 @@ int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *in
 void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats)
 {
     *stats = engine->stats;
+    stats->tile = static_cast<int>(engine->tile);
 }
 
 const char *dsfn_engine_error(const DSFNEngine *engine)

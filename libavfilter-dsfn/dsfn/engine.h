@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 1
+#define DSFN_ENGINE_API_VERSION 2
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -33,12 +33,22 @@ typedef struct DSFNImage {
     enum DSFNPixelLayout layout;
 } DSFNImage;
 
+enum DSFNPrecision {
+    DSFN_PRECISION_FP32, /* everything in fp32 */
+    DSFN_PRECISION_BF16, /* convolutions in bf16 (CPUs with AVX512-BF16/AMX run them ~2x
+                            faster); residual bases, sums and sampling stay fp32 */
+};
+
 typedef struct DSFNEngineConfig {
     const char *model_path; /* DSFN weights file */
     const char *device;     /* "cpu", "cuda" or "cuda:N" */
     int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
     int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
     double max_memory;      /* bytes a pass may use; <= 0: 80% of the memory available */
+    enum DSFNPrecision precision;
+    int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
+                               they fit max_memory, else the largest tiles that do); else >= 16 */
+    int overlap;            /* context read around each tile, in input pixels */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {
@@ -49,6 +59,8 @@ typedef struct DSFNOutputInfo {
 typedef struct DSFNEngineStats {
     int64_t level1_passes, level2_passes;
     int64_t frames_in, frames_out;
+    int64_t tiles;          /* tiles run, over all passes (0 while pictures are whole) */
+    int tile;               /* tile side of the current segment; 0: whole pictures */
 } DSFNEngineStats;
 
 int dsfn_engine_api_version(void);

@@ -1,5 +1,6 @@
 /* Engine C API: configuration errors, the N -> 2N stream, layouts, sizes. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,8 @@ static void picture_free(Picture *p)
 
 static DSFNEngine *engine_new(int with_between)
 {
-    DSFNEngineConfig cfg = { fixture_model(4), "cpu", 1, with_between, 0 };
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1,
+                             .with_between = with_between };
     DSFNEngine *e = NULL;
     char err[512];
 
@@ -49,7 +51,7 @@ static DSFNEngine *engine_new(int with_between)
 
 static int create_error(const char *model, const char *device, char *err, size_t size)
 {
-    DSFNEngineConfig cfg = { model, device, 1, 1, 0 };
+    DSFNEngineConfig cfg = { .model_path = model, .device = device, .threads = 1, .with_between = 1 };
     DSFNEngine *e = (DSFNEngine *)&cfg; /* must be reset to NULL on failure */
     int ret = dsfn_engine_create(&e, &cfg, err, size);
 
@@ -227,7 +229,8 @@ END_TEST
 START_TEST(test_memory_limit)
 {
     /* 64x64 at width 4 needs ~6.5 MB per pass: refused under 1 MB, with a reason. */
-    DSFNEngineConfig cfg = { fixture_model(4), "cpu", 1, 1, 1 << 20 };
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1,
+                             .with_between = 1, .max_memory = 1 << 20 };
     DSFNEngine *e = NULL;
     Picture in;
 
@@ -238,6 +241,143 @@ START_TEST(test_memory_limit)
     picture_free(&in);
     picture_alloc(&in, 8, 8, DSFN_LAYOUT_GBRP, 0); /* small enough */
     ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
+    picture_free(&in);
+    dsfn_engine_free(&e);
+}
+END_TEST
+
+/* All 2N outputs of a short stream, packed RGB, with this configuration. */
+static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int n)
+{
+    DSFNEngine *e = NULL;
+    Picture in, out;
+    const size_t size = (size_t)3 * 16 * w * h;
+
+    ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
+    picture_alloc(&out, 4 * w, 4 * h, DSFN_LAYOUT_RGB24, 0);
+    for (int i = 0; i < n; i++) {
+        picture_alloc(&in, w, h, DSFN_LAYOUT_RGB24, 11 + i);
+        ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
+        picture_free(&in);
+    }
+    ck_assert_int_eq(dsfn_engine_end_segment(e), 0);
+    for (int i = 0; i < 2 * n; i++) {
+        ck_assert_int_eq(dsfn_engine_receive(e, &out.img, NULL), 0);
+        for (int y = 0; y < 4 * h; y++)
+            memcpy(rgb + i * size + (size_t)y * 3 * 4 * w, out.img.data[0] + y * out.img.linesize[0], 3 * 4 * w);
+    }
+    picture_free(&out);
+    dsfn_engine_free(&e);
+}
+
+START_TEST(test_bf16_close_to_fp32)
+{
+    enum { W = 12, H = 8, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
+    static uint8_t a[SIZE], b[SIZE];
+    double sq = 0;
+    int worst = 0;
+
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+
+    stream_outputs(cfg, a, W, H, N);
+    cfg.precision = DSFN_PRECISION_BF16;
+    stream_outputs(cfg, b, W, H, N);
+    for (int i = 0; i < SIZE; i++) {
+        const int d = abs(a[i] - b[i]);
+        sq += d * d;
+        worst = d > worst ? d : worst;
+    }
+    /* bf16 keeps 8 bits of mantissa in the convolutions; the sums stay fp32. */
+    ck_assert_msg(sq / SIZE < 1.0, "mean squared difference %.3f (PSNR below 48 dB)", sq / SIZE);
+    ck_assert_int_le(worst, 16);
+
+    DSFNEngineConfig bad = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .precision = 7 };
+    DSFNEngine *e = NULL;
+    char err[256];
+    ck_assert_int_eq(dsfn_engine_create(&e, &bad, err, sizeof(err)), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "precision"));
+}
+END_TEST
+
+/* PSNR of two 8-bit buffers (99 when equal). */
+static double psnr_of(const uint8_t *a, const uint8_t *b, size_t size)
+{
+    double sq = 0;
+    for (size_t i = 0; i < size; i++)
+        sq += (double)(a[i] - b[i]) * (a[i] - b[i]);
+    return sq == 0 ? 99 : 10 * log10(255.0 * 255.0 * size / sq);
+}
+
+START_TEST(test_tiles_are_seamless)
+{
+    enum { W = 45, H = 38, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
+    static uint8_t whole[SIZE], tiled[SIZE];
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineStats st;
+    DSFNEngine *e = NULL;
+    double p;
+
+    stream_outputs(cfg, whole, W, H, N);
+    cfg.tile    = 16; /* 3 x 3 tiles of 15-16 pixels */
+    cfg.overlap = 24;
+    stream_outputs(cfg, tiled, W, H, N);
+    p = psnr_of(whole, tiled, SIZE);
+    ck_assert_msg(p >= 45, "tiled vs whole: %.2f dB", p);
+
+    /* Without overlap the seams show: the overlap is what hides them. */
+    cfg.overlap = 0;
+    stream_outputs(cfg, tiled, W, H, N);
+    ck_assert_msg(psnr_of(whole, tiled, SIZE) < p, "overlap made no difference");
+
+    /* The engine reports its tiles. */
+    cfg.overlap = 8;
+    ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
+    {
+        Picture in;
+        picture_alloc(&in, W, H, DSFN_LAYOUT_GBRP, 3);
+        ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
+        ck_assert_int_eq(dsfn_engine_end_segment(e), 0);
+        ck_assert_int_eq(dsfn_engine_output_ready(e), 1);
+        picture_free(&in);
+    }
+    dsfn_engine_get_stats(e, &st);
+    ck_assert_int_eq(st.tile, 16);
+    ck_assert_int_eq(st.tiles, 3 * 9); /* one frame: two DSFN1 passes (edge padding), one DSFN2 */
+    dsfn_engine_free(&e);
+
+    /* Too small a tile is refused up front. */
+    cfg.tile = 15;
+    {
+        char err[256];
+        ck_assert_int_eq(dsfn_engine_create(&e, &cfg, err, sizeof(err)), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "tile 15 is too small"));
+    }
+}
+END_TEST
+
+START_TEST(test_automatic_tiles_under_memory_cap)
+{
+    /* 96x80 at width 4 needs ~12 MB per pass and ~25 MB of state; under a 30 MB cap
+     * the engine picks tiles instead of refusing, and the result matches. */
+    enum { W = 96, H = 80, N = 2, SIZE = 2 * N * 3 * 16 * W * H };
+    static uint8_t whole[SIZE], tiled[SIZE];
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1,
+                             .overlap = 24 };
+    DSFNEngine *e = NULL;
+    DSFNEngineStats st;
+    Picture in;
+
+    stream_outputs(cfg, whole, W, H, N);
+    cfg.max_memory = 30 << 20;
+    stream_outputs(cfg, tiled, W, H, N);
+    ck_assert_msg(psnr_of(whole, tiled, SIZE) >= 45, "automatic tiles vs whole: %.2f dB", psnr_of(whole, tiled, SIZE));
+
+    ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
+    picture_alloc(&in, W, H, DSFN_LAYOUT_GBRP, 3);
+    ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
+    dsfn_engine_get_stats(e, &st);
+    ck_assert_int_gt(st.tile, 0);
+    ck_assert_int_lt(st.tile, W);
     picture_free(&in);
     dsfn_engine_free(&e);
 }
@@ -256,6 +396,9 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_layouts_agree);
     tcase_add_test(tc, test_misuse_is_reported);
     tcase_add_test(tc, test_memory_limit);
+    tcase_add_test(tc, test_bf16_close_to_fp32);
+    tcase_add_test(tc, test_tiles_are_seamless);
+    tcase_add_test(tc, test_automatic_tiles_under_memory_cap);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,72 @@
+#include "conv_cost.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace dsfn {
+
+std::vector<ConvShape> conv_shapes_per_frame(const NetworkImpl &net)
+{
+    std::vector<ConvShape> shapes;
+    for (const auto &p : net.named_parameters(true)) {
+        const auto &name = p.key();
+        const auto &w = p.value();
+        if (w.dim() != 4 || name.size() < 6 || name.compare(name.size() - 6, 6, "weight") != 0)
+            continue;
+        ConvShape s{w.size(1), w.size(0), w.size(2), 1, 1};
+        if (name.find(".decoder.") != std::string::npos)
+            s.batch = 3; // one call on the three outputs stacked
+        if (name.find(".warp.") != std::string::npos)
+            s.calls = 2; // f1 and f3 are both warped from f2
+        shapes.push_back(s);
+    }
+    return shapes;
+}
+
+double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w)
+{
+    double flops = 0;
+    for (const auto &s : shapes)
+        flops += 2.0 * s.in * s.out * s.kernel * s.kernel * h * w * s.batch * s.calls;
+    return flops;
+}
+
+double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
+                    int repeats)
+{
+    c10::InferenceMode guard;
+    // One input and one weight per distinct shape; the count says how often it runs.
+    std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, int64_t> count;
+    for (const auto &s : shapes)
+        count[{s.in, s.out, s.kernel, s.batch}] += s.calls;
+
+    struct Case {
+        torch::Tensor input, weight, bias;
+        int64_t calls, pad;
+    };
+    std::vector<Case> cases;
+    for (const auto &[key, calls] : count) {
+        const auto [in, out, kernel, batch] = key;
+        auto opts = torch::TensorOptions().dtype(type);
+        cases.push_back({torch::randn({batch, in, h, w}, opts).contiguous(at::MemoryFormat::ChannelsLast),
+                         torch::randn({out, in, kernel, kernel}, opts).contiguous(at::MemoryFormat::ChannelsLast),
+                         torch::randn({out}, opts), calls, kernel / 2});
+    }
+    auto run_all = [&] {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (const auto &c : cases)
+            for (int64_t i = 0; i < c.calls; i++)
+                torch::conv2d(c.input, c.weight, c.bias, 1, c.pad);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    run_all(); // warm-up: oneDNN picks and caches its kernels
+    double best = std::numeric_limits<double>::infinity();
+    for (int r = 0; r < std::max(repeats, 1); r++)
+        best = std::min(best, run_all());
+    return best;
+}
+
+} // namespace dsfn

@@ -1,0 +1,31 @@
+// What one input frame costs the network: the convolutions it runs (DSFN1 once
+// and DSFN2 once per frame, thanks to level-1 reuse), their FLOP count, and how
+// fast the bare convolutions alone run here: the roofline the filter is
+// measured against (`make bench`).
+#pragma once
+
+#include <vector>
+
+#include "dsfn_net.h"
+
+namespace dsfn {
+
+struct ConvShape {
+    int64_t in, out, kernel; // channels and kernel size (deformable: 3)
+    int64_t batch;           // pictures per call: 3 for the shared decoder
+    int64_t calls;           // calls per input frame: 2 for the deformable warp
+};
+
+// Every convolution of one input frame's passes, in network order.
+std::vector<ConvShape> conv_shapes_per_frame(const NetworkImpl &net);
+
+// Multiply-adds x 2 of those convolutions on h x w low-resolution pictures.
+double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w);
+
+// Seconds the bare channels-last convolutions of one frame take on the CPU at
+// this precision (kFloat or kBFloat16): the best of `repeats` timed runs after
+// a warm-up, each shape timed once per run and weighted by its calls.
+double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
+                    int repeats);
+
+} // namespace dsfn
