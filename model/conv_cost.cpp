@@ -70,3 +70,56 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
 }
 
 } // namespace dsfn
+
+namespace dsfn {
+
+namespace {
+
+template <typename Fn> double best_seconds(int repeats, Fn &&fn)
+{
+    fn(); // warm-up
+    double best = std::numeric_limits<double>::infinity();
+    for (int r = 0; r < std::max(repeats, 1); r++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        fn();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+}
+
+} // namespace
+
+FrameTimes time_frame(NetworkImpl &net, int64_t h, int64_t w, int repeats)
+{
+    c10::InferenceMode guard;
+    const auto &arch = net.architecture();
+    const auto type = net.parameters().front().scalar_type();
+    auto frame = [&] { return torch::rand({1, arch.colors, h, w}).contiguous(at::MemoryFormat::ChannelsLast); };
+    const auto b0 = frame(), b1 = frame(), b2 = frame();
+    FrameTimes t;
+    t.passes = best_seconds(repeats, [&] {
+        auto triple = net.level1(b0, b1, b2);
+        net.level2(triple, triple);
+    });
+
+    const int64_t c = 2 * arch.width;
+    auto feat = torch::randn({1, c, h, w}).to(type).contiguous(at::MemoryFormat::ChannelsLast);
+    auto offset = torch::randn({1, 18, h, w}).to(type).contiguous(at::MemoryFormat::ChannelsLast);
+    auto weight = torch::randn({c, c, 3, 3}).to(type), bias = torch::randn({c}).to(type);
+    t.deform = best_seconds(repeats, [&] {
+        for (int i = 0; i < 4; i++) // two warps per level, two levels
+            deform_conv3x3(feat, offset, weight, bias);
+    });
+
+    auto pixels = torch::randint(0, 256, {1, h, w, arch.colors}, torch::kUInt8);
+    auto map = torch::rand({1, arch.map_channels(), h, w}).contiguous(at::MemoryFormat::ChannelsLast);
+    t.convert = best_seconds(repeats, [&] {
+        pixels.permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0f).contiguous(at::MemoryFormat::ChannelsLast);
+        for (int i = 0; i < 2; i++)
+            net.to_image(map)[0].clamp(0.0f, 1.0f).mul_(255.0f).round_().to(torch::kUInt8).permute({1, 2, 0})
+                .contiguous();
+    });
+    return t;
+}
+
+} // namespace dsfn

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "deform_conv.h"
 #include "dsfn_net.h"
 
 namespace dsfn {
@@ -27,5 +28,18 @@ double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w);
 // a warm-up, each shape timed once per run and weighted by its calls.
 double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
                     int repeats);
+
+} // namespace dsfn
+
+namespace dsfn {
+
+// Measured cost of one input frame's work outside the bare convolutions, to
+// show where the time goes: the full DSFN1 + DSFN2 passes, the deformable
+// convolutions inside them (4 calls), and the picture conversions around them
+// (one uint8 frame in, two 4x frames out through pixel shuffle).
+struct FrameTimes {
+    double passes = 0, deform = 0, convert = 0;
+};
+FrameTimes time_frame(NetworkImpl &net, int64_t h, int64_t w, int repeats);
 
 } // namespace dsfn

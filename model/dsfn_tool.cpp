@@ -75,6 +75,20 @@ void print_cost(const dsfn::NetworkImpl &net, const Args &a)
     }
 }
 
+// Where one frame's time goes in the network itself, fp32 and bf16.
+void print_breakdown(dsfn::NetworkImpl &net, const Args &a)
+{
+    for (auto type : {torch::kFloat, torch::kBFloat16}) {
+        net.to(type);
+        const auto t = dsfn::time_frame(net, a.size_h, a.size_w, 3);
+        std::cout << "passes " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t.passes
+                  << " s per input frame; deformable conv " << t.deform << " s ("
+                  << 100 * t.deform / t.passes << "%), conversion + pixel shuffle " << t.convert << " s ("
+                  << 100 * t.convert / t.passes << "%)\n";
+    }
+    net.to(torch::kFloat);
+}
+
 bool parse(int argc, char **argv, Args &a)
 {
     for (int i = 2; i < argc; i++) {
@@ -134,10 +148,10 @@ int main(int argc, char **argv)
             std::cout << a.path << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());
         } else if (cmd == "cost") {
-            if (a.path.empty())
-                print_cost(*dsfn::Network(a.arch), a);
-            else
-                print_cost(*dsfn::load_weights(a.path), a);
+            auto net = a.path.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.path);
+            net->eval();
+            print_cost(*net, a);
+            print_breakdown(*net, a);
         } else if (cmd == "info" && !a.path.empty()) {
             auto net = dsfn::load_weights(a.path);
             std::cout << a.path << ": ";

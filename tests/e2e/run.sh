@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes scene gap max_memory; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -169,6 +169,20 @@ out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf
 echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4 found in DSFN_MODEL_DIR" ||
     fail "model=w4 found in DSFN_MODEL_DIR" "$out"
 
+# --- Tiles and precision: the same pictures, within a tolerance --------------------------
+same_as_whole() { # dsfn options -> PSNR of its output against the whole-picture fp32 output
+    ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
+        "[0:v]split[a][b];[a]$dsfn$1[x];[b]$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of
+}
+p=$(same_as_whole ":tile=24:overlap=24")
+awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' && pass "tile=24: seamless against whole pictures (PSNR $p)" ||
+    fail "tile=24 seamless (PSNR '$p')"
+p=$(same_as_whole ":precision=bf16")
+awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=bf16: close to fp32 (PSNR $p)" ||
+    fail "precision=bf16 close to fp32 (PSNR '$p')"
+out=$(ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=2" -vf "$dsfn:tile=24" -f null - 2>&1)
+echo "$out" | grep -q '72x56 pictures run in tiles of 24 pixels' && pass "tiles are reported" || fail "tiles are reported" "$out"
+
 # --- Tiny and odd frame sizes ----------------------------------------------------------
 for size in 1x1 2x2 3x3 5x5 7x7 7x3 1x9 33x17; do
     w=${size%x*} h=${size#*x}
@@ -278,6 +292,8 @@ expect_error "frame too large for the memory limit" "1280x720 pictures need abou
 expect_error "output too large to allocate" "too large to upscale" \
     -f lavfi -i "color=size=6000x6000:rate=1,trim=end_frame=1" -vf "$dsfn" $null_out
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
+expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
+expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
