@@ -14,8 +14,10 @@ mkdir -p "$reports"
 
 # allocator_may_return_null: the "output too large" test asks for an impossible
 # allocation and expects the filter's ENOMEM, as without ASan.
-export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1"
-export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
+# abort_on_error: an error ends the process with SIGABRT, which every test counts
+# as a crash (UBSan's reports go to stderr, not log_path, when ASan is linked too).
+export ASAN_OPTIONS="log_path=$reports/asan:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 
 "$@"

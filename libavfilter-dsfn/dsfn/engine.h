@@ -45,7 +45,7 @@ typedef struct DSFNEngineConfig {
     int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
     int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
     double max_memory;      /* bytes a pass may use; <= 0: 80% of the memory available */
-    enum DSFNPrecision precision;
+    int precision;          /* a DSFNPrecision (an int, so a bad value is an error, not UB) */
     int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
                                they fit max_memory, else the largest tiles that do); else >= 16 */
     int overlap;            /* context read around each tile, in input pixels */
