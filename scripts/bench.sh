@@ -22,34 +22,38 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "model:   $path; threads: $([ "$threads" = 0 ] && echo "all ($(nproc))" || echo "$threads")"
 
-# run SIZE FRAMES -> "seconds peak_kib passes_line"
+# run SIZE FRAMES PRECISION -> "seconds peak_kib passes_line"
 run() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$ffmpeg" -nostdin -v verbose \
-        -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" -vf "dsfn=model=$path:threads=$threads" \
-        -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
-    passes=$(sed -n 's/.*\] \([0-9]* frames in, .* passes\).*/\1/p' "$work/log")
+        -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" \
+        -vf "dsfn=model=$path:threads=$threads:precision=$3" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+    passes=$(sed -n 's/.*\] \([0-9]* frames in, .* DSFN2 passes\).*/\1/p' "$work/log" | tail -n 1)
     echo "$(cat "$work/time") $passes"
 }
 
-printf '\n%-9s %-9s %12s %12s %10s %10s %8s %10s %s\n' input output "s/out frame" "s/in frame" "GFLOP/s" \
+printf '\n%-9s %-9s %-5s %11s %11s %9s %9s %7s %9s  %s\n' input output prec "s/out frm" "s/in frm" "GFLOP/s" \
     "roofline" "ratio" "peak RSS" "passes (long run)"
 for size in 160x90 320x180; do
     w=${size%x*} h=${size#*x}
     case $size in 160x90) short=2 long=14 ;; *) short=2 long=8 ;; esac
-    cost=$(if [ "$threads" = 0 ]; then "$tool" cost "$path" --size "$size"; else "$tool" cost "$path" --size "$size" --threads "$threads"; fi)
+    # The roofline at the filter's thread count (0: all online cores, as the filter does).
+    cost=$("$tool" cost "$path" --size "$size" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
+    echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p')
-    roof32=$(echo "$cost" | sed -n 's/^roofline fp32: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p')
-    roof16=$(echo "$cost" | sed -n 's/^roofline bf16: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p')
-    set -- $(run "$size" $short)
-    t_short=$1
-    set -- $(run "$size" $long)
-    t_long=$1 rss=$2
-    shift 2
-    passes="$*"
-    awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r32="$roof32" -v r16="$roof16" \
-        -v size="$size" -v out="$((4 * w))x$((4 * h))" -v rss="$rss" -v passes="$passes" 'BEGIN {
-        per_in = (tl - ts) / n; g = f / per_in
-        printf "%-9s %-9s %12.3f %12.3f %10.1f %10.1f %7.0f%% %8.0f MiB %s\n", size, out, per_in / 2, per_in, g, r32, 100 * g / r32, rss / 1024, passes
-        printf "%-9s %-9s   (model: %.1f GFLOP per input frame; bf16 roofline %.1f GFLOP/s, %.2fx fp32)\n", "", "", f, r16, r16 / r32
-    }'
+    for prec in fp32 bf16; do
+        roof=$(echo "$cost" | sed -n "s/^roofline $prec: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p")
+        set -- $(run "$size" $short $prec)
+        t_short=$1
+        set -- $(run "$size" $long $prec)
+        t_long=$1 rss=$2
+        shift 2
+        awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r="$roof" -v prec=$prec \
+            -v size="$size" -v out="$((4 * w))x$((4 * h))" -v rss="$rss" -v passes="$*" 'BEGIN {
+            per_in = (tl - ts) / n; g = f / per_in
+            printf "%-9s %-9s %-5s %11.3f %11.3f %9.1f %9.1f %6.0f%% %5.0f MiB  %s\n", size, out, prec, per_in / 2, per_in, g, r, 100 * g / r, rss / 1024, passes
+        }'
+    done
 done
+echo
+echo "Where a frame's time goes inside the network (dsfn-tool cost, whole-picture passes):"
+cat "$work/breakdown"
