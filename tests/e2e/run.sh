@@ -177,6 +177,10 @@ same_as_whole() { # dsfn options -> PSNR of its output against the whole-picture
 p=$(same_as_whole ":tile=24:overlap=24")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' && pass "tile=24: seamless against whole pictures (PSNR $p)" ||
     fail "tile=24 seamless (PSNR '$p')"
+p=$(ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$model:threads=1[x];[b]dsfn=model=$model:threads=2[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 50) }' && pass "threads=1 and threads=2 agree (PSNR $p)" ||
+    fail "threads=1 and threads=2 agree (PSNR '$p')"
 p=$(same_as_whole ":precision=bf16")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=bf16: close to fp32 (PSNR $p)" ||
     fail "precision=bf16 close to fp32 (PSNR '$p')"
