@@ -84,7 +84,7 @@ static const AVOption dsfn_options[] = {
         { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
     { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
     { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
-    { "max_memory", "memory one pass may use, in GiB (0: 80% of the memory available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
+    { "max_memory", "memory the filter may use, in GiB (0: 80% of the memory available); larger pictures run in tiles", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
     { "precision", "arithmetic of the convolutions", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
         { "bf16", "bfloat16 convolutions, fp32 sums: faster on CPUs with AVX512-BF16 or AMX", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },

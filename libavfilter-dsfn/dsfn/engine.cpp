@@ -318,7 +318,8 @@ dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs,
     if (!tile)
         return pass(inputs);
     dsfn::Maps3 out;
-    for (const Tile &t : make_tiles(h, w, tile, overlap)) {
+    const auto tiles = make_tiles(h, w, tile, overlap);
+    for (const Tile &t : tiles) {
         std::vector<torch::Tensor> part;
         for (const auto &x : inputs)
             part.push_back(x.slice(2, t.ry0, t.ry1).slice(3, t.rx0, t.rx1));
@@ -331,7 +332,7 @@ dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs,
                 .copy_(maps[i].slice(2, t.y0 - t.ry0, t.y1 - t.ry0).slice(3, t.x0 - t.rx0, t.x1 - t.rx0));
         }
     }
-    stats.tiles += static_cast<int64_t>(make_tiles(h, w, tile, overlap).size());
+    stats.tiles += static_cast<int64_t>(tiles.size());
     return out;
 }
 

@@ -44,7 +44,8 @@ typedef struct DSFNEngineConfig {
     const char *device;     /* "cpu", "cuda" or "cuda:N" */
     int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
     int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
-    double max_memory;      /* bytes a pass may use; <= 0: 80% of the memory available */
+    double max_memory;      /* bytes the engine may use (state + one pass); <= 0: 80% of the
+                               memory available; larger pictures run in tiles */
     int precision;          /* a DSFNPrecision (an int, so a bad value is an error, not UB) */
     int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
                                they fit max_memory, else the largest tiles that do); else >= 16 */
