@@ -106,6 +106,35 @@ START_TEST(test_residual_bases)
 }
 END_TEST
 
+START_TEST(test_engine_layout_matches_plain_forward)
+{
+    // The engine runs channels-last weights and inputs (oneDNN, the deformable
+    // convolution's direct oneDNN call); the plain NCHW forward is the reference.
+    torch::manual_seed(3);
+    torch::NoGradGuard no_grad;
+    dsfn::Architecture arch;
+    arch.width = 4;
+    dsfn::Network net(arch);
+    net->eval();
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    auto b0 = torch::rand({1, 3, 12, 10}), b1 = torch::rand({1, 3, 12, 10}), b2 = torch::rand({1, 3, 12, 10});
+    auto plain1 = net->level1(b0, b1, b2);
+    auto plain2 = net->level2(plain1, plain1);
+
+    for (auto &p : net->parameters())
+        if (p.dim() == 4)
+            p.set_data(p.data().contiguous(cl));
+    auto fast1 = net->level1(b0.contiguous(cl), b1.contiguous(cl), b2.contiguous(cl));
+    auto fast2 = net->level2(fast1, fast1);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg(max_abs_diff(plain1[i], fast1[i]) < 1e-4, "level 1 map %d differs by %g", i,
+                      max_abs_diff(plain1[i], fast1[i]));
+        ck_assert_msg(max_abs_diff(plain2[i], fast2[i]) < 1e-4, "level 2 map %d differs by %g", i,
+                      max_abs_diff(plain2[i], fast2[i]));
+    }
+}
+END_TEST
+
 START_TEST(test_paper_size)
 {
     // Width 64 should be within 10% of the paper's 10.9 M parameters.
@@ -126,6 +155,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_deform_conv_offsets_get_gradients);
     tcase_add_test(tc, test_network_shapes);
     tcase_add_test(tc, test_residual_bases);
+    tcase_add_test(tc, test_engine_layout_matches_plain_forward);
     tcase_add_test(tc, test_paper_size);
     suite_add_tcase(s, tc);
     return s;
