@@ -69,10 +69,6 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
     return best;
 }
 
-} // namespace dsfn
-
-namespace dsfn {
-
 namespace {
 
 template <typename Fn> double best_seconds(int repeats, Fn &&fn)

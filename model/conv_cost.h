@@ -29,10 +29,6 @@ double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w);
 double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
                     int repeats);
 
-} // namespace dsfn
-
-namespace dsfn {
-
 // Measured cost of one input frame's work outside the bare convolutions, to
 // show where the time goes: the full DSFN1 + DSFN2 passes, the deformable
 // convolutions inside them (4 calls), and the picture conversions around them
