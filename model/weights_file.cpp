@@ -17,16 +17,6 @@ constexpr char kMagic[8] = {'D', 'S', 'F', 'N', 'W', 'G', 'T', 'S'};
 constexpr uint64_t kMaxFileSize = uint64_t(1) << 32; // far above any sane model
 constexpr uint32_t kMaxWidth = 1024, kMaxScale = 8, kMaxLevels = 2, kMaxRank = 8, kMaxName = 256;
 
-uint64_t fnv1a(const uint8_t *data, size_t size)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++) {
-        h ^= data[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 std::string shape_string(const std::vector<int64_t> &dims)
 {
     std::ostringstream s;
@@ -127,6 +117,16 @@ int64_t parameter_count_of(const Architecture &arch)
 
 } // namespace
 
+uint64_t weights_checksum(const uint8_t *data, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ull; // FNV-1a
+    for (size_t i = 0; i < size; i++) {
+        h ^= data[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 void save_weights(const std::string &path, const NetworkImpl &net, Storage storage)
 {
     const Architecture &arch = net.architecture();
@@ -157,7 +157,7 @@ void save_weights(const std::string &path, const NetworkImpl &net, Storage stora
     const uint64_t total = w.bytes.size() + sizeof(uint64_t);
     for (size_t i = 0; i < 8; i++)
         w.bytes[size_at + i] = static_cast<uint8_t>(total >> (8 * i));
-    w.put<uint64_t>(fnv1a(w.bytes.data(), w.bytes.size()));
+    w.put<uint64_t>(weights_checksum(w.bytes.data(), w.bytes.size()));
 
     // Write to a temporary name first so an interrupted save never leaves a
     // half-written file under the real name.
@@ -201,7 +201,7 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
     const size_t body = size - sizeof(uint64_t);
     Reader tail(path, data, size);
     tail.take(body, "body");
-    if (tail.get<uint64_t>("checksum") != fnv1a(data, body))
+    if (tail.get<uint64_t>("checksum") != weights_checksum(data, body))
         throw WeightsError(EINVAL, path + ": corrupt weights file (checksum mismatch)");
 
     Reader r(path, data, body);

@@ -30,6 +30,9 @@ private:
     int code_;
 };
 
+// The checksum stored in a file's last 8 bytes, over every byte before them.
+uint64_t weights_checksum(const uint8_t *data, size_t size);
+
 void save_weights(const std::string &path, const NetworkImpl &net, Storage storage);
 
 // Reads, validates and builds the network the file describes (float32, CPU).

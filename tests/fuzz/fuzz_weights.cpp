@@ -20,16 +20,6 @@ namespace {
 constexpr size_t kSizeOffset = 12;  // after magic (8) and version (4)
 constexpr size_t kMinRepairable = 28;
 
-uint64_t fnv1a(const uint8_t *data, size_t size)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++) {
-        h ^= data[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 void put_u64(uint8_t *at, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -52,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     std::vector<uint8_t> file(data + 1, data + size);
     if (repair && file.size() >= kMinRepairable) {
         put_u64(file.data() + kSizeOffset, file.size());
-        put_u64(file.data() + file.size() - 8, fnv1a(file.data(), file.size() - 8));
+        put_u64(file.data() + file.size() - 8, dsfn::weights_checksum(file.data(), file.size() - 8));
     }
     try {
         dsfn::parse_weights(file.data(), file.size(), "fuzz-input");

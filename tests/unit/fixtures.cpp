@@ -17,16 +17,6 @@ std::vector<unsigned char> read_all(const std::string &path)
     return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
 }
 
-uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 } // namespace
 
 extern "C" const char *fixture_model(int width)
@@ -57,7 +47,7 @@ extern "C" const char *fixture_edited_model(const char *name, void (*edit)(unsig
     auto bytes = read_all(fixture_model(4));
     edit(bytes.data(), bytes.size());
     const size_t body = bytes.size() - 8;
-    const uint64_t h = fnv1a(bytes.data(), body);
+    const uint64_t h = dsfn::weights_checksum(bytes.data(), body);
     for (int i = 0; i < 8; i++)
         bytes[body + i] = static_cast<unsigned char>(h >> (8 * i));
     const std::string path = std::string(name) + ".dsfn";
