@@ -31,7 +31,7 @@ DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_
 DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
 
-LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp model/conv_cost.cpp \
+LIB_CXX_SRC := model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
                libavfilter-dsfn/dsfn/engine.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
@@ -52,6 +52,9 @@ MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
 SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
 $(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
     -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"' -DDSFN_MODEL_SOURCE_DIR='"$(CURDIR)/model/weights"'
+
+# The fused deformable sampler's channel loops need the vectoriser's full cost model.
+$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -188,6 +191,7 @@ train: $(TRAINER) ffmpeg
 	scripts/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
 	$(TRAINER) --photos $(TRAIN_DIR)/photos --checkpoint $(TRAIN_DIR)/ckpt-w$(TRAIN_WIDTH) \
 	    --out $(TRAIN_DIR)/dsfn-w$(TRAIN_WIDTH).dsfn --init model/weights/dsfn-w$(TRAIN_WIDTH).dsfn \
+	    --snapshots $(TRAIN_DIR)/snapshots-w$(TRAIN_WIDTH) \
 	    --width $(TRAIN_WIDTH) --minutes $(TRAIN_MINUTES) $(TRAIN_ARGS)
 
 # --- Quality evaluation (minutes of CPU; never part of check) ---------------------------
@@ -212,7 +216,7 @@ bench-memory: ffmpeg
 FUZZ_SECONDS ?= 600
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZER       := $(FUZZ_DIR)/fuzz-weights
-FUZZ_SRC     := model/dsfn_net.cpp model/deform_conv.cpp model/weights_file.cpp tests/fuzz/fuzz_weights.cpp
+FUZZ_SRC     := model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp tests/fuzz/fuzz_weights.cpp
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -O1 -g
 
 $(FUZZER): $(FUZZ_SRC) $(wildcard model/*.h) config.mk

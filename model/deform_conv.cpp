@@ -1,4 +1,5 @@
 #include "deform_conv.h"
+#include "deform_sample.h"
 
 #include <cmath>
 
@@ -13,6 +14,19 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
 {
     const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
     const int64_t co = weight.size(0);
+    const bool needs_grad = torch::GradMode::is_enabled() &&
+                            (input.requires_grad() || offset.requires_grad() || weight.requires_grad() ||
+                             bias.requires_grad());
+    // Inference on the CPU: the fused sampler fills the im2col matrix in
+    // channels-last (tap, channel) order; the weights are permuted to match.
+    if (input.is_cpu() && at::hasMKLDNN() && !needs_grad) {
+        auto cols = deform_im2col(input, offset, weight.scalar_type());
+        auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1})
+                        .contiguous(at::MemoryFormat::ChannelsLast);
+        return at::mkldnn_convolution(cols, wmat, bias, {0, 0}, {1, 1}, {1, 1}, 1);
+    }
+
+    // Training (and other devices): stock ops that autograd differentiates.
     const auto opts = offset.options();
 
     // Absolute sampling positions of the 9 taps: pixel + kernel tap + offset, [n, 9, h, w].

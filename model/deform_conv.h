@@ -1,5 +1,6 @@
-// Deformable 3x3 convolution (Dai et al. 2017) built from stock LibTorch ops,
-// so it runs (and trains) on any device without custom kernels.
+// Deformable 3x3 convolution (Dai et al. 2017). Where gradients are needed, or
+// off the CPU, it is built from stock LibTorch ops that autograd differentiates;
+// inference on the CPU samples with a fused kernel (deform_sample.h).
 #pragma once
 
 #include <torch/torch.h>

@@ -8,11 +8,13 @@
 // WEIGHTS.recipe (how it was made).
 #include <csignal>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "training.h"
@@ -26,6 +28,8 @@ void on_signal(int) { stop_requested = 1; }
 struct Options {
     dsfn::TrainConfig train;
     std::string photos, checkpoint, out, init;
+    std::string snapshots;         // directory for weights every snapshot_minutes of training
+    double snapshot_minutes = 15;
     int64_t run_steps = -1;  // stop after this many steps in this run
     double minutes = 0;      // stop after this much wall time in this run (0: no limit)
     double save_minutes = 10;
@@ -38,7 +42,8 @@ int usage()
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
-                 "                  [--save-minutes 10] [--log-every 10]\n";
+                 "                  [--save-minutes 10] [--log-every 10]\n"
+                 "                  [--snapshots DIR] [--snapshot-minutes 15]\n";
     return 2;
 }
 
@@ -64,10 +69,13 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--run-steps") o.run_steps = std::stoll(v);
         else if (k == "--save-minutes") o.save_minutes = std::stod(v);
         else if (k == "--log-every") o.log_every = std::stoll(v);
+        else if (k == "--snapshots") o.snapshots = v;
+        else if (k == "--snapshot-minutes") o.snapshot_minutes = std::stod(v);
         else return false;
     }
     return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
-           o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0;
+           o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
+           o.snapshot_minutes > 0;
 }
 
 void write_recipe(const Options &o, const dsfn::Trainer &t)
@@ -88,6 +96,21 @@ void write_recipe(const Options &o, const dsfn::Trainer &t)
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
       << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
       << o.train.lr << " --seed " << o.train.seed << "\n";
+}
+
+// Weights at points of the run, for the quality-vs-training-time curve (make eval-curve):
+// DIR/wWIDTH-stepN.dsfn plus a line "step hours loss file" in DIR/snapshots.txt.
+void write_snapshot(const Options &o, const dsfn::Trainer &t)
+{
+    std::filesystem::create_directories(o.snapshots);
+    std::ostringstream name;
+    name << "w" << o.train.arch.width << "-step" << std::setw(6) << std::setfill('0') << t.step << ".dsfn";
+    if (std::filesystem::exists(o.snapshots + "/" + name.str()))
+        return;
+    dsfn::save_weights(o.snapshots + "/" + name.str(), *t.net, dsfn::Storage::Float16);
+    std::ofstream list(o.snapshots + "/snapshots.txt", std::ios::app);
+    list << t.step << " " << std::fixed << std::setprecision(4) << t.seconds / 3600 << " " << std::setprecision(5)
+         << t.last_loss << " " << name.str() << "\n";
 }
 
 } // namespace
@@ -115,6 +138,10 @@ int main(int argc, char **argv)
             trainer.init_from(o.init);
             std::cout << "starting from the weights in " << o.init << "\n";
         }
+        const double snapshot_seconds = o.snapshot_minutes * 60;
+        double next_snapshot = (std::floor(trainer.seconds / snapshot_seconds) + 1) * snapshot_seconds;
+        if (!o.snapshots.empty())
+            write_snapshot(o, trainer);  // where this run starts (step 0: the untrained network)
         std::cout << photos.size() << " photos, width " << o.train.arch.width << ", "
                   << trainer.net->parameter_count() << " parameters" << std::endl;
 
@@ -146,6 +173,10 @@ int main(int argc, char **argv)
                 loss_sum = 0;
                 in_interval = 0;
                 interval_start = clock::now();
+            }
+            if (!o.snapshots.empty() && trainer.seconds >= next_snapshot) {
+                write_snapshot(o, trainer);
+                next_snapshot += snapshot_seconds;
             }
             if (minutes_since(last_save) >= o.save_minutes) {
                 trainer.save(o.checkpoint);

@@ -130,10 +130,21 @@ void Trainer::init_from(const std::string &weights_path)
     copy_weights(*net, weights_path, config.arch);
     // Continue the schedule (and the data sequence) where the recipe says it stopped.
     std::ifstream recipe(weights_path + ".recipe");
-    const std::string key = "steps done: ";
-    for (std::string line; std::getline(recipe, line);)
-        if (line.rfind(key, 0) == 0)
-            step = std::stoll(line.substr(key.size()));
+    auto value_of = [](const std::string &line, const std::string &key, std::string &value) {
+        if (line.rfind(key, 0) != 0)
+            return false;
+        value = line.substr(key.size());
+        return true;
+    };
+    std::string value;
+    for (std::string line; std::getline(recipe, line);) {
+        if (value_of(line, "steps done: ", value))
+            step = std::stoll(value);
+        else if (value_of(line, "wall time: ", value))
+            seconds = std::stod(value) * 3600;  // "1.40 h (2-core CPU)"
+        else if (value_of(line, "final loss: ", value))
+            last_loss = std::stod(value);
+    }
 }
 
 } // namespace dsfn

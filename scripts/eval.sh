@@ -1,27 +1,34 @@
 #!/bin/sh
 # Quality evaluation (DESIGN section 5, the paper's section 4.1 protocol) through
 # the built ffmpeg: dsfn against the chains a user could run with plain FFmpeg.
-#   eval.sh BUILD_DIR CACHE_DIR MODEL [MAX_KEYFRAMES]
+#   eval.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES PICTURES_DIR [MODEL ...]
 #
 # From a sharp clip S_j: blurry input k = mean of L sharp frames centred on
 # S_{m k}, reduced 4x (bicubic); ground truth for output 2k is S_{m k}, for
 # 2k+1 S_{m k + m/2}. PSNR and SSIM on 8-bit RGB, for keyframes, in-between
 # frames and all, averaged over frames. The last pair of outputs is left out
 # for every method: its in-between frame lies past the last input.
+#
+# Each MODEL (a weights file) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
+# the plain-FFmpeg chains. Unless PICTURES_DIR is "-", it receives CLIP.png per
+# clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
+# left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
 set -eu
-build=$(cd "$1" && pwd) cache=$2 model=$3 max_key=${4:-60}
+build=$(cd "$1" && pwd) cache=$2 max_key=$3 pictures=$4
+shift 4
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/fetch-eval-clips.sh" "$cache" > /dev/null
 work=$cache/work
 mkdir -p "$work"
+[ "$pictures" = - ] || mkdir -p "$pictures"
 
-# clip | file | m | L (blur, sharp frames) | prescale (hides compression) | protocol
+# clip | file | m | L (blur, sharp frames) | prescale (hides compression) | crop w:h:x:y of the truth | protocol
 clips='
-balle1|balle1-vp9.avi|8|11|1|the paper: ~187 fps footage, m = 8, 11-frame blur
-openshot|openshot-test.avi|2|3|2|30 fps handheld pan, m = 2, 3-frame blur
-jbart|balle-jbart.mp4|2|3|2|25 fps, m = 2, 3-frame blur
+balle1|balle1-vp9.avi|8|11|1|160:120:120:60|the paper: ~187 fps footage, m = 8, 11-frame blur
+openshot|openshot-test.avi|2|3|2|160:88:80:44|30 fps handheld pan, m = 2, 3-frame blur
+jbart|balle-jbart.mp4|2|3|2|180:144:90:72|25 fps, m = 2, 3-frame blur
 '
 
 # Per-frame PSNR / SSIM of two streams over their first n frames -> "key_psnr key_ssim mid_psnr mid_ssim all_psnr all_ssim"
@@ -35,8 +42,23 @@ score() { # out.mkv gt.mkv n
                      (ps[0]+ps[1])/(c[0]+c[1]), (ss[0]+ss[1])/(c[0]+c[1]) }'
 }
 
+# Side-by-side crops of output frames 2k (keyframe) and 2k+1 (in-between), 2x nearest-neighbour.
+crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv
+    png=$1 k=$2 crop=$3
+    shift 3
+    graph= i=0
+    for f in "$@"; do
+        graph="$graph[$i:v]setpts=N/TB,select='between(n\\,$((2 * k))\\,$((2 * k + 1)))',crop=$crop,scale=iw*2:ih*2:flags=neighbor,split[k$i][m$i];[k$i]trim=end_frame=1[key$i];[m$i]trim=start_frame=1,setpts=N/TB[mid$i];"
+        i=$((i + 1))
+    done
+    # shellcheck disable=SC2046
+    $ffmpeg $(for f in "$@"; do printf -- '-i %s ' "$f"; done) -filter_complex \
+        "$graph[key0][key1][key2][key3]hstack=4[top];[mid0][mid1][mid2][mid3]hstack=4[bottom];[top][bottom]vstack,format=rgb24" \
+        -frames:v 1 -update 1 "$png"
+}
+
 printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' clip method "key dB" SSIM "mid dB" SSIM "all dB" SSIM
-echo "$clips" | while IFS='|' read -r name file m L pre what; do
+echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
     [ -n "$name" ] || continue
     h=$(( (L - 1) / 2 ))
     rate=$($ffprobe -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$cache/clips/$file")
@@ -60,19 +82,33 @@ echo "$clips" | while IFS='|' read -r name file m L pre what; do
     # minterpolate drops its last frames at the end of the stream: repeat the last
     # input frame twice (tpad) so that every method gets all scored frames.
     mci="tpad=stop=2:stop_mode=clone,minterpolate=fps=$out_rate:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
-    for method in "dsfn|dsfn=model=$model" \
-                  "naive bicubic+blend|scale=iw*4:ih*4:flags=bicubic,framerate=fps=$out_rate:interp_start=0:interp_end=255:scene=100" \
-                  "lanczos+mci|$mci,scale=iw*4:ih*4:flags=lanczos" \
-                  "lanczos+mci+unsharp0.6|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:0.6" \
-                  "lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:1.2"; do
-        label=${method%%|*} graph=${method#*|}
-        $ffmpeg -i "$work/$name-input.mkv" -vf "$graph" -fps_mode passthrough -c:v ffv1 "$work/$name-out.mkv"
-        got=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-out.mkv")
+    methods=
+    if [ "${EVAL_CLASSIC:-1}" != 0 ]; then
+        methods="naive|naive bicubic+blend|scale=iw*4:ih*4:flags=bicubic,framerate=fps=$out_rate:interp_start=0:interp_end=255:scene=100
+classic|lanczos+mci|$mci,scale=iw*4:ih*4:flags=lanczos
+unsharp06|lanczos+mci+unsharp0.6|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:0.6
+unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:1.2"
+    fi
+    i=0
+    for model in "$@"; do
+        methods="$methods
+dsfn$i|dsfn $(basename "$model" .dsfn)|dsfn=model=$model"
+        i=$((i + 1))
+    done
+    echo "$methods" | while IFS='|' read -r key label graph; do
+        [ -n "$key" ] || continue
+        $ffmpeg -i "$work/$name-input.mkv" -vf "$graph" -fps_mode passthrough -c:v ffv1 "$work/$name-$key.mkv"
+        got=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-$key.mkv")
         if [ "$got" -lt "$used" ]; then
             echo "$name $label: only $got frames out of $used" >&2
             continue
         fi
-        set -- $(score "$work/$name-out.mkv" "$work/$name-truth.mkv" $used)
+        set -- $(score "$work/$name-$key.mkv" "$work/$name-truth.mkv" $used)
         printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$5" "$6"
     done
+    if [ "$pictures" != - ] && [ -f "$work/$name-naive.mkv" ] && [ -f "$work/$name-dsfn0.mkv" ]; then
+        crops "$pictures/$name.png" $((n / 2)) "$crop" "$work/$name-naive.mkv" "$work/$name-unsharp06.mkv" \
+            "$work/$name-dsfn0.mkv" "$work/$name-truth.mkv"
+    fi
+    rm -f "$work/$name"-naive.mkv "$work/$name"-classic.mkv "$work/$name"-unsharp*.mkv "$work/$name"-dsfn*.mkv
 done

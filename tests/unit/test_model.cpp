@@ -18,11 +18,20 @@ void check_against_reference(int64_t n, int64_t c, int64_t co, int64_t h, int64_
     auto offset = (torch::rand({n, 18, h, w}) * 2 - 1) * offset_range; // reaches outside the picture
     auto weight = torch::randn({co, c, 3, 3});
     auto bias = torch::randn({co});
-    auto fast = dsfn::deform_conv3x3(input, offset, weight, bias);
     auto slow = dsfn::deform_conv3x3_reference(input, offset, weight, bias);
-    ck_assert(fast.sizes() == slow.sizes());
-    ck_assert_msg(max_abs_diff(fast, slow) < 1e-4, "deform conv differs from reference by %g",
-                  max_abs_diff(fast, slow));
+    // Inference (the fused sampler) and training (stock ops under autograd).
+    auto fused = dsfn::deform_conv3x3(input, offset, weight, bias);
+    auto trainable = weight.clone().requires_grad_(true);
+    auto autograd = dsfn::deform_conv3x3(input, offset, trainable, bias).detach();
+    for (const auto &fast : {fused, autograd}) {
+        ck_assert(fast.sizes() == slow.sizes());
+        ck_assert_msg(max_abs_diff(fast, slow) < 1e-4, "deform conv differs from reference by %g",
+                      max_abs_diff(fast, slow));
+    }
+    // The engine's layout: channels-last input and offsets.
+    auto last = dsfn::deform_conv3x3(input.contiguous(at::MemoryFormat::ChannelsLast),
+                                     offset.contiguous(at::MemoryFormat::ChannelsLast), weight, bias);
+    ck_assert(max_abs_diff(last, slow) < 1e-4);
 }
 
 } // namespace
@@ -35,6 +44,37 @@ START_TEST(test_deform_conv_matches_reference)
     check_against_reference(1, 2, 3, 1, 5, 1.5); // one row
     check_against_reference(1, 2, 3, 4, 1, 1.5); // one column
     check_against_reference(1, 2, 3, 3, 3, 8.0); // everything far outside
+}
+END_TEST
+
+START_TEST(test_deform_conv_wide_channels_and_bf16)
+{
+    torch::manual_seed(6);
+    check_against_reference(1, 37, 5, 7, 19, 3.0); // channel loops with a remainder
+    check_against_reference(1, 64, 64, 6, 10, 1.0); // the shipped model's warp width
+    auto input = torch::randn({1, 64, 6, 10});
+    auto offset = torch::randn({1, 18, 6, 10});
+    auto weight = torch::randn({64, 64, 3, 3}) * 0.05, bias = torch::randn({64});
+    auto want = dsfn::deform_conv3x3(input, offset, weight, bias);
+    auto got = dsfn::deform_conv3x3(input.to(torch::kBFloat16), offset, weight.to(torch::kBFloat16),
+                                    bias.to(torch::kBFloat16));
+    ck_assert(got.scalar_type() == torch::kBFloat16);
+    const double rel = max_abs_diff(got.to(torch::kFloat), want) / want.abs().max().item<double>();
+    ck_assert_msg(rel < 0.02, "bf16 deform conv off by %g of the range", rel);
+}
+END_TEST
+
+// Offsets come from the network: non-finite ones must give zeros, not a crash.
+START_TEST(test_deform_conv_non_finite_offsets)
+{
+    auto input = torch::randn({1, 3, 4, 5});
+    auto offset = torch::zeros({1, 18, 4, 5});
+    offset[0][0][1][1] = std::nanf("");
+    offset[0][3][2][2] = INFINITY;
+    offset[0][4][0][0] = -1e30f;
+    auto weight = torch::randn({2, 3, 3, 3}), bias = torch::zeros({2});
+    auto got = dsfn::deform_conv3x3(input, offset, weight, bias);
+    ck_assert(torch::isfinite(got).all().item<bool>());
 }
 END_TEST
 
@@ -151,6 +191,8 @@ extern "C" Suite *model_suite(void)
     TCase *tc = tcase_create("network");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_deform_conv_matches_reference);
+    tcase_add_test(tc, test_deform_conv_wide_channels_and_bf16);
+    tcase_add_test(tc, test_deform_conv_non_finite_offsets);
     tcase_add_test(tc, test_deform_conv_zero_offset_is_conv);
     tcase_add_test(tc, test_deform_conv_offsets_get_gradients);
     tcase_add_test(tc, test_network_shapes);

@@ -2,9 +2,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "tests.h"
 #include "training.h"
+#include "weights_file.h"
 
 namespace {
 
@@ -123,6 +125,32 @@ START_TEST(test_checkpoint_resumes_exactly)
 }
 END_TEST
 
+// With no checkpoint, a run continues from shipped weights where their recipe says.
+START_TEST(test_init_from_weights_and_recipe)
+{
+    torch::manual_seed(5);
+    dsfn::Trainer a(tiny_config());
+    const std::string path = "init-test.dsfn";
+    dsfn::save_weights(path, *a.net, dsfn::Storage::Float32);
+    {
+        std::ofstream recipe(path + ".recipe");
+        recipe << "# How init-test.dsfn was trained\nsteps done: 2600\nwall time: 1.40 h (2-core CPU)\n"
+                  "final loss: 0.05632 (eq. 12)\n";
+    }
+    torch::manual_seed(99);
+    dsfn::Trainer b(tiny_config());
+    b.init_from(path);
+    ck_assert_int_eq(b.step, 2600);
+    ck_assert_double_eq_tol(b.seconds, 1.40 * 3600, 1e-6);
+    ck_assert_double_eq_tol(b.last_loss, 0.05632, 1e-9);
+    auto pa = a.net->parameters(), pb = b.net->parameters();
+    for (size_t i = 0; i < pa.size(); i++)
+        ck_assert_msg(torch::equal(pa[i], pb[i]), "parameter %zu differs after init_from", i);
+    std::filesystem::remove(path);
+    std::filesystem::remove(path + ".recipe");
+}
+END_TEST
+
 extern "C" Suite *training_suite(void)
 {
     Suite *s = suite_create("training");
@@ -132,6 +160,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_batch_sizes_and_determinism);
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
+    tcase_add_test(tc, test_init_from_weights_and_recipe);
     suite_add_tcase(s, tc);
     return s;
 }

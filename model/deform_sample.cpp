@@ -1,0 +1,118 @@
+#include "deform_sample.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+// The channel loops are what matters: built with -O3 (Makefile) and, with GCC on
+// x86-64, cloned for AVX-512 and AVX2 and picked at load time, since the package
+// build targets baseline x86-64.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DSFN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DSFN_VECTOR_CLONES
+#endif
+
+namespace dsfn {
+
+namespace sampling {
+
+constexpr int kTaps = 9;
+
+struct Geometry {
+    int64_t h, w, c;
+};
+
+inline float store_as(float v, float *) { return v; }
+
+// Round to nearest even, as c10::BFloat16 does, but branch-free so the loop
+// vectorises (a NaN with only low mantissa bits would become infinity; the
+// network's features are finite).
+inline uint16_t store_as(float v, uint16_t *)
+{
+    uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+// Rows [begin, end) of the batch's (image, y) rows. input [n, h, w, c] and
+// offset [n, h, w, 18] fp32, cols [n, h, w, 9, c].
+template <typename Out>
+inline __attribute__((always_inline)) void sample_rows(const Geometry &g, const float *input, const float *offset,
+                                                      Out *cols, const float *zeros, int64_t begin, int64_t end)
+{
+    const int64_t h = g.h, w = g.w, c = g.c;
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t y = row % h;
+        const float *image = input + (row - y) * w * c;
+        for (int64_t x = 0; x < w; x++) {
+            const float *off = offset + (row * w + x) * 2 * kTaps;
+            Out *out = cols + (row * w + x) * kTaps * c;
+            for (int k = 0; k < kTaps; k++, out += c) {
+                const float sy = static_cast<float>(y + k / 3 - 1) + off[2 * k];
+                const float sx = static_cast<float>(x + k % 3 - 1) + off[2 * k + 1];
+                // Also false for NaN: no corner inside the picture, the sample is zero.
+                if (!(sy > -1.0f && sy < static_cast<float>(h) && sx > -1.0f && sx < static_cast<float>(w))) {
+                    std::memset(out, 0, c * sizeof(Out));
+                    continue;
+                }
+                const float fy = std::floor(sy), fx = std::floor(sx);
+                const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
+                const float ly = sy - fy, lx = sx - fx;
+                const bool top = y0 >= 0, bottom = y0 + 1 < h, left = x0 >= 0, right = x0 + 1 < w;
+                // Corners outside the picture read a row of zeros (zero padding).
+                const float *__restrict p00 = top && left ? image + (y0 * w + x0) * c : zeros;
+                const float *__restrict p01 = top && right ? image + (y0 * w + x0 + 1) * c : zeros;
+                const float *__restrict p10 = bottom && left ? image + ((y0 + 1) * w + x0) * c : zeros;
+                const float *__restrict p11 = bottom && right ? image + ((y0 + 1) * w + x0 + 1) * c : zeros;
+                const float w00 = (1 - ly) * (1 - lx), w01 = (1 - ly) * lx, w10 = ly * (1 - lx), w11 = ly * lx;
+                Out *__restrict dst = out;
+                for (int64_t ch = 0; ch < c; ch++)
+                    dst[ch] = store_as(w00 * p00[ch] + w01 * p01[ch] + w10 * p10[ch] + w11 * p11[ch], dst);
+            }
+        }
+    }
+}
+
+DSFN_VECTOR_CLONES void sample_rows_fp32(const Geometry &g, const float *input, const float *offset, float *cols,
+                                         const float *zeros, int64_t begin, int64_t end)
+{
+    sample_rows(g, input, offset, cols, zeros, begin, end);
+}
+
+DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const float *input, const float *offset, uint16_t *cols,
+                                         const float *zeros, int64_t begin, int64_t end)
+{
+    sample_rows(g, input, offset, cols, zeros, begin, end);
+}
+
+} // namespace sampling
+
+torch::Tensor deform_im2col(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type)
+{
+    TORCH_CHECK(input.dim() == 4 && offset.dim() == 4 && offset.size(1) == 2 * sampling::kTaps &&
+                    offset.size(0) == input.size(0) && offset.size(2) == input.size(2) &&
+                    offset.size(3) == input.size(3),
+                "deform_im2col: input [n, c, h, w] and offset [n, 18, h, w] expected");
+    TORCH_CHECK(type == torch::kFloat || type == torch::kBFloat16, "deform_im2col: float or bfloat16 output");
+    const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+    // NHWC views; free when the tensors are channels-last fp32 already.
+    auto in = input.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    auto off = offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    auto cols = torch::empty({n, h, w, sampling::kTaps * c}, input.options().dtype(type));
+    const std::vector<float> zeros(c, 0.0f);
+    const sampling::Geometry g{h, w, c};
+    const float *in_p = in.data_ptr<float>(), *off_p = off.data_ptr<float>();
+    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+        if (type == torch::kFloat)
+            sampling::sample_rows_fp32(g, in_p, off_p, cols.data_ptr<float>(), zeros.data(), begin, end);
+        else
+            sampling::sample_rows_bf16(g, in_p, off_p, reinterpret_cast<uint16_t *>(cols.data_ptr<at::BFloat16>()),
+                                       zeros.data(), begin, end);
+    });
+    return cols.permute({0, 3, 1, 2}); // [n, 9c, h, w], channels-last in memory
+}
+
+} // namespace dsfn

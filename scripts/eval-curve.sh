@@ -1,0 +1,61 @@
+#!/bin/sh
+# Quality against training time: every snapshot the trainer wrote (dsfn-train
+# --snapshots DIR, listed in DIR/snapshots.txt) through scripts/eval.sh, as the
+# overall PSNR over the best plain-FFmpeg chain of each clip, then a gnuplot plot.
+#   eval-curve.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES OUT_DIR SNAPSHOT_DIR ...
+# Writes OUT_DIR/curve.dat ("width hours step loss gain_balle1 gain_openshot
+# gain_jbart mean_gain", dB) and OUT_DIR/curve.png. Resumable: snapshots already
+# in curve.dat are not evaluated again.
+set -eu
+build=$1 cache=$2 keys=$3 out=$4
+shift 4
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+dat=$out/curve.dat
+best=$out/classic-best.txt
+
+# Best plain-FFmpeg chain per clip (overall PSNR), once per MAX_KEYFRAMES.
+if [ ! -f "$best" ] || [ "$(head -n 1 "$best")" != "keyframes $keys" ]; then
+    EVAL_CLASSIC=1 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - 2>/dev/null |
+        awk -v k="$keys" 'NR > 1 { if (!($1 in b) || $(NF - 1) > b[$1]) b[$1] = $(NF - 1) }
+                         END { print "keyframes " k; for (c in b) print c, b[c] }' > "$best.tmp"
+    mv "$best.tmp" "$best"
+    rm -f "$dat"
+fi
+[ -f "$dat" ] || echo "# width hours step loss gain_balle1 gain_openshot gain_jbart mean_gain (dB over the best plain-FFmpeg chain, $keys keyframes)" > "$dat"
+
+for dir in "$@"; do
+    while read -r step hours loss file; do
+        grep -q " $file\$" "$dat.files" 2>/dev/null && continue
+        width=$(echo "$file" | sed 's/^w\([0-9]*\)-.*/\1/')
+        EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file" 2>/dev/null |
+            awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
+                BEGIN { while ((getline line < bestf) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
+                NR > 1 { g[$1] = $(NF - 1) - b[$1] }
+                END { printf "%s %s %s %s %.3f %.3f %.3f %.3f\n", w, h, s, l, g["balle1"], g["openshot"], g["jbart"],
+                             (g["balle1"] + g["openshot"] + g["jbart"]) / 3 }' >> "$dat"
+        echo "$step $dir/$file" >> "$dat.files"
+        tail -n 1 "$dat"
+    done < "$dir/snapshots.txt"
+done
+
+# One line per width, sorted by training time.
+sort -n -k1,1 -k2,2 "$dat" | grep -v '^#' > "$dat.sorted"
+widths=$(cut -d' ' -f1 "$dat.sorted" | sort -nu)
+plots=
+for w in $widths; do
+    plots="$plots${plots:+, }'< grep \"^$w \" $dat.sorted' using 2:8 with linespoints title 'width $w'"
+done
+gnuplot <<EOF
+set terminal png size 720,400
+set output '$out/curve.png'
+set title 'dsfn against the best plain-FFmpeg chain (mean of 3 clips, first $keys input frames)'
+set xlabel 'training time, hours (2-core CPU)'
+set ylabel 'overall PSNR gain, dB'
+set grid
+set key bottom right
+plot $plots, 0 with lines dashtype 2 lc rgb 'gray' title 'best plain-FFmpeg chain', \
+     2 with lines dashtype 3 lc rgb 'red' title 'target +2 dB'
+EOF
+rm -f "$dat.sorted"
+echo "wrote $dat and $out/curve.png"
