@@ -125,7 +125,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
 	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval \
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-curve \
         fuzz check-asan check-valgrind bench bench-memory
 
 # The main job: build, then enhance the sample clip with the shipped model.
@@ -183,7 +183,7 @@ check-valgrind: ffmpeg $(TOOL)
 # --- Training (hours of CPU; never part of check) ------------------------------------
 # Resumable: re-running continues from the checkpoint in the cache; with no cache
 # it starts from the committed weights of that width when there are some.
-TRAIN_WIDTH   ?= 32
+TRAIN_WIDTH   ?= 16
 TRAIN_MINUTES ?= 0
 TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 60000 --lr 2e-4 --seed 1
 TRAIN_DIR     := $(CACHE_DIR)/train
@@ -195,10 +195,20 @@ train: $(TRAINER) ffmpeg
 	    --width $(TRAIN_WIDTH) --minutes $(TRAIN_MINUTES) $(TRAIN_ARGS)
 
 # --- Quality evaluation (minutes of CPU; never part of check) ---------------------------
+# EVAL_MODEL: one or more weights files, a row each; the first is the one in the
+# side-by-side pictures (eval/pictures/CLIP.png, shown by eval/REPORT.md).
 EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
+EVAL_PICTURES  ?= eval/pictures
 eval: ffmpeg
-	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL) $(EVAL_KEYFRAMES)
+	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
+
+# Quality against training time, from the snapshots `make train` leaves in the cache.
+EVAL_CURVE_DIR ?= eval/curve
+eval-curve: ffmpeg
+	scripts/install-deps.sh gnuplot-nox
+	scripts/eval-curve.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_CURVE_DIR) \
+	    $(wildcard $(TRAIN_DIR)/snapshots-w*)
 
 # --- Speed against the roofline (minutes; never part of check) -------------------------
 bench: ffmpeg $(TOOL)

@@ -184,6 +184,8 @@ int main(int argc, char **argv)
             }
         }
         trainer.save(o.checkpoint);
+        if (!o.snapshots.empty())
+            write_snapshot(o, trainer);  // where this run ends
         dsfn::save_weights(o.out, *trainer.net, dsfn::Storage::Float16);
         write_recipe(o, trainer);
         std::cout << "saved " << o.checkpoint << " and " << o.out << " at step " << trainer.step << std::endl;

@@ -26,15 +26,14 @@ fi
 
 for dir in "$@"; do
     while read -r step hours loss file; do
-        grep -q " $file\$" "$dat.files" 2>/dev/null && continue
         width=$(echo "$file" | sed 's/^w\([0-9]*\)-.*/\1/')
+        awk -v w="$width" -v s="$step" '$1 == w && $3 == s { found = 1 } END { exit !found }' "$dat" && continue
         EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file" 2>/dev/null |
             awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
                 BEGIN { while ((getline line < bestf) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
                 NR > 1 { g[$1] = $(NF - 1) - b[$1] }
                 END { printf "%s %s %s %s %.3f %.3f %.3f %.3f\n", w, h, s, l, g["balle1"], g["openshot"], g["jbart"],
                              (g["balle1"] + g["openshot"] + g["jbart"]) / 3 }' >> "$dat"
-        echo "$step $dir/$file" >> "$dat.files"
         tail -n 1 "$dat"
     done < "$dir/snapshots.txt"
 done
@@ -46,6 +45,7 @@ plots=
 for w in $widths; do
     plots="$plots${plots:+, }'< grep \"^$w \" $dat.sorted' using 2:8 with linespoints title 'width $w'"
 done
+off=$(awk '$8 < -1.5 { printf "%s%.1f dB (width %s at %.1f h)", sep, $8, $1, $2; sep = ", " }' "$dat.sorted")
 gnuplot <<EOF
 set terminal png size 720,400
 set output '$out/curve.png'
@@ -53,7 +53,11 @@ set title 'dsfn against the best plain-FFmpeg chain (mean of 3 clips, first $key
 set xlabel 'training time, hours (2-core CPU)'
 set ylabel 'overall PSNR gain, dB'
 set grid
-set key bottom right
+set key top left
+# The untrained networks sit far below the chains: off the chart, so that the
+# trained part is readable.
+set yrange [-1.5:3]
+set label 'below the chart: $off' at graph 0.02, graph 0.04 font ',9'
 plot $plots, 0 with lines dashtype 2 lc rgb 'gray' title 'best plain-FFmpeg chain', \
      2 with lines dashtype 3 lc rgb 'red' title 'target +2 dB'
 EOF

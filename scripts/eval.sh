@@ -9,7 +9,8 @@
 # frames and all, averaged over frames. The last pair of outputs is left out
 # for every method: its in-between frame lies past the last input.
 #
-# Each MODEL (a weights file) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
+# Each MODEL (a weights file, optionally followed by :dsfn options, e.g.
+# model.dsfn:precision=bf16) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
 # the plain-FFmpeg chains. Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
@@ -57,7 +58,7 @@ crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv
         -frames:v 1 -update 1 "$png"
 }
 
-printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' clip method "key dB" SSIM "mid dB" SSIM "all dB" SSIM
+printf '%-9s %-30s %8s %7s %8s %7s %8s %7s\n' clip method "key dB" SSIM "mid dB" SSIM "all dB" SSIM
 echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
     [ -n "$name" ] || continue
     h=$(( (L - 1) / 2 ))
@@ -90,9 +91,11 @@ unsharp06|lanczos+mci+unsharp0.6|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:
 unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:1.2"
     fi
     i=0
-    for model in "$@"; do
+    for spec in "$@"; do
+        model=${spec%%:*} opts=
+        [ "$model" = "$spec" ] || opts=${spec#*:}
         methods="$methods
-dsfn$i|dsfn $(basename "$model" .dsfn)|dsfn=model=$model"
+dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}|dsfn=model=$model${opts:+:$opts}"
         i=$((i + 1))
     done
     echo "$methods" | while IFS='|' read -r key label graph; do
@@ -104,7 +107,7 @@ dsfn$i|dsfn $(basename "$model" .dsfn)|dsfn=model=$model"
             continue
         fi
         set -- $(score "$work/$name-$key.mkv" "$work/$name-truth.mkv" $used)
-        printf '%-9s %-22s %8s %7s %8s %7s %8s %7s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$5" "$6"
+        printf '%-9s %-30s %8s %7s %8s %7s %8s %7s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$5" "$6"
     done
     if [ "$pictures" != - ] && [ -f "$work/$name-naive.mkv" ] && [ -f "$work/$name-dsfn0.mkv" ]; then
         crops "$pictures/$name.png" $((n / 2)) "$crop" "$work/$name-naive.mkv" "$work/$name-unsharp06.mkv" \

@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 /* The shipped model used when the filter is given none. */
-#define DSFN_DEFAULT_MODEL "dsfn-w32"
+#define DSFN_DEFAULT_MODEL "dsfn-w16"
 
 /*
  * Resolve `model` (NULL or "" for the default) into a file path in `path`:
