@@ -204,10 +204,11 @@ eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
 
 # Quality against training time, from the snapshots `make train` leaves in the cache.
-EVAL_CURVE_DIR ?= eval/curve
+EVAL_CURVE_DIR       ?= eval/curve
+EVAL_CURVE_KEYFRAMES ?= 30
 eval-curve: ffmpeg
 	scripts/install-deps.sh gnuplot-nox
-	scripts/eval-curve.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_CURVE_DIR) \
+	scripts/eval-curve.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_CURVE_KEYFRAMES) $(EVAL_CURVE_DIR) \
 	    $(wildcard $(TRAIN_DIR)/snapshots-w*)
 
 # --- Speed against the roofline (minutes; never part of check) -------------------------

@@ -31,8 +31,9 @@ for dir in "$@"; do
         EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file" 2>/dev/null |
             awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
                 BEGIN { while ((getline line < bestf) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
-                NR > 1 { g[$1] = $(NF - 1) - b[$1] }
-                END { printf "%s %s %s %s %.3f %.3f %.3f %.3f\n", w, h, s, l, g["balle1"], g["openshot"], g["jbart"],
+                NR > 1 { g[$1] = $(NF - 1) - b[$1]; n++ }
+                END { if (n != 3) { print "eval-curve: a clip failed" > "/dev/stderr"; exit 1 }
+                      printf "%s %s %s %s %.3f %.3f %.3f %.3f\n", w, h, s, l, g["balle1"], g["openshot"], g["jbart"],
                              (g["balle1"] + g["openshot"] + g["jbart"]) / 3 }' >> "$dat"
         tail -n 1 "$dat"
     done < "$dir/snapshots.txt"
