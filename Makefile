@@ -90,7 +90,7 @@ FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --d
               --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264) \
               $(FF_EXTRA_CONFIG)
 
-PATCHES := $(wildcard patches/ffmpeg-$(FFMPEG_VERSION)/*.patch)
+PATCHES := $(wildcard patches/ffmpeg$(FFMPEG_VERSION)/*.patch)
 
 # The Debian tree is unpacked afresh from the cache whenever the patches change;
 # a tree of the user's own is patched once.
@@ -98,7 +98,7 @@ $(FFSRC)/.patched: $(PATCHES)
 ifeq ($(FFMPEG_SOURCE),)
 	scripts/fetch-ffmpeg-source.sh trixie $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
 endif
-	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg-$(FFMPEG_VERSION)
+	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg$(FFMPEG_VERSION)
 	@mkdir -p $(FFSRC)/libavfilter/dsfn
 	for f in $(FF_SOURCES:$(FFSRC)/libavfilter/%=%); do cp libavfilter-dsfn/$$f $(FFSRC)/libavfilter/$$f; done
 	touch $@

@@ -6,8 +6,21 @@
 namespace dsfn {
 
 namespace {
-constexpr int kTaps = 9;
+
+constexpr int kTaps = kDeformTaps;
+
+// The product of an im2col matrix [n, 9c, h, w] with weights [co, 9c, 1, 1], a 1x1
+// convolution. LibTorch sends an fp32 1x1 convolution down its generic GEMM path,
+// which with Debian's reference BLAS runs ~35x slower than oneDNN (measured: 1.22 s
+// vs 0.036 s for 576 -> 64 channels at 160x90, one thread): call oneDNN directly.
+torch::Tensor im2col_product(const torch::Tensor &cols, const torch::Tensor &wmat, const torch::Tensor &bias)
+{
+    if (cols.is_cpu() && at::hasMKLDNN())
+        return at::mkldnn_convolution(cols, wmat, bias, {0, 0}, {1, 1}, {1, 1}, 1);
+    return torch::conv2d(cols, wmat, bias);
 }
+
+} // namespace
 
 torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset,
                              const torch::Tensor &weight, const torch::Tensor &bias)
@@ -19,11 +32,11 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
                              bias.requires_grad());
     // Inference on the CPU: the fused sampler fills the im2col matrix in
     // channels-last (tap, channel) order; the weights are permuted to match.
-    if (input.is_cpu() && at::hasMKLDNN() && !needs_grad) {
+    if (input.is_cpu() && !needs_grad) {
         auto cols = deform_im2col(input, offset, weight.scalar_type());
         auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1})
                         .contiguous(at::MemoryFormat::ChannelsLast);
-        return at::mkldnn_convolution(cols, wmat, bias, {0, 0}, {1, 1}, {1, 1}, 1);
+        return im2col_product(cols, wmat, bias);
     }
 
     // Training (and other devices): stock ops that autograd differentiates.
@@ -52,16 +65,10 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
                        .to(weight.scalar_type());
 
     // [n, c, 9h, w] is the im2col matrix [n, c*9, h, w] in the weights' own
-    // (channel, tap) order; the product with the weights is a 1x1 convolution,
-    // which runs on oneDNN instead of whatever BLAS LibTorch was built with.
+    // (channel, tap) order.
     auto cols = sampled.view({n, c * kTaps, h, w}).contiguous(at::MemoryFormat::ChannelsLast);
     auto wmat = weight.reshape({co, c * kTaps, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
-    // LibTorch sends an fp32 1x1 convolution down its generic GEMM path, which
-    // with Debian's reference BLAS runs ~35x slower than oneDNN (measured: 1.22 s
-    // vs 0.036 s for 576 -> 64 channels at 160x90, one thread): call oneDNN directly.
-    if (cols.is_cpu() && at::hasMKLDNN())
-        return at::mkldnn_convolution(cols, wmat, bias, {0, 0}, {1, 1}, {1, 1}, 1);
-    return torch::conv2d(cols, wmat, bias);
+    return im2col_product(cols, wmat, bias);
 }
 
 torch::Tensor deform_conv3x3_reference(const torch::Tensor &input_, const torch::Tensor &offset_,

@@ -19,7 +19,7 @@ namespace dsfn {
 
 namespace sampling {
 
-constexpr int kTaps = 9;
+constexpr int kTaps = kDeformTaps;
 
 struct Geometry {
     int64_t h, w, c;

@@ -9,6 +9,8 @@
 
 namespace dsfn {
 
+constexpr int kDeformTaps = 9; // the 3x3 kernel's sampling points
+
 // input [n, c, h, w] (any memory format), offset [n, 18, h, w] in the torchvision
 // layout (2k: y, 2k+1: x shift of tap k). Returns [n, 9c, h, w] channels-last of
 // `type` (float or bfloat16) whose channel k*c + ch is input channel ch sampled
