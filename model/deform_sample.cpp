@@ -38,7 +38,7 @@ inline uint16_t store_as(float v, uint16_t *)
 }
 
 // Rows [begin, end) of the batch's (image, y) rows. input [n, h, w, c] and
-// offset [n, h, w, 18] fp32, cols [n, h, w, 9, c].
+// offset [n, h, w, 18] fp32; cols [end - begin, w, 9, c] receives those rows.
 template <typename Out>
 inline __attribute__((always_inline)) void sample_rows(const Geometry &g, const float *input, const float *offset,
                                                       Out *cols, const float *zeros, int64_t begin, int64_t end)
@@ -49,7 +49,7 @@ inline __attribute__((always_inline)) void sample_rows(const Geometry &g, const 
         const float *image = input + (row - y) * w * c;
         for (int64_t x = 0; x < w; x++) {
             const float *off = offset + (row * w + x) * 2 * kTaps;
-            Out *out = cols + (row * w + x) * kTaps * c;
+            Out *out = cols + ((row - begin) * w + x) * kTaps * c;
             for (int k = 0; k < kTaps; k++, out += c) {
                 const float sy = static_cast<float>(y + k / 3 - 1) + off[2 * k];
                 const float sx = static_cast<float>(x + k % 3 - 1) + off[2 * k + 1];
@@ -90,28 +90,47 @@ DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const float *input, 
 
 } // namespace sampling
 
-torch::Tensor deform_im2col(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type)
+DeformSampler::DeformSampler(const torch::Tensor &input, const torch::Tensor &offset)
 {
     TORCH_CHECK(input.dim() == 4 && offset.dim() == 4 && offset.size(1) == 2 * sampling::kTaps &&
                     offset.size(0) == input.size(0) && offset.size(2) == input.size(2) &&
                     offset.size(3) == input.size(3),
-                "deform_im2col: input [n, c, h, w] and offset [n, 18, h, w] expected");
-    TORCH_CHECK(type == torch::kFloat || type == torch::kBFloat16, "deform_im2col: float or bfloat16 output");
-    const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+                "deform sampler: input [n, c, h, w] and offset [n, 18, h, w] expected");
+    n_ = input.size(0), c_ = input.size(1), h_ = input.size(2), w_ = input.size(3);
     // NHWC views; free when the tensors are channels-last fp32 already.
-    auto in = input.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
-    auto off = offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
-    auto cols = torch::empty({n, h, w, sampling::kTaps * c}, input.options().dtype(type));
-    const std::vector<float> zeros(c, 0.0f);
-    const sampling::Geometry g{h, w, c};
-    const float *in_p = in.data_ptr<float>(), *off_p = off.data_ptr<float>();
-    at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
-        if (type == torch::kFloat)
-            sampling::sample_rows_fp32(g, in_p, off_p, cols.data_ptr<float>(), zeros.data(), begin, end);
+    input_ = input.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    offset_ = offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    zeros_.assign(static_cast<size_t>(c_), 0.0f);
+}
+
+void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) const
+{
+    TORCH_CHECK(begin >= 0 && begin <= end && end <= rows(), "deform sampler: rows out of range");
+    TORCH_CHECK(cols.is_contiguous() && cols.numel() == (end - begin) * w_ * columns() &&
+                    (cols.scalar_type() == torch::kFloat || cols.scalar_type() == torch::kBFloat16),
+                "deform sampler: contiguous float or bfloat16 [rows, w, 9c] expected");
+    const sampling::Geometry g{h_, w_, c_};
+    const float *in = input_.data_ptr<float>(), *off = offset_.data_ptr<float>();
+    const int64_t row_size = w_ * columns();
+    // Nested in a caller's parallel_for this runs inline, on the caller's thread.
+    at::parallel_for(begin, end, 1, [&](int64_t b, int64_t e) {
+        if (cols.scalar_type() == torch::kFloat)
+            sampling::sample_rows_fp32(g, in, off, cols.data_ptr<float>() + (b - begin) * row_size, zeros_.data(),
+                                       b, e);
         else
-            sampling::sample_rows_bf16(g, in_p, off_p, reinterpret_cast<uint16_t *>(cols.data_ptr<at::BFloat16>()),
-                                       zeros.data(), begin, end);
+            sampling::sample_rows_bf16(
+                g, in, off, reinterpret_cast<uint16_t *>(cols.data_ptr<at::BFloat16>()) + (b - begin) * row_size,
+                zeros_.data(), b, e);
     });
+}
+
+torch::Tensor deform_im2col(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type)
+{
+    TORCH_CHECK(type == torch::kFloat || type == torch::kBFloat16, "deform_im2col: float or bfloat16 output");
+    const DeformSampler sampler(input, offset);
+    const int64_t n = input.size(0), h = input.size(2), w = input.size(3);
+    auto cols = torch::empty({n, h, w, sampler.columns()}, input.options().dtype(type));
+    sampler.sample(0, sampler.rows(), cols);
     return cols.permute({0, 3, 1, 2}); // [n, 9c, h, w], channels-last in memory
 }
 

@@ -7,9 +7,31 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace dsfn {
 
 constexpr int kDeformTaps = 9; // the 3x3 kernel's sampling points
+
+// Bilinear samples of the 9 taps for any band of picture rows, so that a caller
+// can sample and multiply a band at a time while it is still in cache.
+// input [n, c, h, w] (any memory format) and offset [n, 18, h, w] (torchvision
+// layout, as deform_im2col) are copied to channels-last fp32 once.
+class DeformSampler {
+public:
+    DeformSampler(const torch::Tensor &input, const torch::Tensor &offset);
+    int64_t rows() const { return n_ * h_; }              // the batch's picture rows, image-major
+    int64_t width() const { return w_; }
+    int64_t columns() const { return kDeformTaps * c_; } // im2col columns per pixel
+    // Rows [begin, end) into cols: contiguous float or bfloat16, (end - begin) * width()
+    // pixels of columns() values, column k * c + ch being channel ch at tap k.
+    void sample(int64_t begin, int64_t end, torch::Tensor &cols) const;
+
+private:
+    int64_t n_ = 0, c_ = 0, h_ = 0, w_ = 0;
+    torch::Tensor input_, offset_;
+    std::vector<float> zeros_;
+};
 
 // input [n, c, h, w] (any memory format), offset [n, 18, h, w] in the torchvision
 // layout (2k: y, 2k+1: x shift of tap k). Returns [n, 9c, h, w] channels-last of

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "deform_conv.h"
+#include "deform_sample.h"
 #include "dsfn_net.h"
 #include "tests.h"
 
@@ -61,6 +62,25 @@ START_TEST(test_deform_conv_wide_channels_and_bf16)
     ck_assert(got.scalar_type() == torch::kBFloat16);
     const double rel = max_abs_diff(got.to(torch::kFloat), want) / want.abs().max().item<double>();
     ck_assert_msg(rel < 0.02, "bf16 deform conv off by %g of the range", rel);
+}
+END_TEST
+
+// Wide pictures run in bands of ~4 MB of im2col rows, each sampled and multiplied
+// on its own: 300 columns at 64 channels make bands of 6 rows, the last ones
+// crossing from the first picture of the batch into the second.
+START_TEST(test_deform_conv_bands_match_whole_matrix)
+{
+    torch::manual_seed(9);
+    c10::InferenceMode guard;
+    auto input = torch::randn({2, 64, 9, 300});
+    auto offset = torch::randn({2, 18, 9, 300}) * 2;
+    auto weight = torch::randn({8, 64, 3, 3}) * 0.05, bias = torch::randn({8});
+    auto cols = dsfn::deform_im2col(input, offset, torch::kFloat).contiguous();
+    auto wmat = weight.permute({0, 2, 3, 1}).reshape({8, 9 * 64, 1, 1}).contiguous();
+    auto want = torch::conv2d(cols, wmat, bias);
+    auto got = dsfn::deform_conv3x3(input, offset, weight, bias);
+    ck_assert(got.sizes() == want.sizes());
+    ck_assert_msg(max_abs_diff(got, want) < 1e-3, "banded deform conv differs by %g", max_abs_diff(got, want));
 }
 END_TEST
 
@@ -192,6 +212,7 @@ extern "C" Suite *model_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_deform_conv_matches_reference);
     tcase_add_test(tc, test_deform_conv_wide_channels_and_bf16);
+    tcase_add_test(tc, test_deform_conv_bands_match_whole_matrix);
     tcase_add_test(tc, test_deform_conv_non_finite_offsets);
     tcase_add_test(tc, test_deform_conv_zero_offset_is_conv);
     tcase_add_test(tc, test_deform_conv_offsets_get_gradients);
