@@ -33,7 +33,7 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
     const int64_t co = weight.size(0);
     const auto type = weight.scalar_type();
-    const DeformSampler sampler(input, offset);
+    const DeformSampler sampler(input, offset, type);
     // The fused sampler fills the im2col matrix in (tap, channel) order; permute the weights to match.
     auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1})
                     .contiguous(at::MemoryFormat::ChannelsLast);
@@ -48,10 +48,12 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     const int64_t band = std::max<int64_t>(1, std::min(kBandBytes / row_bytes, (rows + threads - 1) / threads));
     const int64_t bands = (rows + band - 1) / band;
     at::parallel_for(0, bands, 1, [&](int64_t first, int64_t last) {
+        auto scratch = torch::empty({band * w * sampler.columns()}, input.options().dtype(type));
         for (int64_t b = first; b < last; b++) {
             const int64_t r0 = b * band, r1 = std::min(rows, r0 + band);
-            auto cols = torch::empty({1, r1 - r0, w, sampler.columns()}, input.options().dtype(type));
+            auto cols = scratch.narrow(0, 0, (r1 - r0) * w * sampler.columns());
             sampler.sample(r0, r1, cols);
+            cols = cols.view({1, r1 - r0, w, sampler.columns()});
             auto prod = im2col_product(cols.permute({0, 3, 1, 2}), wmat, bias)
                             .contiguous(at::MemoryFormat::ChannelsLast);
             // Rows of a channels-last output are contiguous: band [r0, r1) is one block.

@@ -16,18 +16,21 @@ constexpr int kDeformTaps = 9; // the 3x3 kernel's sampling points
 // Bilinear samples of the 9 taps for any band of picture rows, so that a caller
 // can sample and multiply a band at a time while it is still in cache.
 // input [n, c, h, w] (any memory format) and offset [n, 18, h, w] (torchvision
-// layout, as deform_im2col) are copied to channels-last fp32 once.
+// layout, as deform_im2col) are made channels-last once: bf16 features for a bf16
+// matrix stay bf16, all else is sampled in fp32.
 class DeformSampler {
 public:
-    DeformSampler(const torch::Tensor &input, const torch::Tensor &offset);
+    // type: the im2col matrix's, float or bfloat16.
+    DeformSampler(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type);
     int64_t rows() const { return n_ * h_; }              // the batch's picture rows, image-major
     int64_t width() const { return w_; }
     int64_t columns() const { return kDeformTaps * c_; } // im2col columns per pixel
-    // Rows [begin, end) into cols: contiguous float or bfloat16, (end - begin) * width()
+    // Rows [begin, end) into cols: contiguous, of the sampler's type, (end - begin) * width()
     // pixels of columns() values, column k * c + ch being channel ch at tap k.
     void sample(int64_t begin, int64_t end, torch::Tensor &cols) const;
 
 private:
+    c10::ScalarType type_;
     int64_t n_ = 0, c_ = 0, h_ = 0, w_ = 0;
     torch::Tensor input_, offset_;
     std::vector<float> zeros_;

@@ -17,6 +17,7 @@
 
 #include "conv_cost.h"
 #include "dsfn_net.h"
+#include "malloc_policy.h"
 #include "weights_file.h"
 
 namespace {
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
             std::cout << a.path << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());
         } else if (cmd == "cost") {
+            dsfn::keep_freed_memory(); // as the engine does, so the timings match the filter's
             auto net = a.path.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.path);
             net->eval();
             print_cost(*net, a);

@@ -6,9 +6,6 @@
 #include <torch/torch.h>
 
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -19,11 +16,11 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "dsfn_net.h"
+#include "malloc_policy.h"
 #include "weights_file.h"
 #include "window.h"
 
@@ -66,25 +63,6 @@ double pass_bytes(int64_t h, int64_t w, int64_t width)
 double state_bytes(int64_t h, int64_t w)
 {
     return 3200.0 * static_cast<double>(h * w);
-}
-
-// Every pass frees and allocates again hundreds of MB of activations. With glibc's
-// defaults that memory goes back to the kernel and returns page by page (measured
-// on 8 frames at 320x180: 1.0 M page faults and 3.7 s of system time against 28 s
-// of user time; with these settings 0.18 M and 0.9 s). Keep freed memory for reuse:
-// chunks under 32 MB (glibc's ceiling for this threshold) come from the heap, the
-// heap is not trimmed below 1 GiB of free space, and a thread arena's 64 MB heaps
-// are not unmapped when they empty (the top pad). Process-wide, so set once.
-void keep_freed_memory()
-{
-#ifdef __GLIBC__
-    static std::once_flag once;
-    std::call_once(once, [] {
-        mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        mallopt(M_TOP_PAD, 64 << 20);
-    });
-#endif
 }
 
 constexpr int kMinTile = 16;
@@ -158,7 +136,7 @@ struct DSFNEngine {
         overlap = config.overlap;
         threads = config.threads;
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
-        keep_freed_memory();
+        dsfn::keep_freed_memory();
         use_threads();
         if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16)
             throw EngineError(EINVAL, "unknown precision " + std::to_string(config.precision));

@@ -62,6 +62,10 @@ START_TEST(test_deform_conv_wide_channels_and_bf16)
     ck_assert(got.scalar_type() == torch::kBFloat16);
     const double rel = max_abs_diff(got.to(torch::kFloat), want) / want.abs().max().item<double>();
     ck_assert_msg(rel < 0.02, "bf16 deform conv off by %g of the range", rel);
+    // fp32 features into a bf16 product (sampled in fp32, rounded on the way out).
+    auto mixed = dsfn::deform_conv3x3(input, offset, weight.to(torch::kBFloat16), bias.to(torch::kBFloat16));
+    const double rel_mixed = max_abs_diff(mixed.to(torch::kFloat), want) / want.abs().max().item<double>();
+    ck_assert_msg(rel_mixed < 0.02, "fp32 -> bf16 deform conv off by %g of the range", rel_mixed);
 }
 END_TEST
 
