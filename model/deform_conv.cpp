@@ -43,7 +43,8 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     // 320x180; the whole matrix at once was 2.2x slower at 320x180), at least one
     // band per thread. Each thread samples and multiplies its own bands.
     const int64_t rows = sampler.rows();
-    const int64_t row_bytes = std::max<int64_t>(1, w) * sampler.columns() * static_cast<int64_t>(c10::elementSize(type));
+    const int64_t row_bytes =
+        std::max<int64_t>(1, w) * sampler.columns() * static_cast<int64_t>(c10::elementSize(type));
     const int64_t threads = at::get_num_threads();
     const int64_t band = std::max<int64_t>(1, std::min(kBandBytes / row_bytes, (rows + threads - 1) / threads));
     const int64_t bands = (rows + band - 1) / band;
@@ -74,8 +75,7 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
     const bool needs_grad = torch::GradMode::is_enabled() &&
                             (input.requires_grad() || offset.requires_grad() || weight.requires_grad() ||
                              bias.requires_grad());
-    // Inference on the CPU: the fused sampler fills the im2col matrix in
-    // channels-last (tap, channel) order; the weights are permuted to match.
+    // Inference on the CPU: the fused sampler and oneDNN, band by band.
     if (input.is_cpu() && !needs_grad)
         return banded_inference(input, offset, weight, bias);
 

@@ -1,6 +1,7 @@
 // Deformable 3x3 convolution (Dai et al. 2017). Where gradients are needed, or
 // off the CPU, it is built from stock LibTorch ops that autograd differentiates;
-// inference on the CPU samples with a fused kernel (deform_sample.h).
+// inference on the CPU samples with a fused kernel (deform_sample.h) and
+// multiplies band by band, each band of the im2col matrix still in cache.
 #pragma once
 
 #include <torch/torch.h>

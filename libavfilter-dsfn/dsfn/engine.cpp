@@ -50,8 +50,10 @@ double default_memory_budget()
 }
 
 // Peak memory of one pass over an h x w picture, measured with `time -v` on
-// this engine: about 350 bytes per input pixel per unit of model width (the
-// deformable convolution's 9-tap im2col dominates), plus headroom.
+// this engine: about 350 bytes per input pixel per unit of model width, plus
+// headroom. (Measured when the deformable convolution's im2col was built whole;
+// in bands it needs less, but freed memory now stays in the process, and peak
+// RSS at 320x180 stayed within 10%: bench/REPORT.md.)
 double pass_bytes(int64_t h, int64_t w, int64_t width)
 {
     return 400.0 * static_cast<double>(width) * static_cast<double>(h * w);
