@@ -138,21 +138,20 @@ void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) cons
     TORCH_CHECK(begin >= 0 && begin <= end && end <= rows(), "deform sampler: rows out of range");
     TORCH_CHECK(cols.is_contiguous() && cols.numel() == (end - begin) * w_ * columns() && cols.scalar_type() == type_,
                 "deform sampler: contiguous [rows, w, 9c] of the sampler's type expected");
-    const torch::Tensor &input = input_;
     const sampling::Geometry g{h_, w_, c_};
     const float *off = offset_.data_ptr<float>();
     const int64_t row_size = w_ * columns();
     // Nested in a caller's parallel_for this runs inline, on the caller's thread.
     at::parallel_for(begin, end, 1, [&](int64_t b, int64_t e) {
         const int64_t at = (b - begin) * row_size;
-        if (cols.scalar_type() == torch::kFloat)
-            sampling::sample_rows_fp32(g, input.data_ptr<float>(), off, cols.data_ptr<float>() + at, zeros_.data(),
+        if (type_ == torch::kFloat)
+            sampling::sample_rows_fp32(g, input_.data_ptr<float>(), off, cols.data_ptr<float>() + at, zeros_.data(),
                                        b, e);
-        else if (input.scalar_type() == torch::kFloat)
-            sampling::sample_rows_fp32_to_bf16(g, input.data_ptr<float>(), off, sampling::bf16_bits(cols) + at,
+        else if (input_.scalar_type() == torch::kFloat)
+            sampling::sample_rows_fp32_to_bf16(g, input_.data_ptr<float>(), off, sampling::bf16_bits(cols) + at,
                                                zeros_.data(), b, e);
         else
-            sampling::sample_rows_bf16(g, sampling::bf16_bits(input), off, sampling::bf16_bits(cols) + at,
+            sampling::sample_rows_bf16(g, sampling::bf16_bits(input_), off, sampling::bf16_bits(cols) + at,
                                        reinterpret_cast<const uint16_t *>(zeros_.data()), b, e);
     });
 }
