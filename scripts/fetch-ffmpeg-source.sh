@@ -30,6 +30,8 @@ if [ -z "$(ls ffmpeg_"$want".*.dsc 2>/dev/null)" ]; then
 fi
 
 rm -rf "$dest.tmp"
+# dpkg-source copies the tarballs next to the tree: the parent must exist (fresh clone).
+mkdir -p "$(dirname "$dest")"
 dsc=$(ls ffmpeg_"$want".*.dsc | sort -V | tail -n 1)
 # apt-get has already verified the signed index and these files' checksums.
 dpkg-source --no-check -x "$dsc" "$dest.tmp" >&2
