@@ -148,6 +148,9 @@ static av_cold void uninit(AVFilterContext *ctx)
         av_log(ctx, AV_LOG_VERBOSE, "%"PRId64" frames in, %"PRId64" frames out, "
                "%"PRId64" DSFN1 passes, %"PRId64" DSFN2 passes, %"PRId64" cuts, %"PRId64" tiles\n",
                st.frames_in, st.frames_out, st.level1_passes, st.level2_passes, s->cuts, st.tiles);
+        av_log(ctx, AV_LOG_VERBOSE, "engine time: DSFN1 %.3f s, DSFN2 %.3f s, pictures to tensors %.3f s, "
+               "tensors to pictures %.3f s\n",
+               st.level1_seconds, st.level2_seconds, st.input_seconds, st.output_seconds);
     }
     av_frame_free(&s->prev);
     /* Properties of frames whose outputs were never made. */

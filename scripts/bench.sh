@@ -22,12 +22,15 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "model:   $path; threads: $([ "$threads" = 0 ] && echo "all ($(nproc))" || echo "$threads")"
 
-# run SIZE FRAMES PRECISION -> "seconds peak_kib passes_line"
+# run SIZE FRAMES PRECISION -> "seconds peak_kib passes_line"; the engine's time
+# by stage (DSFN1 DSFN2 to-tensors to-pictures, seconds) goes to $work/stages
 run() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$ffmpeg" -nostdin -v verbose \
         -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" \
         -vf "dsfn=model=$path:threads=$threads:precision=$3" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     passes=$(sed -n 's/.*\] \([0-9]* frames in, .* DSFN2 passes\).*/\1/p' "$work/log" | tail -n 1)
+    sed -n 's/.*engine time: DSFN1 \([0-9.]*\) s, DSFN2 \([0-9.]*\) s, pictures to tensors \([0-9.]*\) s, tensors to pictures \([0-9.]*\) s/\1 \2 \3 \4/p' \
+        "$work/log" | tail -n 1 > "$work/stages"
     echo "$(cat "$work/time") $passes"
 }
 
@@ -44,8 +47,16 @@ for size in 160x90 320x180; do
         roof=$(echo "$cost" | sed -n "s/^roofline $prec: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p")
         set -- $(run "$size" $short $prec)
         t_short=$1
+        mv "$work/stages" "$work/stages.short"
         set -- $(run "$size" $long $prec)
         t_long=$1 rss=$2
+        # Per input frame at steady state, as for the wall time.
+        paste -d' ' "$work/stages.short" "$work/stages" | awk -v n=$((long - short)) -v t="$t_long $t_short" \
+            -v label="$size $prec" '{ split(t, w, " "); per = (w[1] - w[2]) / n
+            printf "%-13s DSFN1 %.4f s, DSFN2 %.4f s, to tensors %.4f s, to pictures %.4f s; outside the engine %.4f s (%.1f%%)\n",
+                   label, ($5 - $1) / n, ($6 - $2) / n, ($7 - $3) / n, ($8 - $4) / n,
+                   per - ($5 + $6 + $7 + $8 - $1 - $2 - $3 - $4) / n,
+                   100 * (per - ($5 + $6 + $7 + $8 - $1 - $2 - $3 - $4) / n) / per }' >> "$work/stages.table"
         shift 2
         awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r="$roof" -v prec=$prec \
             -v size="$size" -v out="$((4 * w))x$((4 * h))" -v rss="$rss" -v passes="$*" 'BEGIN {
@@ -54,6 +65,9 @@ for size in 160x90 320x180; do
         }'
     done
 done
+echo
+echo "The filter's time by stage (its verbose log; s per input frame, long run minus short run):"
+cat "$work/stages.table"
 echo
 echo "Where a frame's time goes inside the network (dsfn-tool cost, whole-picture passes):"
 cat "$work/breakdown"

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -66,6 +67,19 @@ double state_bytes(int64_t h, int64_t w)
 {
     return 3200.0 * static_cast<double>(h * w);
 }
+
+// Adds the wall-clock time of its scope to a stats field.
+class StageTimer {
+public:
+    explicit StageTimer(double &total) : total(total), start(std::chrono::steady_clock::now()) {}
+    ~StageTimer() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
+    StageTimer(const StageTimer &) = delete;
+    StageTimer &operator=(const StageTimer &) = delete;
+
+private:
+    double &total;
+    std::chrono::steady_clock::time_point start;
+};
 
 constexpr int kMinTile = 16;
 
@@ -265,6 +279,7 @@ void DSFNEngine::send(const DSFNImage &image)
                                       std::to_string(image.height) + " within a segment");
     }
     c10::InferenceMode guard;
+    StageTimer timer(stats.input_seconds);
     frames.push_back(to_tensor(image));
     window.received++;
     stats.frames_in++;
@@ -342,6 +357,7 @@ dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs,
 
 void DSFNEngine::run_level1(const DSFNStep &step)
 {
+    StageTimer timer(stats.level1_seconds);
     auto frame = [&](int64_t i) { return frames.at(static_cast<size_t>(i - frames_base)); };
     triples.push_back(run_tiled({frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])},
                                 [&](const std::vector<torch::Tensor> &x) { return net->level1(x[0], x[1], x[2]); }));
@@ -350,6 +366,7 @@ void DSFNEngine::run_level1(const DSFNStep &step)
 
 void DSFNEngine::run_level2(const DSFNStep &step)
 {
+    StageTimer timer(stats.level2_seconds);
     const auto k = static_cast<size_t>(step.index - triples_base);
     const auto &a = triples.at(k), &b = triples.at(k + 1);
     auto maps = run_tiled({a[0], a[1], a[2], b[0], b[1], b[2]}, [&](const std::vector<torch::Tensor> &x) {
@@ -406,6 +423,7 @@ void DSFNEngine::receive(DSFNImage &image, DSFNOutputInfo &info)
     if (!output_ready())
         throw EngineError(EAGAIN, "no output ready");
     c10::InferenceMode guard;
+    StageTimer timer(stats.output_seconds);
     from_tensor(outputs.front().map, image);
     info = outputs.front().info;
     outputs.pop_front();

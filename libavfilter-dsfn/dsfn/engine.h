@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 2
+#define DSFN_ENGINE_API_VERSION 3
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -62,6 +62,11 @@ typedef struct DSFNEngineStats {
     int64_t frames_in, frames_out;
     int64_t tiles;          /* tiles run, over all passes (0 while pictures are whole) */
     int tile;               /* tile side of the current segment; 0: whole pictures */
+    /* Wall-clock seconds spent inside the engine, by stage: */
+    double level1_seconds;  /* DSFN1 passes */
+    double level2_seconds;  /* DSFN2 passes, keyframe averaging included */
+    double input_seconds;   /* 8-bit pictures to tensors */
+    double output_seconds;  /* tensors to 8-bit pictures (pixel shuffle, rounding) */
 } DSFNEngineStats;
 
 int dsfn_engine_api_version(void);

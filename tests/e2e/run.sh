@@ -149,6 +149,8 @@ fi
 out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=5" -vf "$dsfn" -f null - 2>&1)
 echo "$out" | grep -q '5 frames in, 10 frames out, 6 DSFN1 passes, 5 DSFN2 passes' &&
     pass "5 frames: 6 DSFN1 passes (one per frame + end padding), 5 DSFN2 passes" || fail "pass counts" "$(echo "$out" | grep -i dsfn)"
+echo "$out" | grep -q 'engine time: DSFN1 [0-9.]* s, DSFN2 [0-9.]* s, pictures to tensors [0-9.]* s, tensors to pictures [0-9.]* s' &&
+    pass "verbose log: time by stage" || fail "time by stage" "$(echo "$out" | grep -i dsfn)"
 
 # --- Pixel formats: RGB passes through as is, the rest is converted -------------------
 for fmt in rgb24 gbrp; do

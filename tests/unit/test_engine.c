@@ -110,6 +110,15 @@ static void stream(DSFNEngine *e, int n, int w, int h, int with_between)
     ck_assert_int_eq(got, with_between ? 2 * n : n);
     ck_assert_int_eq(after.level2_passes - before.level2_passes, n);
     ck_assert_int_eq(after.level1_passes - before.level1_passes, n ? n + 1 : 0);
+    /* Stage times only grow, and only where that stage ran. */
+    ck_assert(after.level1_seconds >= before.level1_seconds && after.level2_seconds >= before.level2_seconds);
+    ck_assert(after.input_seconds >= before.input_seconds && after.output_seconds >= before.output_seconds);
+    if (n) {
+        ck_assert(after.level1_seconds > before.level1_seconds && after.level2_seconds > before.level2_seconds);
+        ck_assert(after.output_seconds > before.output_seconds);
+    } else {
+        ck_assert(after.level1_seconds == before.level1_seconds && after.output_seconds == before.output_seconds);
+    }
 }
 
 START_TEST(test_stream_counts)
