@@ -190,7 +190,8 @@ TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 60000 --lr 2e-4 --seed 1
 TRAIN_DIR     := $(CACHE_DIR)/train
 train: $(TRAINER) ffmpeg
 	scripts/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
-	$(TRAINER) --photos $(TRAIN_DIR)/photos --checkpoint $(TRAIN_DIR)/ckpt-w$(TRAIN_WIDTH) \
+	scripts/fetch-training-clips.sh $(TRAIN_DIR) $(FFMPEG)
+	$(TRAINER) --photos $(TRAIN_DIR)/photos --clips $(TRAIN_DIR)/clips --checkpoint $(TRAIN_DIR)/ckpt-w$(TRAIN_WIDTH) \
 	    --out $(TRAIN_DIR)/dsfn-w$(TRAIN_WIDTH).dsfn --init model/weights/dsfn-w$(TRAIN_WIDTH).dsfn \
 	    --snapshots $(TRAIN_DIR)/snapshots-w$(TRAIN_WIDTH) \
 	    --width $(TRAIN_WIDTH) --minutes $(TRAIN_MINUTES) $(TRAIN_ARGS)

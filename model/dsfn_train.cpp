@@ -28,6 +28,7 @@ void on_signal(int) { stop_requested = 1; }
 struct Options {
     dsfn::TrainConfig train;
     std::string photos, checkpoint, out, init;
+    std::string clips;             // directory of real clips (optional)
     std::string snapshots;         // directory for weights every snapshot_minutes of training
     double snapshot_minutes = 15;
     int64_t run_steps = -1;  // stop after this many steps in this run
@@ -40,6 +41,7 @@ struct Options {
 int usage()
 {
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
+                 "                  [--clips DIR] [--clip-fraction 0.25]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
                  "                  [--save-minutes 10] [--log-every 10]\n"
@@ -58,6 +60,8 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--checkpoint") o.checkpoint = v;
         else if (k == "--out") o.out = v;
         else if (k == "--init") o.init = v;
+        else if (k == "--clips") o.clips = v;
+        else if (k == "--clip-fraction") o.train.data.clip_fraction = std::stod(v);
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -75,18 +79,26 @@ bool parse(int argc, char **argv, Options &o)
     }
     return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
            o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
-           o.snapshot_minutes > 0;
+           o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1;
 }
 
-void write_recipe(const Options &o, const dsfn::Trainer &t)
+void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
 {
+    std::string clip_names;
+    for (const auto &name : clips.names())
+        clip_names += (clip_names.empty() ? "" : ", ") + name;
     std::ofstream r(o.out + ".recipe");
     r << "# How " << std::filesystem::path(o.out).filename().string() << " was trained (written by dsfn-train)\n"
       << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
       << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
       << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction, noise std "
-      << o.train.data.noise_std << ", 8-bit inputs\n"
-      << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
+      << o.train.data.noise_std << ", 8-bit inputs\n";
+    if (t.clips_from >= 0)
+        r << "      and, from step " << t.clips_from << " on, " << o.train.data.clip_fraction * 100
+          << "% of the windows from real clips (scripts/fetch-training-clips.sh: " << clip_names
+          << "), m = " << o.train.data.clip_subframes << ", " << o.train.data.clip_shutter << "-frame blur\n"
+          << "clips from step: " << t.clips_from << "\n";
+    r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
       << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
       << " (Adam, cosine decay to 10% over " << o.train.steps << " steps)\nseed: " << o.train.seed
@@ -95,7 +107,10 @@ void write_recipe(const Options &o, const dsfn::Trainer &t)
       << "\nfinal loss: " << std::setprecision(5) << t.last_loss << " (eq. 12, mean over the last "
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
       << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
-      << o.train.lr << " --seed " << o.train.seed << "\n";
+      << o.train.lr << " --seed " << o.train.seed;
+    if (!clips.empty())
+        r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
+    r << "\n";
 }
 
 // Weights at points of the run, for the quality-vs-training-time curve (make eval-curve):
@@ -130,6 +145,7 @@ int main(int argc, char **argv)
 
     try {
         dsfn::PhotoSet photos(o.photos);
+        const dsfn::ClipSet clips = o.clips.empty() ? dsfn::ClipSet() : dsfn::ClipSet(o.clips);
         dsfn::Trainer trainer(o.train);
         if (std::filesystem::exists(o.checkpoint + "/state.txt")) {
             trainer.load(o.checkpoint);
@@ -142,7 +158,7 @@ int main(int argc, char **argv)
         double next_snapshot = (std::floor(trainer.seconds / snapshot_seconds) + 1) * snapshot_seconds;
         if (!o.snapshots.empty())
             write_snapshot(o, trainer);  // where this run starts (step 0: the untrained network)
-        std::cout << photos.size() << " photos, width " << o.train.arch.width << ", "
+        std::cout << photos.size() << " photos, " << clips.size() << " clips, width " << o.train.arch.width << ", "
                   << trainer.net->parameter_count() << " parameters" << std::endl;
 
         using clock = std::chrono::steady_clock;
@@ -156,7 +172,7 @@ int main(int argc, char **argv)
         while (trainer.step < o.train.steps && !stop_requested &&
                (o.run_steps < 0 || run_steps < o.run_steps) && (o.minutes <= 0 || minutes_since(run_start) < o.minutes)) {
             auto t0 = clock::now();
-            auto loss = trainer.train_step(photos);
+            auto loss = trainer.train_step(photos, clips);
             trainer.seconds += std::chrono::duration<double>(clock::now() - t0).count();
             loss_sum += loss.total.item<double>();
             in_interval++;
@@ -187,7 +203,7 @@ int main(int argc, char **argv)
         if (!o.snapshots.empty())
             write_snapshot(o, trainer);  // where this run ends
         dsfn::save_weights(o.out, *trainer.net, dsfn::Storage::Float16);
-        write_recipe(o, trainer);
+        write_recipe(o, trainer, clips);
         std::cout << "saved " << o.checkpoint << " and " << o.out << " at step " << trainer.step << std::endl;
     } catch (const std::exception &e) {
         std::cerr << "dsfn-train: " << e.what() << "\n";

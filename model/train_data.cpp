@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -13,6 +14,11 @@ namespace dsfn {
 namespace F = torch::nn::functional;
 
 torch::Tensor read_ppm(const std::string &path)
+{
+    return read_ppm_bytes(path).to(torch::kFloat).div_(255.0f);
+}
+
+torch::Tensor read_ppm_bytes(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
     std::string magic;
@@ -25,25 +31,63 @@ torch::Tensor read_ppm(const std::string &path)
     in.read(reinterpret_cast<char *>(pixels.data_ptr()), h * w * 3);
     if (in.gcount() != h * w * 3)
         throw std::runtime_error(path + ": truncated PPM");
-    return pixels.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f).contiguous();
+    return pixels.permute({2, 0, 1}).contiguous();
 }
 
-PhotoSet::PhotoSet(const std::string &dir)
+namespace {
+
+// Names in dir (sorted: a stable order keeps batches reproducible) that end in
+// suffix, or that are directories when suffix is empty.
+std::vector<std::string> list_dir(const std::string &dir, const std::string &suffix)
 {
     std::vector<std::string> names;
     if (DIR *d = opendir(dir.c_str())) {
         while (dirent *e = readdir(d)) {
             const std::string name = e->d_name;
-            if (name.size() > 4 && name.compare(name.size() - 4, 4, ".ppm") == 0)
+            if (name == "." || name == "..")
+                continue;
+            const bool match = suffix.empty() ? std::filesystem::is_directory(dir + "/" + name)
+                                              : name.size() > suffix.size() &&
+                                                    name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+            if (match)
                 names.push_back(name);
         }
         closedir(d);
     }
-    std::sort(names.begin(), names.end()); // a stable order keeps batches reproducible
-    for (const auto &name : names)
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+} // namespace
+
+PhotoSet::PhotoSet(const std::string &dir)
+{
+    for (const auto &name : list_dir(dir, ".ppm"))
         photos_.push_back(read_ppm(dir + "/" + name));
     if (photos_.empty())
         throw std::runtime_error(dir + ": no .ppm photos (run scripts/fetch-training-photos.sh)");
+}
+
+ClipSet::ClipSet(std::vector<torch::Tensor> clips) : clips_(std::move(clips))
+{
+    for (size_t i = 0; i < clips_.size(); i++)
+        names_.push_back("clip " + std::to_string(i));
+}
+
+ClipSet::ClipSet(const std::string &dir)
+{
+    for (const auto &clip : list_dir(dir, "")) {
+        std::vector<torch::Tensor> frames;
+        for (const auto &name : list_dir(dir + "/" + clip, ".ppm"))
+            frames.push_back(read_ppm_bytes(dir + "/" + clip + "/" + name));
+        if (frames.empty())
+            continue;
+        for (const auto &f : frames)
+            if (f.sizes() != frames[0].sizes())
+                throw std::runtime_error(dir + "/" + clip + ": frames of different sizes");
+        clips_.push_back(torch::stack(frames));
+        names_.push_back(clip);
+    }
 }
 
 torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::vector<double> &cx,
@@ -166,7 +210,40 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
     return frames;
 }
 
+// Sharp frames [n, 3, size, size] cut from a random place of a random clip,
+// flipped and reversed in time at random (each clip frame is one sub-frame).
+torch::Tensor clip_window(const ClipSet &clips, int64_t n, int64_t size, std::mt19937_64 &rng)
+{
+    const size_t which = rng() % clips.size();
+    const auto &clip = clips[which];
+    const int64_t t = clip.size(0), h = clip.size(2), w = clip.size(3);
+    if (t < n || h < size || w < size)
+        throw std::runtime_error("training clip " + clips.names().at(which) + " (" + std::to_string(t) +
+                                 " frames of " + std::to_string(w) + "x" + std::to_string(h) +
+                                 ") is smaller than a window (" + std::to_string(n) + " frames of " +
+                                 std::to_string(size) + "x" + std::to_string(size) + ")");
+    const int64_t t0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(t - n + 1));
+    const int64_t y0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(h - size + 1));
+    const int64_t x0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(w - size + 1));
+    auto frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size);
+    std::vector<int64_t> flips;
+    for (int64_t dim : {0, 2, 3})
+        if (rng() % 2)
+            flips.push_back(dim);
+    if (!flips.empty())
+        frames = frames.flip(flips);
+    return frames.to(torch::kFloat).div_(255.0f).contiguous();
+}
+
 } // namespace
+
+DegradeOptions clip_options(const DegradeOptions &opt)
+{
+    DegradeOptions o = opt;
+    o.subframes = opt.clip_subframes;
+    o.max_shutter = opt.clip_shutter;
+    return o;
+}
 
 int64_t first_keyframe(const DegradeOptions &opt)
 {
@@ -204,6 +281,12 @@ void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const Deg
 
 Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed)
 {
+    return make_batch(photos, ClipSet(), opt, batch, seed);
+}
+
+Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch,
+                 uint64_t seed)
+{
     torch::NoGradGuard no_grad;
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> uni(0.0, 1.0);
@@ -211,16 +294,22 @@ Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batc
 
     std::array<std::vector<torch::Tensor>, 4> inputs;
     std::array<std::vector<torch::Tensor>, 5> truth;
+    const DegradeOptions real = clip_options(opt);
     for (int64_t b = 0; b < batch; b++) {
-        auto frames = render_scene(photos, opt, window_subframes(opt), rng);
+        // No draw without clips: photo-only batches stay what they were.
+        const bool from_clip = !clips.empty() && uni(rng) < opt.clip_fraction;
+        const DegradeOptions &o = from_clip ? real : opt;
+        auto frames = from_clip ? clip_window(clips, window_subframes(o), opt.patch * opt.scale, rng)
+                                : render_scene(photos, opt, window_subframes(o), rng);
 
         // Colour jitter: brightness and per-channel gain, the same for the whole window.
         auto gain = torch::tensor({uni(rng), uni(rng), uni(rng)}, torch::kFloat).mul_(0.2).add_(0.9);
         frames = (frames * gain.view({1, 3, 1, 1}) * static_cast<float>(0.8 + 0.4 * uni(rng))).clamp_(0.0, 1.0);
 
-        // Shutter: an odd number of sub-frames, up to the paper's 11.
-        const int64_t shutter_half = std::uniform_int_distribution<int64_t>(1, first_keyframe(opt))(rng);
-        degrade_window(frames, shutter_half, opt, gen, inputs, truth);
+        // Shutter: an odd number of sub-frames, up to the paper's 11 (3 for clips).
+        const int64_t shutter_half =
+            from_clip ? first_keyframe(o) : std::uniform_int_distribution<int64_t>(1, first_keyframe(o))(rng);
+        degrade_window(frames, shutter_half, o, gen, inputs, truth);
     }
     Batch out;
     for (int k = 0; k < 4; k++)

@@ -28,7 +28,28 @@ private:
     std::vector<torch::Tensor> photos_;
 };
 
+// Real footage: each clip a subdirectory of PPM frames in name order, kept as
+// 8-bit [T, 3, H, W] (scripts/fetch-training-clips.sh writes them).
+class ClipSet {
+public:
+    ClipSet() = default;
+    // Loads every subdirectory of dir that holds .ppm frames; no dir, no clips.
+    explicit ClipSet(const std::string &dir);
+    // Clips in memory, named "clip 0", "clip 1", ...
+    explicit ClipSet(std::vector<torch::Tensor> clips);
+    size_t size() const { return clips_.size(); }
+    bool empty() const { return clips_.empty(); }
+    const torch::Tensor &operator[](size_t i) const { return clips_[i]; }
+    const std::vector<std::string> &names() const { return names_; }
+
+private:
+    std::vector<torch::Tensor> clips_;
+    std::vector<std::string> names_;
+};
+
+// [3, H, W]: float in [0, 1], or the bytes as they are.
 torch::Tensor read_ppm(const std::string &path);
+torch::Tensor read_ppm_bytes(const std::string &path);
 
 struct DegradeOptions {
     int64_t patch = 32;         // low-resolution patch size
@@ -37,6 +58,11 @@ struct DegradeOptions {
     int64_t max_shutter = 11;   // longest exposure in sub-frames (the paper: 11)
     double max_speed = 3.0;     // camera speed, high-resolution pixels per sub-frame
     double noise_std = 0.01;    // Gaussian noise added to the inputs
+    // Windows cut from real clips (when there are any) follow the lower-rate
+    // protocol: a clip frame is a sub-frame, m = 2, blur over 3 frames.
+    double clip_fraction = 0.25;
+    int64_t clip_subframes = 2;
+    int64_t clip_shutter = 3;
 };
 
 // One window of training data: 4 blurry inputs B0..B3 [N, 3, P, P] and sharp
@@ -47,8 +73,15 @@ struct Batch {
     std::array<torch::Tensor, 5> truth;
 };
 
-// Deterministic in seed: the same seed gives the same batch.
+// Deterministic in seed: the same seed gives the same batch. With clips, about
+// opt.clip_fraction of the windows come from them (randomly cropped, flipped and
+// time-reversed); without, batches are the same as from photos alone.
 Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed);
+Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch,
+                 uint64_t seed);
+
+// The options of a window cut from a real clip.
+DegradeOptions clip_options(const DegradeOptions &opt);
 
 // Number of sharp sub-frames one window needs: keyframe k sits at index
 // first_keyframe(opt) + k * opt.subframes, for k = 0..3.

@@ -46,9 +46,16 @@ double Trainer::learning_rate() const
 
 Loss Trainer::train_step(const PhotoSet &photos)
 {
+    return train_step(photos, ClipSet());
+}
+
+Loss Trainer::train_step(const PhotoSet &photos, const ClipSet &clips)
+{
     // Seeded by (seed, step) alone: resuming at a step replays the same data.
     const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step);
-    return train_on(make_batch(photos, config.data, config.batch, seed));
+    if (!clips.empty() && clips_from < 0)
+        clips_from = step;
+    return train_on(make_batch(photos, clips, config.data, config.batch, seed));
 }
 
 Loss Trainer::train_on(const Batch &batch)
@@ -69,7 +76,8 @@ namespace {
 void write_state(const std::string &path, const Trainer &t)
 {
     std::ofstream out(path);
-    out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\n";
+    out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\nclips_from "
+        << t.clips_from << "\n";
     if (!out)
         throw std::runtime_error(path + ": cannot write");
 }
@@ -122,6 +130,8 @@ void Trainer::load(const std::string &dir)
             in >> seconds;
         else if (key == "loss")
             in >> last_loss;
+        else if (key == "clips_from")
+            in >> clips_from;
     }
 }
 
@@ -144,6 +154,8 @@ void Trainer::init_from(const std::string &weights_path)
             seconds = std::stod(value) * 3600;  // "1.40 h (2-core CPU)"
         else if (value_of(line, "final loss: ", value))
             last_loss = std::stod(value);
+        else if (value_of(line, "clips from step: ", value))
+            clips_from = std::stoll(value);
     }
 }
 

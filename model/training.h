@@ -35,6 +35,8 @@ public:
     double learning_rate() const;
     // One optimiser step on the batch for the current step number; returns the loss.
     Loss train_step(const PhotoSet &photos);
+    // The same, with some windows from real clips (see make_batch).
+    Loss train_step(const PhotoSet &photos, const ClipSet &clips);
     // One optimiser step on a given batch.
     Loss train_on(const Batch &batch);
 
@@ -50,6 +52,7 @@ public:
     int64_t step = 0;
     double seconds = 0;   // training wall time so far, over all resumed runs
     double last_loss = 0; // mean loss over the latest log interval
+    int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
 };
 
 } // namespace dsfn

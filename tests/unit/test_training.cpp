@@ -1,6 +1,7 @@
 // Training: the degradation pipeline, one training step, exact resume.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -82,6 +83,85 @@ START_TEST(test_batch_sizes_and_determinism)
 }
 END_TEST
 
+// A clip of flat frames whose values alternate 0.2, 0.5, 0.2, ...: in a window cut
+// from it, input k is the mean of 3 frames centred on keyframe k (two of the other
+// value, one of its own), 2 frames (m = 2) apart; truth is the frames themselves.
+START_TEST(test_clip_windows_blur_three_frames_two_apart)
+{
+    auto photos = synthetic_photos();
+    dsfn::DegradeOptions opt;
+    opt.patch = 8;
+    opt.noise_std = 0;
+    opt.clip_fraction = 1;
+    const int64_t t = 20;
+    auto values = torch::arange(t, torch::kFloat).remainder(2).mul(0.3).add(0.2);
+    auto clip = values.mul(255).round().to(torch::kUInt8).view({t, 1, 1, 1}).expand({t, 3, 40, 48}).contiguous();
+    const dsfn::ClipSet clips({clip});
+    ck_assert_int_eq(dsfn::window_subframes(dsfn::clip_options(opt)), 9);
+
+    auto batch = dsfn::make_batch(photos, clips, opt, 6, 5);
+    const double step = 1.0 / 255 + 1e-6; // inputs are rounded to 8 bits after the colour jitter
+    for (int64_t b = 0; b < 6; b++) {
+        auto mean = [&](const torch::Tensor &x) { return x[b].mean({1, 2}); }; // per channel
+        for (int k = 1; k <= 2; k++) {
+            // keyframe k is truth 2k - 1, the frame after it truth 2k - 2 or 2k
+            auto want = (2 * mean(batch.truth[2 * k - 2]) + mean(batch.truth[2 * k - 1])) / 3;
+            ck_assert_msg((mean(batch.inputs[k]) - want).abs().max().item<double>() <= step,
+                          "sample %ld input %d is not the mean of its 3 frames", static_cast<long>(b), k);
+        }
+        // m = 2: consecutive keyframes have the same value, the frames between the other.
+        ck_assert((mean(batch.truth[1]) - mean(batch.truth[3])).abs().max().item<double>() < 1e-6);
+        ck_assert((mean(batch.truth[0]) - mean(batch.truth[1])).abs().min().item<double>() > 0.2);
+        ck_assert((mean(batch.inputs[0]) - mean(batch.inputs[3])).abs().max().item<double>() <= step);
+    }
+
+    // Without clips the same seed gives the same batch as photos alone.
+    auto alone = dsfn::make_batch(photos, opt, 2, 9), none = dsfn::make_batch(photos, dsfn::ClipSet(), opt, 2, 9);
+    ck_assert(torch::equal(alone.inputs[0], none.inputs[0]) && torch::equal(alone.truth[4], none.truth[4]));
+
+    // A clip too small for a window is an error that names it, not a crash.
+    const dsfn::ClipSet tiny({clip.slice(0, 0, 5)});
+    try {
+        dsfn::make_batch(photos, tiny, opt, 1, 5);
+        ck_abort_msg("a 5-frame clip was accepted");
+    } catch (const std::runtime_error &e) {
+        ck_assert_ptr_nonnull(strstr(e.what(), "smaller than a window"));
+    }
+}
+END_TEST
+
+// Clips load from subdirectories of PPM frames, in name order.
+START_TEST(test_clip_set_loads_frames_in_order)
+{
+    const std::string dir = "clips-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir + "/b");
+    std::filesystem::create_directories(dir + "/a");
+    std::filesystem::create_directories(dir + "/empty");
+    for (int i = 0; i < 3; i++) {
+        std::ofstream f(dir + "/b/" + std::to_string(3 - i) + ".ppm", std::ios::binary);
+        f << "P6\n2 1\n255\n";
+        const char px[6] = {char(10 * i), 0, 0, char(10 * i), 0, 0};
+        f.write(px, 6);
+    }
+    {
+        std::ofstream f(dir + "/a/1.ppm", std::ios::binary);
+        f << "P6\n1 1\n255\n";
+        f.write("\x07\x08\x09", 3);
+    }
+    const dsfn::ClipSet clips(dir);
+    ck_assert_int_eq(clips.size(), 2);
+    ck_assert(clips.names()[0] == "a" && clips.names()[1] == "b");
+    ck_assert(clips[0].sizes() == torch::IntArrayRef({1, 3, 1, 1}));
+    ck_assert(clips[1].sizes() == torch::IntArrayRef({3, 3, 1, 2}));
+    // 1.ppm, 2.ppm, 3.ppm were written with red 20, 10, 0
+    ck_assert_int_eq(clips[1][0][0][0][0].item<int>(), 20);
+    ck_assert_int_eq(clips[1][2][0][0][1].item<int>(), 0);
+    ck_assert(dsfn::ClipSet("no-such-dir").empty());
+    std::filesystem::remove_all(dir);
+}
+END_TEST
+
 START_TEST(test_training_lowers_loss)
 {
     at::set_num_threads(1);
@@ -158,6 +238,8 @@ extern "C" Suite *training_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_degradation_is_mean_of_subframes);
     tcase_add_test(tc, test_batch_sizes_and_determinism);
+    tcase_add_test(tc, test_clip_windows_blur_three_frames_two_apart);
+    tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Fetch real clips for training (footage shipped in Debian packages, see
+# shared/DATA.md) into CACHE_DIR/clips/NAME/NNNNN.ppm, scaled down 2x as the
+# evaluation does (it hides the compression). None of the evaluation clips
+# (scripts/fetch-eval-clips.sh) is here, nor libopenshot's run.mp4, which samples/
+# is made from.
+#   fetch-training-clips.sh CACHE_DIR FFMPEG
+set -eu
+cache=$1 ffmpeg=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+raw=$cache/clip-sources out=$cache/clips
+mkdir -p "$raw" "$out" "$cache/debs" "$cache/src"
+
+# name | where it comes from | filter before the 2x reduction
+clips='
+openshot-test-video|libopenshot:examples/test_video.mp4|mpdecimate
+opencv-box|opencv:samples/cpp/tutorial_code/calib3d/real_time_pose_estimation/Data/box.mp4|null
+opencv-cup|opencv:doc/js_tutorials/js_assets/cup.mp4|null
+pd-diver|pd-extendedview:usr/share/doc/pd-extendedview/media/diver.mov|mpdecimate
+'
+
+source_file() { # PACKAGE PATH -> prints the file, fetching the package once
+    pkg=$1 path=$2
+    case $pkg in
+    pd-extendedview) # a binary package
+        [ -n "$(ls "$cache"/debs/"$pkg"_*.deb 2>/dev/null)" ] || (cd "$cache/debs" && apt-get download "$pkg" >&2)
+        [ -d "$raw/$pkg" ] || dpkg-deb -x "$(ls "$cache"/debs/"$pkg"_*.deb | head -n 1)" "$raw/$pkg"
+        echo "$raw/$pkg/$path" ;;
+    *) # a source package of bookworm
+        if [ -z "$(ls "$cache"/src/"$pkg"_*.orig.tar.* 2>/dev/null)" ]; then
+            . "$top/scripts/private-apt.sh"
+            private_apt_setup "$cache/apt-bookworm-src" bookworm deb-src
+            # shellcheck disable=SC2086
+            apt-get $aptopts -q update >&2
+            # shellcheck disable=SC2086
+            (cd "$cache/src" && apt-get $aptopts -o APT::Get::Only-Source=true -q source --download-only "$pkg" >&2)
+        fi
+        found=$(find "$raw/$pkg" -path "*/$path" 2>/dev/null | head -n 1)
+        if [ -z "$found" ]; then
+            mkdir -p "$raw/$pkg"
+            tar -xf "$(ls "$cache"/src/"$pkg"_*.orig.tar.* | head -n 1)" -C "$raw/$pkg" --wildcards "*/$path"
+            found=$(find "$raw/$pkg" -path "*/$path" | head -n 1)
+        fi
+        echo "$found" ;;
+    esac
+}
+
+echo "$clips" | while IFS='|' read -r name from filter; do
+    [ -n "$name" ] || continue
+    [ -f "$out/$name/.done" ] && continue
+    file=$(source_file "${from%%:*}" "${from#*:}")
+    rm -rf "$out/$name"
+    mkdir -p "$out/$name"
+    "$ffmpeg" -nostdin -hide_banner -loglevel error -i "$file" \
+        -vf "$filter,scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=area,format=rgb24" -fps_mode passthrough \
+        "$out/$name/%05d.ppm"
+    touch "$out/$name/.done"
+done
+for d in "$out"/*/; do
+    echo "$(basename "$d"): $(ls "$d" | grep -c '\.ppm$') frames"
+done
