@@ -94,7 +94,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction, noise std "
       << o.train.data.noise_std << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
-        r << "      and, from step " << t.clips_from << " on, " << o.train.data.clip_fraction * 100
+        r << "      and, from step " << t.clips_from << " on, random flips and " << o.train.data.clip_fraction * 100
           << "% of the windows from real clips (scripts/fetch-training-clips.sh: " << clip_names
           << "), m = " << o.train.data.clip_subframes << ", " << o.train.data.clip_shutter << "-frame blur\n"
           << "clips from step: " << t.clips_from << "\n";

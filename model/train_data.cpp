@@ -301,6 +301,10 @@ Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOpti
         const DegradeOptions &o = from_clip ? real : opt;
         auto frames = from_clip ? clip_window(clips, window_subframes(o), opt.patch * opt.scale, rng)
                                 : render_scene(photos, opt, window_subframes(o), rng);
+        if (!from_clip) // the paper's flips (clip windows are flipped where they are cut)
+            for (int64_t dim : {2, 3})
+                if (rng() % 2)
+                    frames = frames.flip({dim});
 
         // Colour jitter: brightness and per-channel gain, the same for the whole window.
         auto gain = torch::tensor({uni(rng), uni(rng), uni(rng)}, torch::kFloat).mul_(0.2).add_(0.9);

@@ -4,6 +4,7 @@
 // are physically consistent. A blurry input frame is the mean of the sharp
 // sub-frames of its shutter interval, reduced 4x with an antialiased bicubic
 // kernel; ground truth is the sharp sub-frame at the keyframe and halfway times.
+// Some windows are cut from real clips instead, with a clip frame as the sub-frame.
 #pragma once
 
 #include <torch/torch.h>
