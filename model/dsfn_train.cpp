@@ -164,7 +164,7 @@ int main(int argc, char **argv)
         using clock = std::chrono::steady_clock;
         const auto run_start = clock::now();
         auto last_save = run_start, interval_start = run_start;
-        double loss_sum = 0;
+        double loss_sum = 0, data_before = 0;
         int64_t in_interval = 0, run_steps = 0;
         auto minutes_since = [](clock::time_point t) {
             return std::chrono::duration<double>(clock::now() - t).count() / 60;
@@ -180,11 +180,14 @@ int main(int argc, char **argv)
             if (in_interval == o.log_every) {
                 const double secs = minutes_since(interval_start) * 60;
                 const double rate = in_interval * o.train.batch / secs;
+                const double data_share = 100 * (trainer.data_seconds - data_before) / secs;
+                data_before = trainer.data_seconds;
                 trainer.last_loss = loss_sum / in_interval;
                 const double eta_h = (o.train.steps - trainer.step) * o.train.batch / rate / 3600;
                 std::cout << "step " << trainer.step << " loss " << std::setprecision(5) << trainer.last_loss
                           << " (level1 " << loss.level1 << ", level2 " << loss.level2 << ") lr "
-                          << trainer.learning_rate() << " " << std::setprecision(3) << rate << " samples/s, ETA "
+                          << trainer.learning_rate() << " " << std::setprecision(3) << rate << " samples/s (data "
+                          << std::setprecision(2) << data_share << "%), ETA " << std::setprecision(3)
                           << eta_h << " h" << std::endl;
                 loss_sum = 0;
                 in_interval = 0;

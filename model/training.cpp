@@ -1,5 +1,6 @@
 #include "training.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -55,7 +56,10 @@ Loss Trainer::train_step(const PhotoSet &photos, const ClipSet &clips)
     const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step);
     if (!clips.empty() && clips_from < 0)
         clips_from = step;
-    return train_on(make_batch(photos, clips, config.data, config.batch, seed));
+    const auto start = std::chrono::steady_clock::now();
+    const Batch batch = make_batch(photos, clips, config.data, config.batch, seed);
+    data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return train_on(batch);
 }
 
 Loss Trainer::train_on(const Batch &batch)

@@ -53,6 +53,7 @@ public:
     double seconds = 0;   // training wall time so far, over all resumed runs
     double last_loss = 0; // mean loss over the latest log interval
     int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
+    double data_seconds = 0; // time spent making batches in this process (not saved)
 };
 
 } // namespace dsfn
