@@ -117,14 +117,15 @@ $(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc config.mk 
 	    { tail -n 30 configure.log; echo "FFmpeg configure failed: see $(FFOBJ)/configure.log"; exit 1; }
 	touch $@
 
-# FFmpeg's make does not see libdsfn.a changing: relink when it has.
+# FFmpeg's make does not see libdsfn.a changing: relink when it has. The binaries
+# are copied, then renamed, so that one still running (a long bench) is replaced.
 ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 	@if [ -f $(FFOBJ)/ffmpeg_g ] && [ $(LIBDSFN) -nt $(FFOBJ)/ffmpeg_g ]; then \
 	    rm -f $(FFOBJ)/ffmpeg_g $(FFOBJ)/ffprobe_g; fi
 	$(MAKE) -C $(FFOBJ) -j$(NPROC) ffmpeg ffprobe
 	@mkdir -p $(BUILD)/bin
-	cp -p $(FFOBJ)/ffmpeg $(FFMPEG)
-	cp -p $(FFOBJ)/ffprobe $(FFPROBE)
+	cp -p $(FFOBJ)/ffmpeg $(FFMPEG).new && mv -f $(FFMPEG).new $(FFMPEG)
+	cp -p $(FFOBJ)/ffprobe $(FFPROBE).new && mv -f $(FFPROBE).new $(FFPROBE)
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-curve \
         fuzz check-asan check-valgrind bench bench-memory

@@ -15,10 +15,10 @@ void keep_freed_memory()
     std::call_once(once, [] {
         // Chunks under 32 MB (glibc's ceiling for this threshold) come from the heap,
         mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        // the heap is not trimmed below 1 GiB of free space,
+        // and the heap is not trimmed below 1 GiB of free space. (M_TOP_PAD, which
+        // also kept emptied thread-arena heaps mapped, made RSS grow without bound
+        // over long runs: bench/MEMORY.md, 2026-11-25.)
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        // and a thread arena's 64 MB heaps stay mapped when they empty.
-        mallopt(M_TOP_PAD, 64 << 20);
     });
 #endif
 }

@@ -32,8 +32,13 @@ elapsed=$(($(date +%s) - start))
 awk -v frames="$frames" -v size="$size" -v elapsed="$elapsed" '
     { out = $2; rss = $3; if (rss > peak) peak = rss
       if (!at1000 && out >= 2000) at1000 = rss
+      # RSS at each tenth of the run: growth that goes on shows as a slope.
+      q = int(10 * out / (2 * frames)); if (q >= 1 && q <= 9 && !(q in tenth)) tenth[q] = rss
       last = rss; last_out = out }
     END {
+        line = "RSS (MiB) at each tenth of the input:"
+        for (q = 1; q <= 9; q++) line = line sprintf(" %.1f", tenth[q] / 1024)
+        print line
         printf "input frames %d (%s), output frames %d, %d s\n", frames, size, last_out, elapsed
         printf "RSS at input frame 1000: %.1f MiB; at the end: %.1f MiB; peak %.1f MiB\n", at1000 / 1024, last / 1024, peak / 1024
         growth = at1000 ? 100 * (last - at1000) / at1000 : 0
