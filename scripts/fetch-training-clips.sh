@@ -9,7 +9,8 @@ set -eu
 cache=$1 ffmpeg=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 raw=$cache/clip-sources out=$cache/clips
-mkdir -p "$raw" "$out" "$cache/debs" "$cache/src"
+mkdir -p "$raw" "$out"
+. "$top/scripts/private-apt.sh"
 
 # name | where it comes from | filter before the 2x reduction
 clips='
@@ -19,26 +20,18 @@ opencv-cup|opencv:doc/js_tutorials/js_assets/cup.mp4|null
 pd-diver|pd-extendedview:usr/share/doc/pd-extendedview/media/diver.mov|mpdecimate
 '
 
-source_file() { # PACKAGE PATH -> prints the file, fetching the package once
+# PACKAGE PATH -> prints the file: from the system suite's binary package, or
+# extracted once from the bookworm source package.
+source_file() {
     pkg=$1 path=$2
     case $pkg in
-    pd-extendedview) # a binary package
-        [ -n "$(ls "$cache"/debs/"$pkg"_*.deb 2>/dev/null)" ] || (cd "$cache/debs" && apt-get download "$pkg" >&2)
-        [ -d "$raw/$pkg" ] || dpkg-deb -x "$(ls "$cache"/debs/"$pkg"_*.deb | head -n 1)" "$raw/$pkg"
-        echo "$raw/$pkg/$path" ;;
-    *) # a source package of bookworm
-        if [ -z "$(ls "$cache"/src/"$pkg"_*.orig.tar.* 2>/dev/null)" ]; then
-            . "$top/scripts/private-apt.sh"
-            private_apt_setup "$cache/apt-bookworm-src" bookworm deb-src
-            # shellcheck disable=SC2086
-            apt-get $aptopts -q update >&2
-            # shellcheck disable=SC2086
-            (cd "$cache/src" && apt-get $aptopts -o APT::Get::Only-Source=true -q source --download-only "$pkg" >&2)
-        fi
+    pd-extendedview) echo "$(package_tree "$cache" "$pkg")/$path" ;;
+    *)
         found=$(find "$raw/$pkg" -path "*/$path" 2>/dev/null | head -n 1)
         if [ -z "$found" ]; then
+            tarball=$(bookworm_source "$cache" "$pkg")
             mkdir -p "$raw/$pkg"
-            tar -xf "$(ls "$cache"/src/"$pkg"_*.orig.tar.* | head -n 1)" -C "$raw/$pkg" --wildcards "*/$path"
+            tar -xf "$tarball" -C "$raw/$pkg" --wildcards "*/$path"
             found=$(find "$raw/$pkg" -path "*/$path" | head -n 1)
         fi
         echo "$found" ;;

@@ -5,8 +5,10 @@
 # Photos are scaled to at most 1920 pixels wide, which also hides JPEG artefacts.
 set -eu
 cache=$1 ffmpeg=$2
-debs=$cache/debs root=$cache/root out=$cache/photos
-mkdir -p "$debs" "$root" "$out"
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$cache/photos
+mkdir -p "$out"
+. "$top/scripts/private-apt.sh"
 
 # package | files (photographs only: drawings and renders are left out)
 list='
@@ -16,14 +18,11 @@ lifeograph|usr/share/net.sourceforge.Lifeograph/backgrounds/*.jpg
 '
 echo "$list" | while IFS='|' read -r pkg files; do
     [ -n "$pkg" ] || continue
-    if [ -z "$(ls "$debs/${pkg}"_*.deb 2>/dev/null)" ]; then
-        (cd "$debs" && apt-get download "$pkg" >&2)
-    fi
-    [ -d "$root/$pkg" ] || dpkg-deb -x "$(ls "$debs/${pkg}"_*.deb | head -n 1)" "$root/$pkg"
-    for f in $(cd "$root/$pkg" && eval ls $files); do
+    tree=$(package_tree "$cache" "$pkg")
+    for f in $(cd "$tree" && eval ls $files); do
         name=$(echo "$pkg-$f" | sed 's|usr/share/||; s|[/ ]|_|g; s|\.[a-zA-Z]*$||')
         [ -f "$out/$name.ppm" ] && continue
-        "$ffmpeg" -nostdin -hide_banner -loglevel error -y -i "$root/$pkg/$f" \
+        "$ffmpeg" -nostdin -hide_banner -loglevel error -y -i "$tree/$f" \
             -vf "scale='min(1920,iw)':-2:flags=lanczos,format=rgb24" -frames:v 1 "$out/$name.ppm"
     done
 done
