@@ -43,6 +43,7 @@ int usage()
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
+                 "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
                  "                  [--save-minutes 10] [--log-every 10]\n"
                  "                  [--snapshots DIR] [--snapshot-minutes 15]\n";
@@ -67,6 +68,7 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
         else if (k == "--steps") o.train.steps = std::stoll(v);
         else if (k == "--lr") o.train.lr = std::stod(v);
+        else if (k == "--schedule-from") o.train.schedule_from = std::stoll(v);
         else if (k == "--seed") o.train.seed = std::stoull(v);
         else if (k == "--threads") o.threads = std::stoi(v);
         else if (k == "--minutes") o.minutes = std::stod(v);
@@ -79,6 +81,7 @@ bool parse(int argc, char **argv, Options &o)
     }
     return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
            o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
+           o.train.schedule_from >= 0 && o.train.schedule_from < o.train.steps &&
            o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1;
 }
 
@@ -101,13 +104,16 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
     r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
       << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
-      << " (Adam, cosine decay to 10% over " << o.train.steps << " steps)\nseed: " << o.train.seed
+      << " (Adam, cosine decay to 10% over steps " << o.train.schedule_from << "-" << o.train.steps
+      << ")\nschedule: " << t.schedule_history << "\nseed: " << o.train.seed
       << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
       << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (2-core CPU)"
       << "\nfinal loss: " << std::setprecision(5) << t.last_loss << " (eq. 12, mean over the last "
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
       << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
       << o.train.lr << " --seed " << o.train.seed;
+    if (o.train.schedule_from > 0)
+        r << " --schedule-from " << o.train.schedule_from;
     if (!clips.empty())
         r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
     r << "\n";
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
             trainer.init_from(o.init);
             std::cout << "starting from the weights in " << o.init << "\n";
         }
+        trainer.record_schedule();
         const double snapshot_seconds = o.snapshot_minutes * 60;
         double next_snapshot = (std::floor(trainer.seconds / snapshot_seconds) + 1) * snapshot_seconds;
         if (!o.snapshots.empty())

@@ -1,10 +1,12 @@
 #include "training.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "weights_file.h"
@@ -39,10 +41,25 @@ Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
 
 double Trainer::learning_rate() const
 {
-    // Cosine decay to a tenth of the initial rate over the schedule.
+    // Cosine decay to a tenth of the initial rate from schedule_from to steps.
     const double pi = std::acos(-1.0);
-    const double x = std::min(1.0, static_cast<double>(step) / config.steps);
+    const double length = static_cast<double>(std::max<int64_t>(1, config.steps - config.schedule_from));
+    const double x = std::clamp((step - config.schedule_from) / length, 0.0, 1.0);
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(pi * x)));
+}
+
+void Trainer::record_schedule()
+{
+    std::ostringstream entry;
+    entry << "cosine " << config.lr << " to " << config.lr / 10 << " over steps " << config.schedule_from << "-"
+          << config.steps;
+    const std::string e = entry.str();
+    const bool same_as_last = schedule_history.size() >= e.size() &&
+                              schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
+    if (same_as_last)
+        return;
+    schedule_history += (schedule_history.empty() ? "" : "; ") + std::string("from step ") +
+                        std::to_string(step) + ": " + entry.str();
 }
 
 Loss Trainer::train_step(const PhotoSet &photos)
@@ -81,7 +98,7 @@ void write_state(const std::string &path, const Trainer &t)
 {
     std::ofstream out(path);
     out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\nclips_from "
-        << t.clips_from << "\n";
+        << t.clips_from << "\nschedule " << t.schedule_history << "\n";
     if (!out)
         throw std::runtime_error(path + ": cannot write");
 }
@@ -136,6 +153,10 @@ void Trainer::load(const std::string &dir)
             in >> last_loss;
         else if (key == "clips_from")
             in >> clips_from;
+        else if (key == "schedule") {
+            std::getline(in, schedule_history);
+            schedule_history.erase(0, schedule_history.find_first_not_of(' '));
+        }
     }
 }
 
@@ -160,6 +181,8 @@ void Trainer::init_from(const std::string &weights_path)
             last_loss = std::stod(value);
         else if (value_of(line, "clips from step: ", value))
             clips_from = std::stoll(value);
+        else if (value_of(line, "schedule: ", value))
+            schedule_history = value;
     }
 }
 

@@ -21,7 +21,8 @@ struct TrainConfig {
     Architecture arch;
     DegradeOptions data;
     int64_t batch = 4;
-    int64_t steps = 100000; // length of the learning-rate schedule
+    int64_t steps = 100000; // step where the learning-rate schedule ends
+    int64_t schedule_from = 0; // step where it began: a later start is a warm restart
     double lr = 2e-4;
     uint64_t seed = 1;
 };
@@ -33,6 +34,10 @@ public:
     explicit Trainer(const TrainConfig &config);
 
     double learning_rate() const;
+    // Append the configured schedule to schedule_history when it differs from the
+    // last one recorded there (a run resumed with another --steps, --lr or
+    // --schedule-from).
+    void record_schedule();
     // One optimiser step on the batch for the current step number; returns the loss.
     Loss train_step(const PhotoSet &photos);
     // The same, with some windows from real clips (see make_batch).
@@ -53,6 +58,7 @@ public:
     double seconds = 0;   // training wall time so far, over all resumed runs
     double last_loss = 0; // mean loss over the latest log interval
     int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
+    std::string schedule_history; // every schedule used so far, for the recipe
     double data_seconds = 0; // time spent making batches in this process (not saved)
 };
 

@@ -231,6 +231,41 @@ START_TEST(test_init_from_weights_and_recipe)
 }
 END_TEST
 
+// A warm restart runs the cosine from schedule_from; the history of schedules
+// survives a checkpoint and grows only when the schedule changes.
+START_TEST(test_warm_restart_schedule_and_history)
+{
+    dsfn::TrainConfig cfg = tiny_config();
+    cfg.lr = 1e-3;
+    cfg.steps = 300;
+    dsfn::Trainer t(cfg);
+    t.step = 150;
+    ck_assert_double_eq_tol(t.learning_rate(), 1e-3 * 0.55, 1e-12); // half-way: (1 + 0.1) / 2
+    t.record_schedule();
+    t.config.schedule_from = 200;
+    t.step = 200;
+    ck_assert_double_eq_tol(t.learning_rate(), 1e-3, 1e-12);
+    t.step = 250;
+    ck_assert_double_eq_tol(t.learning_rate(), 1e-3 * 0.55, 1e-12);
+    t.step = 400;
+    ck_assert_double_eq_tol(t.learning_rate(), 1e-4, 1e-12);
+    t.step = 200;
+    t.record_schedule();
+    t.record_schedule(); // unchanged: not repeated
+    const std::string expected =
+        "from step 150: cosine 0.001 to 0.0001 over steps 0-300; from step 200: cosine 0.001 to 0.0001 over steps 200-300";
+    ck_assert_str_eq(t.schedule_history.c_str(), expected.c_str());
+
+    const std::string dir = "ckpt-schedule-test";
+    std::filesystem::remove_all(dir);
+    t.save(dir);
+    dsfn::Trainer u(cfg);
+    u.load(dir);
+    ck_assert_str_eq(u.schedule_history.c_str(), expected.c_str());
+    std::filesystem::remove_all(dir);
+}
+END_TEST
+
 extern "C" Suite *training_suite(void)
 {
     Suite *s = suite_create("training");
@@ -243,6 +278,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
+    tcase_add_test(tc, test_warm_restart_schedule_and_history);
     suite_add_tcase(s, tc);
     return s;
 }
