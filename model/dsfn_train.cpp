@@ -111,7 +111,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << "\nfinal loss: " << std::setprecision(5) << t.last_loss << " (eq. 12, mean over the last "
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
       << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
-      << o.train.lr << " --seed " << o.train.seed;
+      << std::defaultfloat << o.train.lr << " --seed " << o.train.seed;
     if (o.train.schedule_from > 0)
         r << " --schedule-from " << o.train.schedule_from;
     if (!clips.empty())

@@ -25,7 +25,9 @@ pd-diver|pd-extendedview:usr/share/doc/pd-extendedview/media/diver.mov|mpdecimat
 source_file() {
     pkg=$1 path=$2
     case $pkg in
-    pd-extendedview) echo "$(package_tree "$cache" "$pkg")/$path" ;;
+    pd-extendedview)
+        tree=$(package_tree "$cache" "$pkg") # fails the script when the fetch fails
+        echo "$tree/$path" ;;
     *)
         found=$(find "$raw/$pkg" -path "*/$path" 2>/dev/null | head -n 1)
         if [ -z "$found" ]; then
