@@ -1,4 +1,5 @@
 #include "malloc_policy.h"
+#include "block_cache.h"
 
 #include <mutex>
 
@@ -21,6 +22,7 @@ void keep_freed_memory()
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
     });
 #endif
+    use_block_cache();
 }
 
 } // namespace dsfn

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "block_cache.h"
 #include "dsfn_net.h"
 #include "malloc_policy.h"
 #include "weights_file.h"
@@ -496,6 +497,9 @@ void dsfn_engine_free(DSFNEngine **engine)
         return;
     std::unique_ptr<DSFNEngine> owned(*engine);
     *engine = nullptr;
+    owned.reset();
+    // What the engine kept for its next pass is not needed any more.
+    dsfn::release_block_cache();
 }
 
 int dsfn_engine_scale(const DSFNEngine *engine)

@@ -1,4 +1,6 @@
 /* Model lookup: files as given, shipped names in the model directories. */
+/* setenv and unsetenv are POSIX, not C11. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

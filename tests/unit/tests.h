@@ -16,6 +16,7 @@ Suite *model_suite(void);
 Suite *weights_suite(void);
 Suite *training_suite(void);
 Suite *model_path_suite(void);
+Suite *block_cache_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */

@@ -1,0 +1,142 @@
+#include "block_cache.h"
+
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace dsfn {
+
+namespace {
+
+// The size class of a large block: rounded up to 1/16 of its power of two (at
+// least 64 KiB), so a pass whose shapes vary a little still finds its blocks.
+size_t size_class(size_t n)
+{
+    size_t pow2 = 1;
+    while (pow2 <= n / 2)
+        pow2 *= 2;
+    const size_t granule = std::max<size_t>(size_t(64) << 10, pow2 / 16);
+    return (n + granule - 1) / granule * granule;
+}
+
+class BlockCache final : public c10::Allocator {
+public:
+    c10::DataPtr allocate(size_t n) const override
+    {
+        if (n < kBlockCacheMin) {
+            void *ptr = c10::alloc_cpu(n);
+            return {ptr, ptr, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
+        }
+        const size_t size = size_class(n);
+        void *ptr = take(size);
+        if (!ptr) {
+            ptr = c10::alloc_cpu(size); // throws when out of memory
+            std::lock_guard<std::mutex> lock(mutex_);
+            live_.emplace(ptr, size);
+            live_bytes_ += size;
+            allocated_++;
+        }
+        return {ptr, ptr, &release, c10::Device(c10::DeviceType::CPU)};
+    }
+
+    c10::DeleterFnPtr raw_deleter() const override { return &release; }
+
+    BlockCacheStats stats() const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        size_t blocks = 0;
+        for (const auto &entry : free_)
+            blocks += entry.second.size();
+        return {cached_bytes_, blocks, live_bytes_, reused_, allocated_};
+    }
+
+    void release_all()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto &entry : free_)
+            for (void *ptr : entry.second)
+                c10::free_cpu(ptr);
+        free_.clear();
+        cached_bytes_ = 0;
+    }
+
+    // Never destroyed: tensors (LibTorch's own statics among them) may be freed
+    // while the process's static objects are torn down.
+    static BlockCache &instance()
+    {
+        static BlockCache *const cache = new BlockCache();
+        return *cache;
+    }
+
+private:
+    static void release(void *ptr) { instance().give_back(ptr); }
+
+    void *take(size_t size) const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = free_.find(size);
+        if (it == free_.end() || it->second.empty())
+            return nullptr;
+        void *ptr = it->second.back();
+        it->second.pop_back();
+        cached_bytes_ -= size;
+        live_.emplace(ptr, size);
+        live_bytes_ += size;
+        reused_++;
+        return ptr;
+    }
+
+    void give_back(void *ptr) const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = live_.find(ptr);
+        if (it == live_.end()) { // a small block, through raw_deallocate
+            c10::free_cpu(ptr);
+            return;
+        }
+        const size_t size = it->second;
+        live_.erase(it);
+        live_bytes_ -= size;
+        free_[size].push_back(ptr);
+        cached_bytes_ += size;
+        // Over the cap: let the largest kept blocks go first.
+        for (auto big = free_.rbegin(); cached_bytes_ > kBlockCacheCap && big != free_.rend();) {
+            if (big->second.empty()) {
+                ++big;
+                continue;
+            }
+            c10::free_cpu(big->second.back());
+            big->second.pop_back();
+            cached_bytes_ -= big->first;
+        }
+    }
+
+    mutable std::mutex mutex_;
+    mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
+    mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
+    mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0, allocated_ = 0;
+};
+
+} // namespace
+
+void use_block_cache()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { c10::SetCPUAllocator(&BlockCache::instance(), /*priority*/ 1); });
+}
+
+BlockCacheStats block_cache_stats()
+{
+    return BlockCache::instance().stats();
+}
+
+void release_block_cache()
+{
+    BlockCache::instance().release_all();
+}
+
+} // namespace dsfn
