@@ -54,8 +54,9 @@ SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
 $(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
     -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"' -DDSFN_MODEL_SOURCE_DIR='"$(CURDIR)/model/weights"'
 
-# The fused deformable sampler's channel loops need the vectoriser's full cost model.
-$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3
+# The fused deformable sampler's channel loops need the vectoriser's full cost model,
+# and its corner loop (float to int conversions) vectorises only without trapping math.
+$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)

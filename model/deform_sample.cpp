@@ -48,45 +48,116 @@ inline float load(uint16_t v)
     return f;
 }
 
+// The four bilinear corners of every tap of one picture row: pixel indices into
+// the image (-1: outside the picture, reads zeros) and weights, [4][w * 9].
+// Computed for the whole row in one branch-free pass that the compiler
+// vectorises; per tap and channel this leaves only the blend below.
+struct RowTaps {
+    explicit RowTaps(int64_t w)
+        : taps(w * kTaps), x(taps), dy(taps), index(4 * taps), weight(4 * taps)
+    {
+        for (int64_t i = 0; i < taps; i++) {
+            x[i] = static_cast<float>(i / kTaps + i % kTaps % 3 - 1);
+            dy[i] = static_cast<float>(i % kTaps / 3 - 1);
+        }
+    }
+
+    // offset: the row's [w, 18] offsets (y, x shift of each tap).
+    __attribute__((always_inline)) void fill(const Geometry &g, int64_t y, const float *__restrict offset)
+    {
+        const float fh = static_cast<float>(g.h), fw = static_cast<float>(g.w);
+        const int32_t h = static_cast<int32_t>(g.h), w = static_cast<int32_t>(g.w);
+        int32_t *__restrict i00 = index.data(), *__restrict i01 = i00 + taps, *__restrict i10 = i01 + taps,
+                             *__restrict i11 = i10 + taps;
+        float *__restrict w00 = weight.data(), *__restrict w01 = w00 + taps, *__restrict w10 = w01 + taps,
+                           *__restrict w11 = w10 + taps;
+        const float *__restrict px = x.data(), *__restrict pdy = dy.data();
+        const int64_t n = taps;
+#pragma GCC ivdep // the eight outputs and the inputs are distinct arrays
+        for (int64_t i = 0; i < n; i++) {
+            float sy = static_cast<float>(y) + pdy[i] + offset[2 * i];
+            float sx = px[i] + offset[2 * i + 1];
+            // Also false for NaN: no corner inside the picture, the sample is zero.
+            const bool inside = (sy > -1.0f) & (sy < fh) & (sx > -1.0f) & (sx < fw); // & not &&: no branches
+            sy = inside ? sy : 0.0f;
+            sx = inside ? sx : 0.0f;
+            // floor() by truncation (exact in this range): std::floor does not vectorise.
+            int32_t y0 = static_cast<int32_t>(sy), x0 = static_cast<int32_t>(sx);
+            y0 -= static_cast<float>(y0) > sy;
+            x0 -= static_cast<float>(x0) > sx;
+            const float ly = sy - static_cast<float>(y0), lx = sx - static_cast<float>(x0);
+            const bool top = inside & (y0 >= 0), bottom = inside & (y0 + 1 < h), left = x0 >= 0, right = x0 + 1 < w;
+            const int32_t at = y0 * w + x0;
+            i00[i] = top & left ? at : -1;
+            i01[i] = top & right ? at + 1 : -1;
+            i10[i] = bottom & left ? at + w : -1;
+            i11[i] = bottom & right ? at + w + 1 : -1;
+            w00[i] = (1 - ly) * (1 - lx);
+            w01[i] = (1 - ly) * lx;
+            w10[i] = ly * (1 - lx);
+            w11[i] = ly * lx;
+        }
+    }
+
+    int64_t taps;
+    std::vector<float> x, dy; // each tap's column plus its kernel shift, and its row shift
+    std::vector<int32_t> index;
+    std::vector<float> weight;
+};
+
+// One tap's c channels: the weighted sum of its four corners. C > 0 fixes the
+// channel count at compile time (fully unrolled vectors); C = 0 reads it from c.
+template <int C, typename In, typename Out>
+inline __attribute__((always_inline)) void blend(const In *__restrict p00, const In *__restrict p01,
+                                                const In *__restrict p10, const In *__restrict p11, float w00,
+                                                float w01, float w10, float w11, Out *__restrict dst, int64_t c)
+{
+    const int64_t n = C > 0 ? C : c;
+    for (int64_t ch = 0; ch < n; ch++)
+        dst[ch] = store_as(w00 * load(p00[ch]) + w01 * load(p01[ch]) + w10 * load(p10[ch]) + w11 * load(p11[ch]),
+                           dst);
+}
+
 // Rows [begin, end) of the batch's (image, y) rows. input [n, h, w, c] (fp32 or
 // bf16 bits) and offset [n, h, w, 18] fp32; cols [end - begin, w, 9, c] receives
 // those rows. zeros: c zero values of the input's type.
+template <int C, typename In, typename Out>
+inline __attribute__((always_inline)) void sample_rows_of(const Geometry &g, const In *input, const float *offset,
+                                                         Out *cols, const In *zeros, int64_t begin, int64_t end)
+{
+    const int64_t h = g.h, w = g.w, c = g.c;
+    RowTaps taps(w);
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t y = row % h;
+        const In *image = input + (row - y) * w * c;
+        taps.fill(g, y, offset + row * w * 2 * kTaps);
+        const int32_t *i00 = taps.index.data(), *i01 = i00 + taps.taps, *i10 = i01 + taps.taps,
+                      *i11 = i10 + taps.taps;
+        const float *w00 = taps.weight.data(), *w01 = w00 + taps.taps, *w10 = w01 + taps.taps,
+                    *w11 = w10 + taps.taps;
+        Out *out = cols + (row - begin) * w * kTaps * c;
+        for (int64_t i = 0; i < taps.taps; i++, out += c) {
+            auto corner = [&](int32_t at) { return at >= 0 ? image + at * c : zeros; };
+            blend<C>(corner(i00[i]), corner(i01[i]), corner(i10[i]), corner(i11[i]), w00[i], w01[i], w10[i], w11[i],
+                     out, c);
+        }
+    }
+}
+
+// The network's feature widths (2 x 16, 32, 64) get their own unrolled loops.
 template <typename In, typename Out>
 inline __attribute__((always_inline)) void sample_rows(const Geometry &g, const In *input, const float *offset,
                                                       Out *cols, const In *zeros, int64_t begin, int64_t end)
 {
-    const int64_t h = g.h, w = g.w, c = g.c;
-    for (int64_t row = begin; row < end; row++) {
-        const int64_t y = row % h;
-        const In *image = input + (row - y) * w * c;
-        for (int64_t x = 0; x < w; x++) {
-            const float *off = offset + (row * w + x) * 2 * kTaps;
-            Out *out = cols + ((row - begin) * w + x) * kTaps * c;
-            for (int k = 0; k < kTaps; k++, out += c) {
-                const float sy = static_cast<float>(y + k / 3 - 1) + off[2 * k];
-                const float sx = static_cast<float>(x + k % 3 - 1) + off[2 * k + 1];
-                // Also false for NaN: no corner inside the picture, the sample is zero.
-                if (!(sy > -1.0f && sy < static_cast<float>(h) && sx > -1.0f && sx < static_cast<float>(w))) {
-                    std::memset(out, 0, c * sizeof(Out));
-                    continue;
-                }
-                const float fy = std::floor(sy), fx = std::floor(sx);
-                const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
-                const float ly = sy - fy, lx = sx - fx;
-                const bool top = y0 >= 0, bottom = y0 + 1 < h, left = x0 >= 0, right = x0 + 1 < w;
-                // Corners outside the picture read a row of zeros (zero padding).
-                const In *__restrict p00 = top && left ? image + (y0 * w + x0) * c : zeros;
-                const In *__restrict p01 = top && right ? image + (y0 * w + x0 + 1) * c : zeros;
-                const In *__restrict p10 = bottom && left ? image + ((y0 + 1) * w + x0) * c : zeros;
-                const In *__restrict p11 = bottom && right ? image + ((y0 + 1) * w + x0 + 1) * c : zeros;
-                const float w00 = (1 - ly) * (1 - lx), w01 = (1 - ly) * lx, w10 = ly * (1 - lx), w11 = ly * lx;
-                Out *__restrict dst = out;
-                for (int64_t ch = 0; ch < c; ch++)
-                    dst[ch] = store_as(w00 * load(p00[ch]) + w01 * load(p01[ch]) + w10 * load(p10[ch]) +
-                                           w11 * load(p11[ch]),
-                                       dst);
-            }
-        }
+    switch (g.c) {
+    case 32:
+        return sample_rows_of<32>(g, input, offset, cols, zeros, begin, end);
+    case 64:
+        return sample_rows_of<64>(g, input, offset, cols, zeros, begin, end);
+    case 128:
+        return sample_rows_of<128>(g, input, offset, cols, zeros, begin, end);
+    default:
+        return sample_rows_of<0>(g, input, offset, cols, zeros, begin, end);
     }
 }
 
