@@ -1,7 +1,6 @@
 #include "deform_conv.h"
 #include "deform_sample.h"
 
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +11,7 @@ namespace dsfn {
 namespace {
 
 constexpr int kTaps = kDeformTaps;
-constexpr int64_t kBandBytes = 4 << 20; // im2col rows sampled and multiplied at once, per thread
+constexpr int64_t kBandBytes = 4 << 20; // im2col rows sampled and multiplied at once
 
 // The product of an im2col matrix [n, 9c, h, w] with weights [co, 9c, 1, 1], a 1x1
 // convolution. LibTorch sends an fp32 1x1 convolution down its generic GEMM path,
@@ -39,29 +38,25 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
                     .contiguous(at::MemoryFormat::ChannelsLast);
     auto out = torch::empty({n, co, h, w}, input.options().dtype(type).memory_format(at::MemoryFormat::ChannelsLast));
 
-    // Bands of ~4 MB of im2col rows, at least one band per thread; each thread
-    // samples and multiplies its own bands. Bands of 0.25-16 MB timed within 10%
-    // of each other at 160x90 and 320x180; the whole matrix at once was 2.2x slower.
+    // Bands of ~4 MB of im2col rows, one after the other; all threads sample a
+    // band, then oneDNN multiplies it on all threads. The whole matrix at once was
+    // 2.2x slower; a band per thread with oneDNN nested in each (the earlier
+    // design) was no faster on 2 threads than on one (bench/REPORT.md, 2026-11-30).
     const int64_t rows = sampler.rows();
     const int64_t row_bytes =
         std::max<int64_t>(1, w) * sampler.columns() * static_cast<int64_t>(c10::elementSize(type));
-    const int64_t threads = at::get_num_threads();
-    const int64_t band = std::max<int64_t>(1, std::min(kBandBytes / row_bytes, (rows + threads - 1) / threads));
-    const int64_t bands = (rows + band - 1) / band;
-    at::parallel_for(0, bands, 1, [&](int64_t first, int64_t last) {
-        auto scratch = torch::empty({band * w * sampler.columns()}, input.options().dtype(type));
-        for (int64_t b = first; b < last; b++) {
-            const int64_t r0 = b * band, r1 = std::min(rows, r0 + band);
-            auto cols = scratch.narrow(0, 0, (r1 - r0) * w * sampler.columns());
-            sampler.sample(r0, r1, cols);
-            cols = cols.view({1, r1 - r0, w, sampler.columns()});
-            auto prod = im2col_product(cols.permute({0, 3, 1, 2}), wmat, bias)
-                            .contiguous(at::MemoryFormat::ChannelsLast);
-            // Rows of a channels-last output are contiguous: band [r0, r1) is one block.
-            std::memcpy(static_cast<char *>(out.data_ptr()) + r0 * w * co * out.element_size(), prod.data_ptr(),
-                        static_cast<size_t>(prod.numel() * prod.element_size()));
-        }
-    });
+    const int64_t band = std::max<int64_t>(1, std::min(kBandBytes / row_bytes, rows));
+    auto scratch = torch::empty({band * w * sampler.columns()}, input.options().dtype(type));
+    for (int64_t r0 = 0; r0 < rows; r0 += band) {
+        const int64_t r1 = std::min(rows, r0 + band);
+        auto cols = scratch.narrow(0, 0, (r1 - r0) * w * sampler.columns());
+        sampler.sample(r0, r1, cols);
+        cols = cols.view({1, r1 - r0, w, sampler.columns()});
+        auto prod = im2col_product(cols.permute({0, 3, 1, 2}), wmat, bias).contiguous(at::MemoryFormat::ChannelsLast);
+        // Rows of a channels-last output are contiguous: band [r0, r1) is one block.
+        std::memcpy(static_cast<char *>(out.data_ptr()) + r0 * w * co * out.element_size(), prod.data_ptr(),
+                    static_cast<size_t>(prod.numel() * prod.element_size()));
+    }
     return out;
 }
 
