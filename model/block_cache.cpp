@@ -3,6 +3,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -51,7 +52,13 @@ public:
         size_t blocks = 0;
         for (const auto &entry : free_)
             blocks += entry.second.size();
-        return {cached_bytes_, blocks, live_bytes_, reused_, allocated_};
+        return {cached_bytes_, blocks, live_bytes_, reused_, allocated_, cap_};
+    }
+
+    void raise_cap(size_t bytes)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        cap_ = std::max(cap_, bytes);
     }
 
     void release_all()
@@ -104,7 +111,7 @@ private:
         free_[size].push_back(ptr);
         cached_bytes_ += size;
         // Over the cap: let the largest kept blocks go first.
-        for (auto big = free_.rbegin(); cached_bytes_ > kBlockCacheCap && big != free_.rend();) {
+        for (auto big = free_.rbegin(); cached_bytes_ > cap_ && big != free_.rend();) {
             if (big->second.empty()) {
                 ++big;
                 continue;
@@ -119,6 +126,7 @@ private:
     mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
     mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
     mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0, allocated_ = 0;
+    size_t cap_ = kBlockCacheCap;
 };
 
 } // namespace
@@ -127,6 +135,11 @@ void use_block_cache()
 {
     static std::once_flag once;
     std::call_once(once, [] { c10::SetCPUAllocator(&BlockCache::instance(), /*priority*/ 1); });
+}
+
+void raise_block_cache_cap(size_t bytes)
+{
+    BlockCache::instance().raise_cap(bytes);
 }
 
 BlockCacheStats block_cache_stats()

@@ -2,6 +2,8 @@
 #include "deform_sample.h"
 
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -45,7 +47,9 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     const int64_t rows = sampler.rows();
     const int64_t row_bytes =
         std::max<int64_t>(1, w) * sampler.columns() * static_cast<int64_t>(c10::elementSize(type));
-    const int64_t band = std::max<int64_t>(1, std::min(kBandBytes / row_bytes, rows));
+    // At least a row per thread: the sampler shares a band's rows among the threads.
+    const int64_t threads = at::get_num_threads();
+    const int64_t band = std::min(rows, std::max(kBandBytes / row_bytes, threads));
     auto scratch = torch::empty({band * w * sampler.columns()}, input.options().dtype(type));
     for (int64_t r0 = 0; r0 < rows; r0 += band) {
         const int64_t r1 = std::min(rows, r0 + band);

@@ -185,6 +185,7 @@ struct DSFNEngine {
     void receive(DSFNImage &image, DSFNOutputInfo &info);
 
     void choose_tile(int64_t h, int64_t w);
+    void keep_blocks_for_passes() const;
     dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs,
                           const std::function<dsfn::Maps3(const std::vector<torch::Tensor> &)> &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
@@ -271,9 +272,12 @@ void DSFNEngine::send(const DSFNImage &image)
         pending_keyframe = torch::Tensor();
     }
     if (window.received == 0) {
+        if (image.width != width || image.height != height)
+            dsfn::release_block_cache(); // kept for pictures of another size
         choose_tile(image.height, image.width);
         width = image.width;
         height = image.height;
+        keep_blocks_for_passes();
     } else if (image.width != width || image.height != height) {
         throw EngineError(EINVAL, "picture size changed from " + std::to_string(width) + "x" +
                                       std::to_string(height) + " to " + std::to_string(image.width) + "x" +
@@ -326,6 +330,17 @@ void DSFNEngine::choose_tile(int64_t h, int64_t w)
                                       " even in the smallest tiles, more than the " + gib(memory_budget) +
                                       " allowed: scale the input down before dsfn, or raise max_memory");
     tile = side;
+}
+
+// Every pass allocates what the pass before it freed: let the block cache keep
+// as much as a pass and the state between passes take (which choose_tile kept
+// within the memory budget), so that none of it is faulted in again.
+void DSFNEngine::keep_blocks_for_passes() const
+{
+    const int64_t pass_h = tile ? std::min<int64_t>(height, tile + 2 * overlap) : height;
+    const int64_t pass_w = tile ? std::min<int64_t>(width, tile + 2 * overlap) : width;
+    dsfn::raise_block_cache_cap(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width) +
+                                                    state_bytes(height, width)));
 }
 
 // One level pass over the whole picture, or tile by tile: each tile reads its
