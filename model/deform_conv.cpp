@@ -1,7 +1,6 @@
 #include "deform_conv.h"
 #include "deform_sample.h"
 
-
 #include <ATen/Parallel.h>
 
 #include <algorithm>
