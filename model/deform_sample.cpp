@@ -196,6 +196,7 @@ DeformSampler::DeformSampler(const torch::Tensor &input, const torch::Tensor &of
                     offset.size(3) == input.size(3),
                 "deform sampler: input [n, c, h, w] and offset [n, 18, h, w] expected");
     n_ = input.size(0), c_ = input.size(1), h_ = input.size(2), w_ = input.size(3);
+    TORCH_CHECK(h_ * w_ < (int64_t(1) << 31), "deform sampler: pictures of at most 2^31 pixels (32-bit indices)");
     // NHWC views; free when the tensors are channels-last already. bf16 features
     // going into a bf16 matrix are read as they are; all else is sampled in fp32.
     const bool bf16_in = input.scalar_type() == torch::kBFloat16 && type == torch::kBFloat16;
