@@ -10,6 +10,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ffmpeg="$build/ffmpeg/ffmpeg_g" # unstripped: readable stacks
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-valgrind.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Without RDTSCP on the host valgrind cannot start any LibTorch program: see the shim.
+preload=
+if ! grep -qw rdtscp /proc/cpuinfo; then
+    g++ -shared -fPIC -O2 -o "$work/hwy_timer_shim.so" "$top/tests/sanitizers/hwy_timer_shim.cpp" || exit 1
+    preload="$work/hwy_timer_shim.so"
+    echo "valgrind-check: this CPU has no RDTSCP; libhwy's timer probe is replaced (tests/sanitizers/hwy_timer_shim.cpp)"
+fi
 "$build/bin/dsfn-tool" init "$work/w4.dsfn" --width 4 --fp16 > /dev/null
 head -c 3000 "$work/w4.dsfn" > "$work/cut.dsfn"
 
@@ -17,7 +24,7 @@ failed=0
 run() { # name, expected ffmpeg status (0 or nonzero), ffmpeg arguments...
     name=$1 want=$2
     shift 2
-    valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+    LD_PRELOAD=$preload valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
         --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40 \
         --suppressions="$top/tests/sanitizers/valgrind.supp" \
         "$ffmpeg" -nostdin -v error "$@" -f null - > "$work/log" 2>&1
