@@ -39,7 +39,6 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             live_.emplace(ptr, size);
             live_bytes_ += size;
-            allocated_++;
         }
         return {ptr, ptr, &release, c10::Device(c10::DeviceType::CPU)};
     }
@@ -52,7 +51,7 @@ public:
         size_t blocks = 0;
         for (const auto &entry : free_)
             blocks += entry.second.size();
-        return {cached_bytes_, blocks, live_bytes_, reused_, allocated_, cap_};
+        return {cached_bytes_, blocks, live_bytes_, reused_, cap_};
     }
 
     void raise_cap(size_t bytes)
@@ -125,7 +124,7 @@ private:
     mutable std::mutex mutex_;
     mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
     mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
-    mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0, allocated_ = 0;
+    mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0;
     size_t cap_ = kBlockCacheCap;
 };
 

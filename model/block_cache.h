@@ -13,7 +13,7 @@ namespace dsfn {
 // (sizes within 1/16 of each other share one), up to a cap (kBlockCacheCap
 // bytes, or more where a caller asks for more); smaller ones go to the
 // allocator as before. A pass allocates the same sizes as the pass before it,
-// so what is kept is mostly reused (it added 18% to the peak RSS at 1920x1080,
+// so what is kept is mostly reused (it added 23% to the peak RSS at 1920x1080,
 // 2% at 960x540: bench/MEMORY.md, bench/REPORT.md).
 constexpr size_t kBlockCacheMin = size_t(1) << 20;
 constexpr size_t kBlockCacheCap = size_t(1) << 30;
@@ -24,7 +24,7 @@ void use_block_cache();
 
 // Lets the cache keep up to `bytes` (if more than its cap so far): the engine
 // asks for what one pass over its pictures needs (at 960x540, 2 frames: 22.7 s
-// with 1 GiB, 15.6 s with the engine's request; peak RSS 3.19 and 3.24 GB).
+// with 1 GiB, 15.6 s with the engine's request; peak RSS 3.04 and 3.09 GiB).
 void raise_block_cache_cap(size_t bytes);
 
 struct BlockCacheStats {
@@ -32,7 +32,6 @@ struct BlockCacheStats {
     size_t cached_blocks;
     size_t live_bytes; // handed out and not yet freed (large blocks only)
     size_t reused;     // allocations served from the cache since installation
-    size_t allocated;  // large allocations that needed new memory
     size_t cap;
 };
 BlockCacheStats block_cache_stats();
