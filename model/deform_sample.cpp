@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -179,6 +180,92 @@ DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const uint16_t *inpu
     sample_rows(g, input, offset, cols, zeros, begin, end);
 }
 
+// --- Sampling and product fused (fp32, 32 or 64 channels in and out) ---------------
+// A tile of pixels is sampled into a small matrix that stays in L1 and multiplied
+// there, so the im2col matrix never goes through memory: on this project's 2-core
+// host, sampling and oneDNN's product each ran twice as fast on two threads alone
+// but not in turn (bench/REPORT.md, 2026-11-30).
+typedef float Vec16 __attribute__((vector_size(64), aligned(4))); // 16 floats, any alignment
+
+// Pixels per tile: P x CO / 16 accumulators, 16 or 24 of the 32 vector registers.
+template <int CO>
+constexpr int tile_pixels()
+{
+    return CO == 32 ? 8 : 6;
+}
+
+// out[p][0..CO) = bias + tile[p][0..K) x wk[K][CO] for the first np of P pixels.
+template <int K, int CO, int P>
+inline __attribute__((always_inline)) void tile_product(const float *__restrict tile, const float *__restrict wk,
+                                                       const float *__restrict bias, float *__restrict out, int np)
+{
+    constexpr int V = CO / 16;
+    Vec16 acc[P][V];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            acc[p][v] = *reinterpret_cast<const Vec16 *>(bias + 16 * v);
+    for (int k = 0; k < K; k++) {
+        Vec16 wv[V];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            wv[v] = *reinterpret_cast<const Vec16 *>(wk + k * CO + 16 * v);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++) {
+            const float a = tile[p * K + k];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                acc[p][v] += a * wv[v];
+        }
+    }
+    for (int p = 0; p < np; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            *reinterpret_cast<Vec16 *>(out + p * CO + 16 * v) = acc[p][v];
+}
+
+// Rows [begin, end) of the batch into out [rows, w, CO] (channels-last).
+template <int C>
+inline __attribute__((always_inline)) void sample_multiply_rows_of(const Geometry &g, const float *input,
+                                                                  const float *offset, const float *wk,
+                                                                  const float *bias, float *out, const float *zeros,
+                                                                  int64_t begin, int64_t end)
+{
+    constexpr int K = kTaps * C, CO = C, P = tile_pixels<CO>();
+    const int64_t h = g.h, w = g.w;
+    RowTaps taps(w);
+    std::vector<float> tile(P * K, 0.0f); // zeros past a row's end: never stored, but defined
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t y = row % h;
+        const float *image = input + (row - y) * w * C;
+        taps.fill(g, y, offset + row * w * 2 * kTaps);
+        const int32_t *i00 = taps.index.data(), *i01 = i00 + taps.taps, *i10 = i01 + taps.taps,
+                      *i11 = i10 + taps.taps;
+        const float *w00 = taps.weight.data(), *w01 = w00 + taps.taps, *w10 = w01 + taps.taps,
+                    *w11 = w10 + taps.taps;
+        auto corner = [&](int32_t at) { return at >= 0 ? image + at * C : zeros; };
+        for (int64_t x0 = 0; x0 < w; x0 += P) {
+            const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
+            for (int64_t i = x0 * kTaps, p = 0; p < np; p++)
+                for (int t = 0; t < kTaps; t++, i++)
+                    blend<C>(corner(i00[i]), corner(i01[i]), corner(i10[i]), corner(i11[i]), w00[i], w01[i],
+                             w10[i], w11[i], tile.data() + p * K + t * C, C);
+            tile_product<K, CO, P>(tile.data(), wk, bias, out + (row * w + x0) * CO, np);
+        }
+    }
+}
+
+DSFN_VECTOR_CLONES void sample_multiply_rows_fp32(const Geometry &g, const float *input, const float *offset,
+                                                  const float *wk, const float *bias, float *out, const float *zeros,
+                                                  int64_t begin, int64_t end)
+{
+    if (g.c == 32)
+        sample_multiply_rows_of<32>(g, input, offset, wk, bias, out, zeros, begin, end);
+    else
+        sample_multiply_rows_of<64>(g, input, offset, wk, bias, out, zeros, begin, end);
+}
+
 // The raw bits of a bfloat16 tensor, for the loops above.
 inline uint16_t *bf16_bits(const torch::Tensor &t)
 {
@@ -226,6 +313,25 @@ void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) cons
             sampling::sample_rows_bf16(g, sampling::bf16_bits(input_), off, sampling::bf16_bits(cols) + at,
                                        reinterpret_cast<const uint16_t *>(zeros_.data()), b, e);
     });
+}
+
+bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias,
+                                        torch::Tensor &out) const
+{
+    if (type_ != torch::kFloat || (c_ != 32 && c_ != 64) || weight.dim() != 4 || weight.size(0) != c_ ||
+        weight.scalar_type() != torch::kFloat || !bias.defined() || bias.scalar_type() != torch::kFloat)
+        return false;
+    // [co, c, 3, 3] -> [(tap, channel), co]: the tile's column order, output channels innermost.
+    const auto wk = weight.permute({2, 3, 1, 0}).reshape({kDeformTaps * c_, c_}).contiguous();
+    const auto b = bias.contiguous();
+    out = torch::empty({n_, c_, h_, w_}, input_.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const sampling::Geometry g{h_, w_, c_};
+    at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {
+        sampling::sample_multiply_rows_fp32(g, input_.data_ptr<float>(), offset_.data_ptr<float>(),
+                                            wk.data_ptr<float>(), b.data_ptr<float>(), out.data_ptr<float>(),
+                                            zeros_.data(), begin, end);
+    });
+    return true;
 }
 
 torch::Tensor deform_im2col(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type)

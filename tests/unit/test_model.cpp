@@ -53,6 +53,11 @@ START_TEST(test_deform_conv_wide_channels_and_bf16)
     torch::manual_seed(6);
     check_against_reference(1, 37, 5, 7, 19, 3.0); // channel loops with a remainder
     check_against_reference(1, 64, 64, 6, 10, 1.0); // the shipped model's warp width
+    // fp32 with 32 or 64 channels in and out samples and multiplies tiles of 8 or 6
+    // pixels itself: rows that end in part of a tile, a batch, offsets far outside.
+    check_against_reference(2, 32, 32, 5, 13, 2.0);
+    check_against_reference(1, 32, 32, 3, 3, 6.0);
+    check_against_reference(1, 64, 64, 2, 7, 8.0);
     auto input = torch::randn({1, 64, 6, 10});
     auto offset = torch::randn({1, 18, 6, 10});
     auto weight = torch::randn({64, 64, 3, 3}) * 0.05, bias = torch::randn({64});
@@ -99,6 +104,10 @@ START_TEST(test_deform_conv_non_finite_offsets)
     auto weight = torch::randn({2, 3, 3, 3}), bias = torch::zeros({2});
     auto got = dsfn::deform_conv3x3(input, offset, weight, bias);
     ck_assert(torch::isfinite(got).all().item<bool>());
+    // The same through the fused tiles (32 channels in and out).
+    auto wide = torch::randn({1, 32, 4, 5});
+    auto fused = dsfn::deform_conv3x3(wide, offset, torch::randn({32, 32, 3, 3}), torch::zeros({32}));
+    ck_assert(torch::isfinite(fused).all().item<bool>());
 }
 END_TEST
 
