@@ -29,7 +29,7 @@ SANITIZE ?=
 DSFN_CPPFLAGS := -Imodel -Ilibavfilter-dsfn/dsfn -MMD -MP
 DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_CXXFLAGS)
 DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
-TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lstdc++ -lm -lpthread
+TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
 LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
                model/malloc_policy.cpp \
@@ -56,7 +56,9 @@ $(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
 
 # The fused deformable sampler's channel loops need the vectoriser's full cost model,
 # and its corner loop (float to int conversions) vectorises only without trapping math.
-$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math
+# at::parallel_for is a header template that runs serially unless the file that
+# calls it is built with OpenMP (LibTorch's own runtime, libgomp, linked below).
+$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)
