@@ -28,8 +28,9 @@ public:
     // pixels of columns() values, column k * c + ch being channel ch at tap k.
     void sample(int64_t begin, int64_t end, torch::Tensor &cols) const;
     // The whole convolution in one go, sampling tiles of pixels and multiplying
-    // them while they are in L1: fp32 with 32 or 64 channels in and out (the warps
-    // of dsfn-w16 and dsfn-w32); returns false, leaving out alone, for anything else.
+    // them while they are in L1: 32 or 64 channels in and out (the warps of dsfn-w16
+    // and dsfn-w32), fp32, or bf16 on CPUs with AVX512-BF16; returns false, leaving
+    // out alone, for anything else. weight [c, c, 3, 3] and bias [c] of the sampler's type.
     bool sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias, torch::Tensor &out) const;
 
 private:
