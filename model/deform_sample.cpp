@@ -188,11 +188,10 @@ DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const uint16_t *inpu
     sample_rows(g, input, offset, cols, zeros, begin, end);
 }
 
-// --- Sampling and product fused (fp32, 32 or 64 channels in and out) ---------------
+// --- Sampling and product fused (32 or 64 channels in and out) ----------------------
 // A tile of pixels is sampled into a small matrix that stays in L1 and multiplied
-// there, so the im2col matrix never goes through memory: on this project's 2-core
-// host, sampling and oneDNN's product each ran twice as fast on two threads alone
-// but not in turn (bench/REPORT.md, 2026-11-30).
+// there, so the im2col matrix (9x the features) never goes through memory: 1.2-1.4x
+// faster than sampling bands for oneDNN to multiply (bench/REPORT.md, 2026-11-30).
 typedef float Vec16 __attribute__((vector_size(64), aligned(4))); // 16 floats, any alignment
 
 // Pixels per tile: P x CO / 16 accumulators, 16 or 24 of the 32 vector registers.
@@ -394,8 +393,8 @@ void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) cons
 bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias,
                                         torch::Tensor &out) const
 {
-    if ((c_ != 32 && c_ != 64) || weight.dim() != 4 || weight.size(0) != c_ || weight.scalar_type() != type_ ||
-        !bias.defined() || bias.dim() != 1 || bias.size(0) != c_)
+    if ((c_ != 32 && c_ != 64) || weight.sizes() != torch::IntArrayRef({c_, c_, 3, 3}) ||
+        weight.scalar_type() != type_ || !bias.defined() || bias.sizes() != torch::IntArrayRef({c_}))
         return false;
     const bool bf16 = type_ == torch::kBFloat16;
 #ifdef DSFN_BF16_TILES
