@@ -127,6 +127,33 @@ inline __attribute__((always_inline)) void blend(const In *__restrict p00, const
                            dst);
 }
 
+// Taps [first, first + count) of the row whose corners are in `taps`, one after
+// the other into dst (c values each). image: that row's picture, [h, w, c];
+// zeros: c zero values of its type, read for corners outside the picture.
+template <int C, typename In, typename Out>
+inline __attribute__((always_inline)) void blend_taps(const RowTaps &taps, const In *image, const In *zeros,
+                                                     int64_t first, int64_t count, Out *dst, int64_t c)
+{
+    const int64_t n = taps.taps;
+    const int32_t *i00 = taps.index.data(), *i01 = i00 + n, *i10 = i01 + n, *i11 = i10 + n;
+    const float *w00 = taps.weight.data(), *w01 = w00 + n, *w10 = w01 + n, *w11 = w10 + n;
+    auto corner = [&](int32_t at) { return at >= 0 ? image + at * c : zeros; };
+    for (int64_t i = first; i < first + count; i++, dst += c)
+        blend<C>(corner(i00[i]), corner(i01[i]), corner(i10[i]), corner(i11[i]), w00[i], w01[i], w10[i], w11[i], dst,
+                 c);
+}
+
+// Row `row` of the batch's (image, y) rows: its corners into taps; returns its
+// picture in input [n, h, w, c].
+template <typename In>
+inline __attribute__((always_inline)) const In *start_row(RowTaps &taps, const Geometry &g, const In *input,
+                                                         const float *offset, int64_t row)
+{
+    const int64_t y = row % g.h;
+    taps.fill(g, y, offset + row * g.w * 2 * kTaps);
+    return input + (row - y) * g.w * g.c;
+}
+
 // Rows [begin, end) of the batch's (image, y) rows. input [n, h, w, c] (fp32 or
 // bf16 bits) and offset [n, h, w, 18] fp32; cols [end - begin, w, 9, c] receives
 // those rows. zeros: c zero values of the input's type.
@@ -134,22 +161,11 @@ template <int C, typename In, typename Out>
 inline __attribute__((always_inline)) void sample_rows_of(const Geometry &g, const In *input, const float *offset,
                                                          Out *cols, const In *zeros, int64_t begin, int64_t end)
 {
-    const int64_t h = g.h, w = g.w, c = g.c;
-    RowTaps taps(w);
+    const int64_t c = C > 0 ? C : g.c;
+    RowTaps taps(g.w);
     for (int64_t row = begin; row < end; row++) {
-        const int64_t y = row % h;
-        const In *image = input + (row - y) * w * c;
-        taps.fill(g, y, offset + row * w * 2 * kTaps);
-        const int32_t *i00 = taps.index.data(), *i01 = i00 + taps.taps, *i10 = i01 + taps.taps,
-                      *i11 = i10 + taps.taps;
-        const float *w00 = taps.weight.data(), *w01 = w00 + taps.taps, *w10 = w01 + taps.taps,
-                    *w11 = w10 + taps.taps;
-        Out *out = cols + (row - begin) * w * kTaps * c;
-        for (int64_t i = 0; i < taps.taps; i++, out += c) {
-            auto corner = [&](int32_t at) { return at >= 0 ? image + at * c : zeros; };
-            blend<C>(corner(i00[i]), corner(i01[i]), corner(i10[i]), corner(i11[i]), w00[i], w01[i], w10[i], w11[i],
-                     out, c);
-        }
+        const In *image = start_row(taps, g, input, offset, row);
+        blend_taps<C>(taps, image, zeros, 0, taps.taps, cols + (row - begin) * taps.taps * c, c);
     }
 }
 
@@ -293,25 +309,15 @@ inline __attribute__((always_inline)) void sample_multiply_rows_of(const Geometr
                                                                   const Product &product, T *out, int64_t begin,
                                                                   int64_t end)
 {
-    constexpr int K = kTaps * C, P = Product::pixels;
-    const int64_t h = g.h, w = g.w;
+    constexpr int P = Product::pixels;
+    const int64_t w = g.w;
     RowTaps taps(w);
-    std::vector<T> tile(P * K, T(0)); // zeros past a row's end: never stored, but defined
+    std::vector<T> tile(P * kTaps * C, T(0)); // zeros past a row's end: never stored, but defined
     for (int64_t row = begin; row < end; row++) {
-        const int64_t y = row % h;
-        const In *image = input + (row - y) * w * C;
-        taps.fill(g, y, offset + row * w * 2 * kTaps);
-        const int32_t *i00 = taps.index.data(), *i01 = i00 + taps.taps, *i10 = i01 + taps.taps,
-                      *i11 = i10 + taps.taps;
-        const float *w00 = taps.weight.data(), *w01 = w00 + taps.taps, *w10 = w01 + taps.taps,
-                    *w11 = w10 + taps.taps;
-        auto corner = [&](int32_t at) { return at >= 0 ? image + at * C : zeros; };
+        const In *image = start_row(taps, g, input, offset, row);
         for (int64_t x0 = 0; x0 < w; x0 += P) {
             const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
-            for (int64_t i = x0 * kTaps, p = 0; p < np; p++)
-                for (int t = 0; t < kTaps; t++, i++)
-                    blend<C>(corner(i00[i]), corner(i01[i]), corner(i10[i]), corner(i11[i]), w00[i], w01[i],
-                             w10[i], w11[i], tile.data() + p * K + t * C, C);
+            blend_taps<C>(taps, image, zeros, x0 * kTaps, np * kTaps, tile.data(), C); // [np][9][C]
             product(tile.data(), out + (row * w + x0) * C, np);
         }
     }
