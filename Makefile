@@ -32,7 +32,7 @@ DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
 LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
-               model/malloc_policy.cpp \
+               model/malloc_policy.cpp model/map_to_picture.cpp \
                libavfilter-dsfn/dsfn/engine.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
@@ -59,6 +59,8 @@ $(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
 # at::parallel_for is a header template that runs serially unless the file that
 # calls it is built with OpenMP (LibTorch's own runtime, libgomp, linked below).
 $(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+# The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
+$(OBJDIR)/model/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -5,6 +5,9 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <vector>
+
+#include "map_to_picture.h"
 
 namespace dsfn {
 
@@ -109,11 +112,14 @@ FrameTimes time_frame(NetworkImpl &net, int64_t h, int64_t w, int repeats)
 
     auto pixels = torch::randint(0, 256, {1, h, w, arch.colors}, torch::kUInt8);
     auto map = torch::rand({1, arch.map_channels(), h, w}).contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t r = arch.scale;
+    std::vector<uint8_t> picture(static_cast<size_t>(h * r * w * r * 3));
+    const Rgb8Planes rgb24 = {{picture.data(), picture.data() + 1, picture.data() + 2},
+                              {w * r * 3, w * r * 3, w * r * 3}, 3};
     t.convert = best_seconds(repeats, [&] {
         pixels.permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0f).contiguous(at::MemoryFormat::ChannelsLast);
         for (int i = 0; i < 2; i++)
-            net.to_image(map)[0].clamp(0.0f, 1.0f).mul_(255.0f).round_().to(torch::kUInt8).permute({1, 2, 0})
-                .contiguous();
+            map_to_rgb8(map, r, rgb24);
     });
     return t;
 }

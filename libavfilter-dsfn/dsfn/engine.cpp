@@ -23,6 +23,7 @@
 #include "block_cache.h"
 #include "dsfn_net.h"
 #include "malloc_policy.h"
+#include "map_to_picture.h"
 #include "weights_file.h"
 #include "window.h"
 
@@ -237,17 +238,29 @@ torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
 
 void DSFNEngine::from_tensor(const torch::Tensor &map, DSFNImage &image) const
 {
-    auto rgb = net->to_image(map)[0].clamp(0.0f, 1.0f).mul_(255.0f).round_().to(torch::kCPU, torch::kUInt8);
-    const int64_t h = rgb.size(1), w = rgb.size(2);
+    const int64_t scale = net->architecture().scale, h = map.size(2) * scale, w = map.size(3) * scale;
     if (image.width != w || image.height != h)
         throw EngineError(EINVAL, "output picture is " + std::to_string(image.width) + "x" +
                                       std::to_string(image.height) + ", expected " + std::to_string(w) + "x" +
                                       std::to_string(h));
-    if (image.layout == DSFN_LAYOUT_RGB24) {
+    const bool packed = image.layout == DSFN_LAYOUT_RGB24;
+    const int plane_of[3] = {2, 0, 1}; // planar: R, G, B -> planes of G, B, R
+    if (map.is_cpu()) {
+        dsfn::Rgb8Planes dst;
+        for (int c = 0; c < 3; c++) {
+            dst.data[c] = packed ? image.data[0] + c : image.data[plane_of[c]];
+            dst.linesize[c] = packed ? image.linesize[0] : image.linesize[plane_of[c]];
+        }
+        dst.pixel_step = packed ? 3 : 1;
+        dsfn::map_to_rgb8(map, scale, dst);
+        return;
+    }
+    // Other devices: convert there and copy 8-bit values back.
+    auto rgb = dsfn::map_to_rgb8_reference(map, scale).to(torch::kCPU);
+    if (packed) {
         torch::from_blob(image.data[0], {h, w, 3}, {image.linesize[0], 3, 1}, torch::kUInt8)
             .copy_(rgb.permute({1, 2, 0}));
     } else {
-        const int plane_of[3] = {2, 0, 1}; // R, G, B -> planes of G, B, R
         for (int c = 0; c < 3; c++)
             torch::from_blob(image.data[plane_of[c]], {h, w}, {image.linesize[plane_of[c]], 1}, torch::kUInt8)
                 .copy_(rgb[c]);

@@ -1,9 +1,11 @@
 // Network: deformable conv against the direct reference, shapes, size.
 #include <cmath>
+#include <vector>
 
 #include "deform_conv.h"
 #include "deform_sample.h"
 #include "dsfn_net.h"
+#include "map_to_picture.h"
 #include "tests.h"
 
 namespace {
@@ -212,6 +214,61 @@ START_TEST(test_engine_layout_matches_plain_forward)
 }
 END_TEST
 
+START_TEST(test_map_to_picture_matches_ops)
+{
+    // The fused conversion against pixel shuffle + clamp + round by LibTorch's ops,
+    // byte for byte: packed and planar pictures with padded rows, the
+    // specialised scale 4 and another, maps in either memory format.
+    torch::manual_seed(5);
+    for (int64_t scale : {4, 2}) {
+        const int64_t h = 5, w = 7, H = h * scale, W = w * scale;
+        auto map = torch::rand({1, 3 * scale * scale, h, w}) * 1.4 - 0.2; // past both ends
+        map.view(-1).slice(0, 0, 64).copy_(torch::arange(64) / 255.0 + 0.5 / 255.0); // near ties
+        for (bool channels_last : {true, false}) {
+            auto m = channels_last ? map.contiguous(at::MemoryFormat::ChannelsLast) : map;
+            auto expected = dsfn::map_to_rgb8_reference(m, scale); // [3, H, W]
+
+            const int64_t packed_line = 3 * W + 5;
+            std::vector<uint8_t> packed(static_cast<size_t>(packed_line * H), 77);
+            dsfn::Rgb8Planes rgb24 = {{packed.data(), packed.data() + 1, packed.data() + 2},
+                                      {packed_line, packed_line, packed_line}, 3};
+            dsfn::map_to_rgb8(m, scale, rgb24);
+            auto got = torch::from_blob(packed.data(), {H, W, 3}, {packed_line, 3, 1}, torch::kUInt8).permute({2, 0, 1});
+            ck_assert_msg(torch::equal(got, expected), "packed picture differs (scale %d)", (int)scale);
+            ck_assert_int_eq(packed[3 * W], 77); // the row's padding is left alone
+
+            const int64_t line[3] = {W, W + 3, W + 16};
+            std::vector<uint8_t> planes[3];
+            dsfn::Rgb8Planes planar{};
+            for (int c = 0; c < 3; c++) {
+                planes[c].assign(static_cast<size_t>(line[c] * H), 77);
+                planar.data[c] = planes[c].data();
+                planar.linesize[c] = line[c];
+            }
+            planar.pixel_step = 1;
+            dsfn::map_to_rgb8(m, scale, planar);
+            for (int c = 0; c < 3; c++) {
+                auto plane = torch::from_blob(planes[c].data(), {H, W}, {line[c], 1}, torch::kUInt8);
+                ck_assert_msg(torch::equal(plane, expected[c]), "plane %d differs (scale %d)", c, (int)scale);
+            }
+        }
+    }
+
+    // Values the ops leave undefined: NaN gives black, infinities the ends.
+    auto odd = torch::full({1, 48, 1, 1}, 0.5f);
+    odd[0][0][0][0] = NAN;
+    odd[0][1][0][0] = INFINITY;
+    odd[0][2][0][0] = -INFINITY;
+    std::vector<uint8_t> px(48, 1);
+    dsfn::Rgb8Planes dst = {{px.data(), px.data() + 1, px.data() + 2}, {12, 12, 12}, 3};
+    dsfn::map_to_rgb8(odd, 4, dst);
+    ck_assert_int_eq(px[0], 0);
+    ck_assert_int_eq(px[3], 255);
+    ck_assert_int_eq(px[6], 0);
+    ck_assert_int_eq(px[9], 128);
+}
+END_TEST
+
 START_TEST(test_paper_size)
 {
     // Width 64 should be within 10% of the paper's 10.9 M parameters.
@@ -236,6 +293,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_network_shapes);
     tcase_add_test(tc, test_residual_bases);
     tcase_add_test(tc, test_engine_layout_matches_plain_forward);
+    tcase_add_test(tc, test_map_to_picture_matches_ops);
     tcase_add_test(tc, test_paper_size);
     suite_add_tcase(s, tc);
     return s;
