@@ -137,6 +137,23 @@ torch::Device parse_device(const std::string &name)
     return device;
 }
 
+// Runs the work of its scope (loading the model) on the calling thread alone.
+// FFmpeg creates filters on its main thread and runs them on a filter thread; an
+// OpenMP team started on the main thread as well made libgomp manage more threads
+// than there are cores, and then it puts threads to sleep at every barrier
+// instead of spinning: ~500 futex sleeps per input frame, 10-20% of the time
+// (dsfn-w16 at 160x90; bench/REPORT.md, 2026-11-30, third section).
+class SerialScope {
+public:
+    SerialScope() : saved_(at::get_num_threads()) { at::set_num_threads(1); }
+    ~SerialScope() { at::set_num_threads(saved_); }
+    SerialScope(const SerialScope &) = delete;
+    SerialScope &operator=(const SerialScope &) = delete;
+
+private:
+    int saved_;
+};
+
 } // namespace
 
 struct DSFNEngine {
@@ -155,7 +172,7 @@ struct DSFNEngine {
         threads = config.threads;
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
         dsfn::keep_freed_memory();
-        use_threads();
+        const SerialScope serial; // the passes set their thread count (use_threads)
         if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16)
             throw EngineError(EINVAL, "unknown precision " + std::to_string(config.precision));
         net = dsfn::load_weights(config.model_path);
