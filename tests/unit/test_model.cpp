@@ -1,4 +1,4 @@
-// Network: deformable conv against the direct reference, shapes, size.
+// Network: deformable conv against the direct reference, shapes, size; the output picture conversion.
 #include <cmath>
 #include <vector>
 
