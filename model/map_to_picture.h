@@ -25,7 +25,8 @@ struct Rgb8Planes {
 // to even as torch::round, and NaN gives 0.
 void map_to_rgb8(const torch::Tensor &map, int64_t scale, const Rgb8Planes &dst);
 
-// The same result from LibTorch's ops, as the filter computed it before: for tests.
+// The same result from LibTorch's ops, on any device: the engine's path off the
+// CPU, and the tests' reference.
 torch::Tensor map_to_rgb8_reference(const torch::Tensor &map, int64_t scale); // [3, H, W] uint8
 
 } // namespace dsfn
