@@ -7,11 +7,15 @@
 //                                                     --zero-residual the outputs are the
 //                                                     network's residual bases
 //   dsfn-tool info FILE                               validate a file and print its architecture
+//   dsfn-tool widen IN OUT --width W [--seed S]       the same network with more channels
+//                                                     (model/widen.h), to train further; OUT.recipe
+//                                                     continues IN.recipe
 //   dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]
 //                                                     FLOPs per input frame and the roofline:
 //                                                     the bare convolutions' speed, fp32 and bf16
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -19,6 +23,7 @@
 #include "dsfn_net.h"
 #include "malloc_policy.h"
 #include "weights_file.h"
+#include "widen.h"
 
 namespace {
 
@@ -27,6 +32,7 @@ int usage()
     std::cerr << "usage: dsfn-tool params [--width W] [--levels L]\n"
                  "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual]\n"
                  "       dsfn-tool info FILE\n"
+                 "       dsfn-tool widen IN OUT --width W [--seed S]\n"
                  "       dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]\n";
     return 2;
 }
@@ -36,7 +42,8 @@ struct Args {
     uint64_t seed = 1;
     bool fp16 = false;
     bool zero_residual = false;
-    std::string path;
+    std::string path, second_path;
+    bool width_given = false;
     int64_t size_w = 160, size_h = 90;
     int64_t threads = 0;
 };
@@ -97,7 +104,7 @@ bool parse(int argc, char **argv, Args &a)
         const bool has_value = i + 1 < argc;
         int64_t v = 0;
         if (opt == "--width" && has_value && parse_int(argv[i + 1], 1, 1024, v))
-            a.arch.width = v, i++;
+            a.arch.width = v, a.width_given = true, i++;
         else if (opt == "--levels" && has_value && parse_int(argv[i + 1], 1, 2, v))
             a.arch.levels = v, i++;
         else if (opt == "--threads" && has_value && parse_int(argv[i + 1], 1, 1024, v))
@@ -112,6 +119,8 @@ bool parse(int argc, char **argv, Args &a)
             a.zero_residual = true;
         else if (opt.rfind("--", 0) != 0 && a.path.empty())
             a.path = opt;
+        else if (opt.rfind("--", 0) != 0 && a.second_path.empty())
+            a.second_path = opt;
         else {
             std::cerr << "dsfn-tool: bad argument '" << opt << "'\n";
             return false;
@@ -126,6 +135,37 @@ void print_architecture(const dsfn::Architecture &arch, int64_t params)
               << ", parameters " << params << " (" << params / 1e6 << " M)\n";
 }
 
+// OUT.recipe: IN.recipe with the new width and parameter count, and the
+// widening as one more event of the schedule, so the trainer's --init continues
+// the step count, training time and schedule history of the narrow model.
+void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
+{
+    std::ifstream in(a.path + ".recipe");
+    std::string schedule_line, step = "0";
+    std::ofstream out(a.second_path + ".recipe");
+    out << "# " << a.second_path << ": " << a.path << " widened from width " << narrow_width << " to "
+        << a.arch.width << " by dsfn-tool widen --seed " << a.seed << " (same outputs)\n";
+    const std::string event = "widened from width " + std::to_string(narrow_width) + " to " +
+                              std::to_string(a.arch.width) + " (dsfn-tool widen --seed " + std::to_string(a.seed) + ")";
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("steps done: ", 0) == 0)
+            step = line.substr(12);
+        if (line.rfind("width: ", 0) == 0)
+            line = "width: " + std::to_string(a.arch.width);
+        else if (line.rfind("parameters: ", 0) == 0)
+            line = "parameters: " + std::to_string(params);
+        else if (line.rfind("schedule: ", 0) == 0) {
+            schedule_line = line;
+            continue; // written last, once the step is known
+        }
+        out << line << "\n";
+    }
+    out << (schedule_line.empty() ? "schedule: " : schedule_line + "; ") << "at step " << step << ": " << event
+        << "\n";
+    if (!out)
+        throw std::runtime_error(a.second_path + ".recipe: cannot write");
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -134,7 +174,7 @@ int main(int argc, char **argv)
         return usage();
     const std::string cmd = argv[1];
     Args a;
-    if (!parse(argc, argv, a))
+    if (!parse(argc, argv, a) || (!a.second_path.empty() && cmd != "widen"))
         return usage();
     try {
         if (cmd == "params") {
@@ -154,6 +194,13 @@ int main(int argc, char **argv)
             net->eval();
             print_cost(*net, a);
             print_breakdown(*net, a);
+        } else if (cmd == "widen" && !a.second_path.empty() && a.width_given) {
+            auto narrow = dsfn::load_weights(a.path);
+            auto wide = dsfn::widen(*narrow, a.arch.width, a.seed);
+            dsfn::save_weights(a.second_path, *wide, dsfn::Storage::Float32);
+            write_widened_recipe(a, narrow->architecture().width, wide->parameter_count());
+            std::cout << a.second_path << ": " << a.path << " widened, ";
+            print_architecture(wide->architecture(), wide->parameter_count());
         } else if (cmd == "info" && !a.path.empty()) {
             auto net = dsfn::load_weights(a.path);
             std::cout << a.path << ": ";

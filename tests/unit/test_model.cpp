@@ -1,4 +1,4 @@
-// Network: deformable conv against the direct reference, shapes, size; the output picture conversion.
+// Network: deformable conv against the direct reference, shapes, size, widening; the output picture conversion.
 #include <cmath>
 #include <vector>
 
@@ -6,6 +6,7 @@
 #include "deform_sample.h"
 #include "dsfn_net.h"
 #include "map_to_picture.h"
+#include "widen.h"
 #include "tests.h"
 
 namespace {
@@ -269,6 +270,54 @@ START_TEST(test_map_to_picture_matches_ops)
 }
 END_TEST
 
+START_TEST(test_widen_keeps_outputs)
+{
+    // A widened network computes what the narrow one does, at a multiple of its
+    // width and at a width that is not one; the copies of a channel then get
+    // different gradients (else training could never tell them apart).
+    torch::manual_seed(11);
+    dsfn::Architecture arch;
+    arch.width = 4;
+    dsfn::Network narrow(arch);
+    {
+        torch::NoGradGuard no_grad;
+        for (auto &p : narrow->named_parameters()) // the offset heads start at zero: make them warp
+            if (p.key().find("offsets") != std::string::npos)
+                p.value().uniform_(-0.05, 0.05);
+    }
+    auto frames = torch::rand({4, 2, 3, 6, 5}).unbind(0);
+    auto outputs = [&](dsfn::NetworkImpl &net) {
+        auto a = net.level1(frames[0], frames[1], frames[2]);
+        auto b = net.level1(frames[1], frames[2], frames[3]);
+        auto l2 = net.level2(a, b);
+        return torch::cat({a[0], a[1], a[2], b[0], b[1], b[2], l2[0], l2[1], l2[2]}, 1);
+    };
+    torch::Tensor expected;
+    {
+        torch::NoGradGuard no_grad;
+        expected = outputs(*narrow);
+    }
+    for (int64_t width : {8, 6}) {
+        auto wide = dsfn::widen(*narrow, width, 3);
+        ck_assert_int_eq(wide->architecture().width, width);
+        auto got = outputs(*wide);
+        ck_assert_msg(max_abs_diff(got, expected) < 1e-4, "width %d differs by %g", (int)width,
+                      max_abs_diff(got, expected));
+        got.square().sum().backward();
+        auto grad = wide->named_parameters()["dsfn1.encoder.0.head.weight"].grad();
+        ck_assert(max_abs_diff(grad[0], grad[4]) > 1e-6); // channel 0 and its copy 4
+    }
+    ck_assert(max_abs_diff(outputs(*dsfn::widen(*narrow, 4, 3)).detach(), expected) < 1e-5);
+    bool threw = false;
+    try {
+        dsfn::widen(*narrow, 2, 3);
+    } catch (const std::invalid_argument &) {
+        threw = true;
+    }
+    ck_assert(threw);
+}
+END_TEST
+
 START_TEST(test_paper_size)
 {
     // Width 64 should be within 10% of the paper's 10.9 M parameters.
@@ -294,6 +343,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_residual_bases);
     tcase_add_test(tc, test_engine_layout_matches_plain_forward);
     tcase_add_test(tc, test_map_to_picture_matches_ops);
+    tcase_add_test(tc, test_widen_keeps_outputs);
     tcase_add_test(tc, test_paper_size);
     suite_add_tcase(s, tc);
     return s;
