@@ -205,6 +205,16 @@ out=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w8l1.dsfn" -
 [ "$(echo "$out" | grep -c '^0, ')" = 6 ] && pass "width-8 single-level model: 3 frames in, 6 out" ||
     fail "width-8 single-level model" "$(cat "$work/log")"
 
+# --- A widened model (dsfn-tool widen) makes the same pictures as the narrow one --------------
+"$tool" widen "$model" "$work/w4to6.dsfn" --width 6 --seed 2 > /dev/null
+w=$(ff -f lavfi -i "$moving" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$model[n];[b]dsfn=model=$work/w4to6.dsfn[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
+awk -v p="$w" 'BEGIN { exit !(p == "inf" || p + 0 >= 60) }' &&
+    pass "width 4 widened to 6: the same pictures (PSNR $w)" || fail "widened model's pictures (PSNR '$w')"
+out=$("$tool" widen "$model" "$work/w2.dsfn" --width 2 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q 'must not be smaller' && [ ! -e "$work/w2.dsfn" ] &&
+    pass "dsfn-tool widen refuses a smaller width" || fail "dsfn-tool widen to a smaller width" "$out"
+
 # --- Size change mid-stream ---------------------------------------------------------------
 # The ffmpeg tool scales a changed input back to the first size itself; a graph that
 # hands dsfn the new size (scale with eval=frame here) gets every frame before the
