@@ -5,7 +5,9 @@
 #   eval-curve.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES OUT_DIR SNAPSHOT_DIR ...
 # Writes OUT_DIR/curve.dat ("width hours step loss gain_balle1 gain_openshot
 # gain_jbart mean_gain", dB) and OUT_DIR/curve.png. Resumable: snapshots already
-# in curve.dat are not evaluated again.
+# in curve.dat are not evaluated again. The series is named by the directory:
+# snapshots-w16 is width 16; snapshots-w16to32 a width-16 model widened to 32
+# (dsfn-tool widen) and trained on.
 set -eu
 build=$1 cache=$2 keys=$3 out=$4
 shift 4
@@ -26,7 +28,7 @@ fi
 
 for dir in "$@"; do
     while read -r step hours loss file; do
-        width=$(echo "$file" | sed 's/^w\([0-9]*\)-.*/\1/')
+        width=$(basename "$dir" | sed 's/^snapshots-w//')
         awk -v w="$width" -v s="$step" '$1 == w && $3 == s { found = 1 } END { exit !found }' "$dat" && continue
         EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file" 2>/dev/null |
             awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
@@ -41,10 +43,11 @@ done
 
 # One line per width, sorted by training time.
 sort -n -k1,1 -k2,2 "$dat" | grep -v '^#' > "$dat.sorted"
-widths=$(cut -d' ' -f1 "$dat.sorted" | sort -nu)
+widths=$(cut -d' ' -f1 "$dat.sorted" | sort -u)
 plots=
 for w in $widths; do
-    plots="$plots${plots:+, }'< grep \"^$w \" $dat.sorted' using 2:8 with linespoints title 'width $w'"
+    title="width $(echo "$w" | sed 's/to/, widened to /')"
+    plots="$plots${plots:+, }'< grep \"^$w \" $dat.sorted' using 2:8 with linespoints title '$title'"
 done
 off=$(awk '$8 < -1.5 { printf "%s%.1f dB (width %s at %.1f h)", sep, $8, $1, $2; sep = ", " }' "$dat.sorted")
 gnuplot <<EOF
