@@ -283,7 +283,7 @@ START_TEST(test_widen_keeps_outputs)
         torch::NoGradGuard no_grad;
         for (auto &p : narrow->named_parameters()) // the offset heads start at zero: make them warp
             if (p.key().find("offsets") != std::string::npos)
-                p.value().uniform_(-0.05, 0.05);
+                p.value().copy_(torch::rand_like(p.value()) * 0.1 - 0.05);
     }
     auto frames = torch::rand({4, 2, 3, 6, 5}).unbind(0);
     auto outputs = [&](dsfn::NetworkImpl &net) {
