@@ -147,14 +147,15 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
         << a.arch.width << " by dsfn-tool widen --seed " << a.seed << " (same outputs)\n";
     const std::string event = "widened from width " + std::to_string(narrow_width) + " to " +
                               std::to_string(a.arch.width) + " (dsfn-tool widen --seed " + std::to_string(a.seed) + ")";
+    auto starts = [](const std::string &line, const char *key) { return line.rfind(key, 0) == 0; };
     for (std::string line; std::getline(in, line);) {
-        if (line.rfind("steps done: ", 0) == 0)
-            step = line.substr(12);
-        if (line.rfind("width: ", 0) == 0)
+        if (starts(line, "steps done: "))
+            step = line.substr(line.find(": ") + 2);
+        if (starts(line, "width: "))
             line = "width: " + std::to_string(a.arch.width);
-        else if (line.rfind("parameters: ", 0) == 0)
+        else if (starts(line, "parameters: "))
             line = "parameters: " + std::to_string(params);
-        else if (line.rfind("schedule: ", 0) == 0) {
+        else if (starts(line, "schedule: ")) {
             schedule_line = line;
             continue; // written last, once the step is known
         }
