@@ -97,9 +97,10 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction, noise std "
       << o.train.data.noise_std << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
-        r << "      and, from step " << t.clips_from << " on, random flips and " << o.train.data.clip_fraction * 100
-          << "% of the windows from real clips (scripts/fetch-training-clips.sh: " << clip_names
-          << "), m = " << o.train.data.clip_subframes << ", " << o.train.data.clip_shutter << "-frame blur\n"
+        r << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
+          << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
+          << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
+          << "% of the windows in the last run (the schedule line gives each run's share)\n"
           << "clips from step: " << t.clips_from << "\n";
     r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
             trainer.init_from(o.init);
             std::cout << "starting from the weights in " << o.init << "\n";
         }
-        trainer.record_schedule();
+        trainer.record_schedule(!clips.empty());
         const double snapshot_seconds = o.snapshot_minutes * 60;
         double next_snapshot = (std::floor(trainer.seconds / snapshot_seconds) + 1) * snapshot_seconds;
         if (!o.snapshots.empty())

@@ -48,18 +48,22 @@ double Trainer::learning_rate() const
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(pi * x)));
 }
 
-void Trainer::record_schedule()
+void Trainer::record_schedule(bool with_clips)
 {
     std::ostringstream entry;
     entry << "cosine " << config.lr << " to " << config.lr / 10 << " over steps " << config.schedule_from << "-"
           << config.steps;
+    if (with_clips)
+        entry << ", " << config.data.clip_fraction * 100 << "% clip windows";
+    entry << ", seed " << config.seed;
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
-    if (same_as_last)
+    if (same_as_last && !fresh_optimizer)
         return;
     schedule_history += (schedule_history.empty() ? "" : "; ") + std::string("from step ") +
-                        std::to_string(step) + ": " + entry.str();
+                        std::to_string(step) + (fresh_optimizer ? " (fresh Adam moments)" : "") + ": " + e;
+    fresh_optimizer = false;
 }
 
 Loss Trainer::train_step(const PhotoSet &photos)
@@ -184,6 +188,7 @@ void Trainer::init_from(const std::string &weights_path)
         else if (value_of(line, "schedule: ", value))
             schedule_history = value;
     }
+    fresh_optimizer = true;
 }
 
 } // namespace dsfn

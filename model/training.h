@@ -34,10 +34,12 @@ public:
     explicit Trainer(const TrainConfig &config);
 
     double learning_rate() const;
-    // Append the configured schedule to schedule_history when it differs from the
-    // last one recorded there (a run resumed with another --steps, --lr or
-    // --schedule-from).
-    void record_schedule();
+    // Append the configured schedule, data mix and seed to schedule_history when
+    // they differ from the last entry there (a run resumed with another --steps,
+    // --lr, --schedule-from, --clip-fraction or --seed), or when the optimiser
+    // starts afresh from trained weights (init_from): the recipe then tells how
+    // every stretch of steps was trained.
+    void record_schedule(bool with_clips = false);
     // One optimiser step on the batch for the current step number; returns the loss.
     Loss train_step(const PhotoSet &photos);
     // The same, with some windows from real clips (see make_batch).
@@ -59,6 +61,7 @@ public:
     double last_loss = 0; // mean loss over the latest log interval
     int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
     std::string schedule_history; // every schedule used so far, for the recipe
+    bool fresh_optimizer = false; // set by init_from until record_schedule notes it
     double data_seconds = 0; // time spent making batches in this process (not saved)
 };
 

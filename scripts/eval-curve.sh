@@ -7,7 +7,8 @@
 # gain_jbart mean_gain", dB) and OUT_DIR/curve.png. Resumable: snapshots already
 # in curve.dat are not evaluated again. The series is named by the directory:
 # snapshots-w16 is width 16; snapshots-w16to32 a width-16 model widened to 32
-# (dsfn-tool widen) and trained on.
+# (dsfn-tool widen) and trained on; words after a dash describe a variant
+# (snapshots-w16-half-clips: "width 16, half clips").
 set -eu
 build=$1 cache=$2 keys=$3 out=$4
 shift 4
@@ -46,7 +47,7 @@ sort -n -k1,1 -k2,2 "$dat" | grep -v '^#' > "$dat.sorted"
 widths=$(cut -d' ' -f1 "$dat.sorted" | sort -u)
 plots=
 for w in $widths; do
-    title="width $(echo "$w" | sed 's/to/, widened to /')"
+    title="width $(echo "$w" | sed 's/^\([0-9]*\)to\([0-9]*\)/\1, widened to \2/; s/-/, /; s/-/ /g')"
     plots="$plots${plots:+, }'< grep \"^$w \" $dat.sorted' using 2:8 with linespoints title '$title'"
 done
 off=$(awk '$8 < -1.5 { printf "%s%.1f dB (width %s at %.1f h)", sep, $8, $1, $2; sep = ", " }' "$dat.sorted")

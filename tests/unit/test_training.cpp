@@ -223,6 +223,7 @@ START_TEST(test_init_from_weights_and_recipe)
     ck_assert_int_eq(b.step, 2600);
     ck_assert_double_eq_tol(b.seconds, 1.40 * 3600, 1e-6);
     ck_assert_double_eq_tol(b.last_loss, 0.05632, 1e-9);
+    ck_assert(b.fresh_optimizer); // the recipe's next entry says so
     auto pa = a.net->parameters(), pb = b.net->parameters();
     for (size_t i = 0; i < pa.size(); i++)
         ck_assert_msg(torch::equal(pa[i], pb[i]), "parameter %zu differs after init_from", i);
@@ -252,9 +253,20 @@ START_TEST(test_warm_restart_schedule_and_history)
     t.step = 200;
     t.record_schedule();
     t.record_schedule(); // unchanged: not repeated
+    t.config.data.clip_fraction = 0.5;
+    t.record_schedule(true); // another data mix: a new entry
+    t.config.seed = 2;
+    t.record_schedule(true); // another seed: a new entry
+    t.fresh_optimizer = true;
+    t.record_schedule(true); // unchanged, but a fresh optimiser: noted
     const std::string expected =
-        "from step 150: cosine 0.001 to 0.0001 over steps 0-300; from step 200: cosine 0.001 to 0.0001 over steps 200-300";
+        "from step 150: cosine 0.001 to 0.0001 over steps 0-300, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 2; "
+        "from step 200 (fresh Adam moments): cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 2";
     ck_assert_str_eq(t.schedule_history.c_str(), expected.c_str());
+    ck_assert(!t.fresh_optimizer);
 
     const std::string dir = "ckpt-schedule-test";
     std::filesystem::remove_all(dir);
