@@ -58,10 +58,10 @@ set title 'dsfn against the best plain-FFmpeg chain (mean of 3 clips, first $key
 set xlabel 'training time, hours (2-core CPU)'
 set ylabel 'overall PSNR gain, dB'
 set grid
-set key top left
+set key top left font ',9'
 # The untrained networks sit far below the chains: off the chart, so that the
 # trained part is readable.
-set yrange [-1.5:3]
+set yrange [-1.5:4]
 set label 'below the chart: $off' at graph 0.02, graph 0.04 font ',9'
 plot $plots, 0 with lines dashtype 2 lc rgb 'gray' title 'best plain-FFmpeg chain', \
      2 with lines dashtype 3 lc rgb 'red' title 'target +2 dB'
