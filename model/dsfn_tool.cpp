@@ -147,15 +147,14 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
         << a.arch.width << " by dsfn-tool widen --seed " << a.seed << " (same outputs)\n";
     const std::string event = "widened from width " + std::to_string(narrow_width) + " to " +
                               std::to_string(a.arch.width) + " (dsfn-tool widen --seed " + std::to_string(a.seed) + ")";
-    auto starts = [](const std::string &line, const char *key) { return line.rfind(key, 0) == 0; };
-    for (std::string line; std::getline(in, line);) {
-        if (starts(line, "steps done: "))
-            step = line.substr(line.find(": ") + 2);
-        if (starts(line, "width: "))
+    for (std::string line, value; std::getline(in, line);) {
+        if (dsfn::recipe_value(line, "steps done: ", value))
+            step = value;
+        if (dsfn::recipe_value(line, "width: ", value))
             line = "width: " + std::to_string(a.arch.width);
-        else if (starts(line, "parameters: "))
+        else if (dsfn::recipe_value(line, "parameters: ", value))
             line = "parameters: " + std::to_string(params);
-        else if (starts(line, "schedule: ")) {
+        else if (dsfn::recipe_value(line, "schedule: ", value)) {
             schedule_line = line;
             continue; // written last, once the step is known
         }

@@ -169,23 +169,17 @@ void Trainer::init_from(const std::string &weights_path)
     copy_weights(*net, weights_path, config.arch);
     // Continue the schedule (and the data sequence) where the recipe says it stopped.
     std::ifstream recipe(weights_path + ".recipe");
-    auto value_of = [](const std::string &line, const std::string &key, std::string &value) {
-        if (line.rfind(key, 0) != 0)
-            return false;
-        value = line.substr(key.size());
-        return true;
-    };
     std::string value;
     for (std::string line; std::getline(recipe, line);) {
-        if (value_of(line, "steps done: ", value))
+        if (recipe_value(line, "steps done: ", value))
             step = std::stoll(value);
-        else if (value_of(line, "wall time: ", value))
+        else if (recipe_value(line, "wall time: ", value))
             seconds = std::stod(value) * 3600;  // "1.40 h (2-core CPU)"
-        else if (value_of(line, "final loss: ", value))
+        else if (recipe_value(line, "final loss: ", value))
             last_loss = std::stod(value);
-        else if (value_of(line, "clips from step: ", value))
+        else if (recipe_value(line, "clips from step: ", value))
             clips_from = std::stoll(value);
-        else if (value_of(line, "schedule: ", value))
+        else if (recipe_value(line, "schedule: ", value))
             schedule_history = value;
     }
     fresh_optimizer = true;
