@@ -52,7 +52,7 @@ void Trainer::record_schedule(bool with_clips)
 {
     std::ostringstream entry;
     entry << "cosine " << config.lr << " to " << config.lr / 10 << " over steps " << config.schedule_from << "-"
-          << config.steps;
+          << config.steps << ", batch " << config.batch << " of " << config.data.patch << "x" << config.data.patch;
     if (with_clips)
         entry << ", " << config.data.clip_fraction * 100 << "% clip windows";
     entry << ", seed " << config.seed;

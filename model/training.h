@@ -34,11 +34,12 @@ public:
     explicit Trainer(const TrainConfig &config);
 
     double learning_rate() const;
-    // Append the configured schedule, data mix and seed to schedule_history when
-    // they differ from the last entry there (a run resumed with another --steps,
-    // --lr, --schedule-from, --clip-fraction or --seed), or when the optimiser
-    // starts afresh from trained weights (init_from): the recipe then tells how
-    // every stretch of steps was trained.
+    // Append the configured schedule, batch, patch size, data mix and seed to
+    // schedule_history when they differ from the last entry there (a run resumed
+    // with another --steps, --lr, --schedule-from, --batch, --patch,
+    // --clip-fraction or --seed), or when the optimiser starts afresh from
+    // trained weights (init_from): the recipe then tells how every stretch of
+    // steps was trained.
     void record_schedule(bool with_clips = false);
     // One optimiser step on the batch for the current step number; returns the loss.
     Loss train_step(const PhotoSet &photos);

@@ -257,14 +257,17 @@ START_TEST(test_warm_restart_schedule_and_history)
     t.record_schedule(true); // another data mix: a new entry
     t.config.seed = 2;
     t.record_schedule(true); // another seed: a new entry
+    t.config.data.patch = 12;
+    t.record_schedule(true); // another patch size: a new entry
     t.fresh_optimizer = true;
     t.record_schedule(true); // unchanged, but a fresh optimiser: noted
     const std::string expected =
-        "from step 150: cosine 0.001 to 0.0001 over steps 0-300, seed 1; "
-        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, seed 1; "
-        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 1; "
-        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 2; "
-        "from step 200 (fresh Adam moments): cosine 0.001 to 0.0001 over steps 200-300, 50% clip windows, seed 2";
+        "from step 150: cosine 0.001 to 0.0001 over steps 0-300, batch 2 of 8x8, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 8x8, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 8x8, 50% clip windows, seed 1; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 8x8, 50% clip windows, seed 2; "
+        "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 12x12, 50% clip windows, seed 2; "
+        "from step 200 (fresh Adam moments): cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 12x12, 50% clip windows, seed 2";
     ck_assert_str_eq(t.schedule_history.c_str(), expected.c_str());
     ck_assert(!t.fresh_optimizer);
 
