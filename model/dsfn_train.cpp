@@ -104,7 +104,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
           << "clips from step: " << t.clips_from << "\n";
     r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
-      << "\npatch: " << o.train.data.patch << " (low resolution, in the last run)\nlearning rate: " << o.train.lr
+      << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
       << " (Adam, cosine decay to 10% over steps " << o.train.schedule_from << "-" << o.train.steps
       << ")\nschedule: " << t.schedule_history << "\nseed: " << o.train.seed
       << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
