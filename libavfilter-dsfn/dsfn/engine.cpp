@@ -12,16 +12,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "block_cache.h"
 #include "dsfn_net.h"
+#include "flip_ensemble.h"
 #include "malloc_policy.h"
 #include "map_to_picture.h"
 #include "weights_file.h"
@@ -167,6 +168,10 @@ struct DSFNEngine {
                                           std::to_string(kMinTile) + " pixels");
         if (config.overlap < 0)
             throw EngineError(EINVAL, "overlap " + std::to_string(config.overlap) + " is negative");
+        if (config.ensemble != 0 && !dsfn::valid_flip_copies(config.ensemble))
+            throw EngineError(EINVAL, "ensemble " + std::to_string(config.ensemble) +
+                                          ": 1 (off), 2 (mirrored) or 4 (mirrored and upside down)");
+        ensemble = config.ensemble ? config.ensemble : 1;
         tile_option = config.tile;
         overlap = config.overlap;
         threads = config.threads;
@@ -204,8 +209,7 @@ struct DSFNEngine {
 
     void choose_tile(int64_t h, int64_t w);
     void keep_blocks_for_passes() const;
-    dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs,
-                          const std::function<dsfn::Maps3(const std::vector<torch::Tensor> &)> &pass);
+    dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
     void from_tensor(const torch::Tensor &map, DSFNImage &image) const;
     void run_level1(const DSFNStep &step);
@@ -218,6 +222,7 @@ struct DSFNEngine {
     double memory_budget = 0;
     int64_t tile_option = 0, overlap = 0;
     int64_t tile = 0; // side of the tiles of the current segment; 0: whole pictures
+    int ensemble = 1; // flipped copies of each pass averaged (flip_ensemble.h)
     dsfn::Network net{nullptr};
 
     DSFNWindow window;
@@ -234,17 +239,40 @@ struct DSFNEngine {
     std::string error;
 };
 
+namespace {
+
+// An 8-bit plane of h rows of w pixels of `channels` bytes in the caller's memory,
+// as a [h, w, channels] tensor over its rows in memory order. FFmpeg passes
+// bottom-up pictures (vflip) with a negative linesize; LibTorch has no negative
+// strides (from_blob aborts the process on one), so such a plane is viewed from
+// its lowest row and `bottom_up` says that its rows run the other way.
+struct PlaneView {
+    torch::Tensor rows;
+    bool bottom_up;
+
+    torch::Tensor read() const { return bottom_up ? rows.flip(0) : rows; }
+    void write(const torch::Tensor &picture) { rows.copy_(bottom_up ? picture.flip(0) : picture); }
+};
+
+PlaneView plane_view(uint8_t *data, int linesize, int64_t h, int64_t w, int64_t channels)
+{
+    const bool bottom_up = linesize < 0;
+    uint8_t *lowest = bottom_up ? data + (h - 1) * static_cast<int64_t>(linesize) : data;
+    return {torch::from_blob(lowest, {h, w, channels}, {std::abs(static_cast<int64_t>(linesize)), channels, 1},
+                             torch::kUInt8),
+            bottom_up};
+}
+
+} // namespace
+
 torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
 {
     const int64_t h = image.height, w = image.width;
     torch::Tensor rgb;
     if (image.layout == DSFN_LAYOUT_RGB24) {
-        rgb = torch::from_blob(image.data[0], {h, w, 3}, {image.linesize[0], 3, 1}, torch::kUInt8)
-                  .permute({2, 0, 1});
+        rgb = plane_view(image.data[0], image.linesize[0], h, w, 3).read().permute({2, 0, 1});
     } else {
-        auto plane = [&](int i) {
-            return torch::from_blob(image.data[i], {h, w}, {image.linesize[i], 1}, torch::kUInt8);
-        };
+        auto plane = [&](int i) { return plane_view(image.data[i], image.linesize[i], h, w, 1).read().squeeze(2); };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
     }
     return rgb.unsqueeze(0)
@@ -275,12 +303,10 @@ void DSFNEngine::from_tensor(const torch::Tensor &map, DSFNImage &image) const
     // Other devices: convert there and copy 8-bit values back.
     auto rgb = dsfn::map_to_rgb8_reference(map, scale).to(torch::kCPU);
     if (packed) {
-        torch::from_blob(image.data[0], {h, w, 3}, {image.linesize[0], 3, 1}, torch::kUInt8)
-            .copy_(rgb.permute({1, 2, 0}));
+        plane_view(image.data[0], image.linesize[0], h, w, 3).write(rgb.permute({1, 2, 0}));
     } else {
         for (int c = 0; c < 3; c++)
-            torch::from_blob(image.data[plane_of[c]], {h, w}, {image.linesize[plane_of[c]], 1}, torch::kUInt8)
-                .copy_(rgb[c]);
+            plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1).write(rgb[c].unsqueeze(2));
     }
 }
 
@@ -376,19 +402,19 @@ void DSFNEngine::keep_blocks_for_passes() const
 // One level pass over the whole picture, or tile by tile: each tile reads its
 // inputs with `overlap` pixels of context and keeps only its own part of the
 // three output maps, so the seams see (nearly) what a whole-picture pass sees.
-dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs,
-                                  const std::function<dsfn::Maps3(const std::vector<torch::Tensor> &)> &pass)
+// Each tile's pass is an ensemble of `ensemble` flipped copies.
+dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass)
 {
-    const int64_t h = inputs[0].size(2), w = inputs[0].size(3);
+    const int64_t h = inputs[0].size(2), w = inputs[0].size(3), scale = net->architecture().scale;
     if (!tile)
-        return pass(inputs);
+        return dsfn::flip_ensemble(inputs, packed_inputs, ensemble, scale, pass);
     dsfn::Maps3 out;
     const auto tiles = make_tiles(h, w, tile, overlap);
     for (const Tile &t : tiles) {
         std::vector<torch::Tensor> part;
         for (const auto &x : inputs)
             part.push_back(x.slice(2, t.ry0, t.ry1).slice(3, t.rx0, t.rx1));
-        auto maps = pass(part);
+        auto maps = dsfn::flip_ensemble(part, packed_inputs, ensemble, scale, pass);
         for (int i = 0; i < 3; i++) {
             if (!out[i].defined())
                 out[i] = torch::empty({maps[i].size(0), maps[i].size(1), h, w}, maps[i].options())
@@ -405,7 +431,7 @@ void DSFNEngine::run_level1(const DSFNStep &step)
 {
     StageTimer timer(stats.level1_seconds);
     auto frame = [&](int64_t i) { return frames.at(static_cast<size_t>(i - frames_base)); };
-    triples.push_back(run_tiled({frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])},
+    triples.push_back(run_tiled({frame(step.frame[0]), frame(step.frame[1]), frame(step.frame[2])}, false,
                                 [&](const std::vector<torch::Tensor> &x) { return net->level1(x[0], x[1], x[2]); }));
     stats.level1_passes++;
 }
@@ -415,7 +441,7 @@ void DSFNEngine::run_level2(const DSFNStep &step)
     StageTimer timer(stats.level2_seconds);
     const auto k = static_cast<size_t>(step.index - triples_base);
     const auto &a = triples.at(k), &b = triples.at(k + 1);
-    auto maps = run_tiled({a[0], a[1], a[2], b[0], b[1], b[2]}, [&](const std::vector<torch::Tensor> &x) {
+    auto maps = run_tiled({a[0], a[1], a[2], b[0], b[1], b[2]}, true, [&](const std::vector<torch::Tensor> &x) {
         return net->level2({x[0], x[1], x[2]}, {x[3], x[4], x[5]});
     });
     stats.level2_passes++;

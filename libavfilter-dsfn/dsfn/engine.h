@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 3
+#define DSFN_ENGINE_API_VERSION 4
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -50,6 +50,8 @@ typedef struct DSFNEngineConfig {
     int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
                                they fit max_memory, else the largest tiles that do); else >= 16 */
     int overlap;            /* context read around each tile, in input pixels */
+    int ensemble;           /* passes averaged over flipped copies of the pictures: 0 or 1:
+                               none, 2: and mirrored, 4: and upside down, and both (2-4x time) */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {

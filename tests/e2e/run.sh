@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap ensemble; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -186,6 +186,31 @@ awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 50) }' && pass "threads=1 a
 p=$(same_as_whole ":precision=bf16")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=bf16: close to fp32 (PSNR $p)" ||
     fail "precision=bf16 close to fp32 (PSNR '$p')"
+# vflip hands on bottom-up pictures (negative linesizes): the same pictures as
+# a top-down copy (hflip twice) of them.
+for fmt in gbrp rgb24; do
+    p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=$fmt" -filter_complex \
+        "[0:v]split[a][b];[a]vflip,$dsfn[x];[b]vflip,hflip,hflip,$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+    [ "$p" = inf ] && pass "bottom-up $fmt input (vflip): same as a top-down copy" || fail "bottom-up $fmt input (PSNR '$p')"
+done
+# The mean over flipped copies commutes with those flips: a flipped input gives
+# exactly the flipped output. One pass of the random test model does not.
+flipped_vs_plain() { # dsfn options, flip filter -> PSNR of flip,dsfn,flip against dsfn
+    ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
+        "[0:v]split[a][b];[a]$dsfn$1[x];[b]$2,$dsfn$1,$2[y];[x][y]psnr" -f null - 2>&1 | psnr_of
+}
+p=$(flipped_vs_plain ":ensemble=4" vflip)
+[ "$p" = inf ] && pass "ensemble=4: flipped input, flipped output" || fail "ensemble=4 flip-equivariant (PSNR '$p')"
+p=$(flipped_vs_plain ":ensemble=2" hflip)
+[ "$p" = inf ] && pass "ensemble=2: mirrored input, mirrored output" || fail "ensemble=2 mirror-equivariant (PSNR '$p')"
+p=$(flipped_vs_plain "" hflip)
+[ -n "$p" ] && [ "$p" != inf ] && pass "ensemble=1: one pass is not mirror-equivariant (PSNR $p)" ||
+    fail "ensemble=1 not mirror-equivariant (PSNR '$p')"
+# The model with zero residuals outputs its (flip-equivariant) bases: four copies
+# of the same picture average to that picture, exactly.
+p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$zero:ensemble=4[x];[b]dsfn=model=$zero[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+[ "$p" = inf ] && pass "ensemble=4 of an equivariant model: its own pictures" || fail "ensemble=4 of the zero-residual model (PSNR '$p')"
 out=$(ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=2" -vf "$dsfn:tile=24" -f null - 2>&1)
 echo "$out" | grep -q '72x56 pictures run in tiles of 24 pixels' && pass "tiles are reported" || fail "tiles are reported" "$out"
 
@@ -310,6 +335,7 @@ expect_error "output too large to allocate" "too large to upscale" \
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
+expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (mirrored) or 4" "$dsfn:ensemble=3"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

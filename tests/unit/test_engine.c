@@ -1,6 +1,7 @@
 /* Engine C API: configuration errors, the N -> 2N stream, layouts, sizes. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,13 +157,26 @@ START_TEST(test_tiny_and_odd_sizes)
 }
 END_TEST
 
-/* Run one frame through an engine in the given layout, return the first output. */
-static void first_output(enum DSFNPixelLayout layout, const Picture *gbrp, uint8_t *rgb, int w, int h)
+/* The same picture seen bottom-up, as FFmpeg's vflip passes it: each plane from
+ * its last row, with a negative linesize. */
+static void picture_bottom_up(Picture *p)
+{
+    for (int i = 0; i < 3 && p->img.data[i]; i++) {
+        p->img.data[i] += (ptrdiff_t)(p->img.height - 1) * p->img.linesize[i];
+        p->img.linesize[i] = -p->img.linesize[i];
+    }
+}
+
+/* Run one frame through an engine in the given layout, input and output pictures
+ * stored top-down or bottom-up; return the first output. */
+static void first_output(enum DSFNPixelLayout layout, int bottom_up, const Picture *gbrp, uint8_t *rgb, int w, int h)
 {
     DSFNEngine *e = engine_new(1);
     Picture in, out;
 
     picture_alloc(&in, w, h, layout, 0);
+    if (bottom_up)
+        picture_bottom_up(&in);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++) {
@@ -174,6 +188,8 @@ static void first_output(enum DSFNPixelLayout layout, const Picture *gbrp, uint8
                     in.img.data[0][y * in.img.linesize[0] + 3 * x + c] = v;
             }
     picture_alloc(&out, 4 * w, 4 * h, layout, 0);
+    if (bottom_up)
+        picture_bottom_up(&out);
     ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
     ck_assert_int_eq(dsfn_engine_end_segment(e), 0);
     ck_assert_int_eq(dsfn_engine_output_ready(e), 1);
@@ -199,8 +215,13 @@ START_TEST(test_layouts_agree)
     int distinct = 0;
 
     picture_alloc(&src, w, h, DSFN_LAYOUT_GBRP, 7);
-    first_output(DSFN_LAYOUT_GBRP, &src, a, w, h);
-    first_output(DSFN_LAYOUT_RGB24, &src, b, w, h);
+    first_output(DSFN_LAYOUT_GBRP, 0, &src, a, w, h);
+    first_output(DSFN_LAYOUT_RGB24, 0, &src, b, w, h);
+    ck_assert_mem_eq(a, b, sizeof(a));
+    /* Bottom-up pictures (negative linesizes) are the same pictures. */
+    first_output(DSFN_LAYOUT_GBRP, 1, &src, b, w, h);
+    ck_assert_mem_eq(a, b, sizeof(a));
+    first_output(DSFN_LAYOUT_RGB24, 1, &src, b, w, h);
     ck_assert_mem_eq(a, b, sizeof(a));
     for (size_t i = 1; i < sizeof(a); i++)
         distinct += a[i] != a[0];
@@ -255,8 +276,23 @@ START_TEST(test_memory_limit)
 }
 END_TEST
 
-/* All 2N outputs of a short stream, packed RGB, with this configuration. */
-static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int n)
+/* Flips a packed RGB picture in place: bit 0 mirrors it, bit 1 turns it upside down. */
+static void flip_rgb(uint8_t *data, int linesize, int w, int h, int flips)
+{
+    uint8_t *copy = malloc((size_t)linesize * h);
+
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, data, (size_t)linesize * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(data + (size_t)y * linesize + 3 * x,
+                   copy + (size_t)((flips & 2) ? h - 1 - y : y) * linesize + 3 * ((flips & 1) ? w - 1 - x : x), 3);
+    free(copy);
+}
+
+/* All 2N outputs of a short stream, packed RGB, with this configuration; the
+ * inputs flipped as flip_rgb() does (0: as they are). */
+static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int n, int flips)
 {
     DSFNEngine *e = NULL;
     Picture in, out;
@@ -266,6 +302,7 @@ static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int
     picture_alloc(&out, 4 * w, 4 * h, DSFN_LAYOUT_RGB24, 0);
     for (int i = 0; i < n; i++) {
         picture_alloc(&in, w, h, DSFN_LAYOUT_RGB24, 11 + i);
+        flip_rgb(in.img.data[0], in.img.linesize[0], w, h, flips);
         ck_assert_int_eq(dsfn_engine_send(e, &in.img), 0);
         picture_free(&in);
     }
@@ -288,9 +325,9 @@ START_TEST(test_bf16_close_to_fp32)
 
     DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
 
-    stream_outputs(cfg, a, W, H, N);
+    stream_outputs(cfg, a, W, H, N, 0);
     cfg.precision = DSFN_PRECISION_BF16;
-    stream_outputs(cfg, b, W, H, N);
+    stream_outputs(cfg, b, W, H, N, 0);
     for (int i = 0; i < SIZE; i++) {
         const int d = abs(a[i] - b[i]);
         sq += d * d;
@@ -326,16 +363,16 @@ START_TEST(test_tiles_are_seamless)
     DSFNEngine *e = NULL;
     double p;
 
-    stream_outputs(cfg, whole, W, H, N);
+    stream_outputs(cfg, whole, W, H, N, 0);
     cfg.tile    = 16; /* 3 x 3 tiles of 15-16 pixels */
     cfg.overlap = 24;
-    stream_outputs(cfg, tiled, W, H, N);
+    stream_outputs(cfg, tiled, W, H, N, 0);
     p = psnr_of(whole, tiled, SIZE);
     ck_assert_msg(p >= 45, "tiled vs whole: %.2f dB", p);
 
     /* Without overlap the seams show: the overlap is what hides them. */
     cfg.overlap = 0;
-    stream_outputs(cfg, tiled, W, H, N);
+    stream_outputs(cfg, tiled, W, H, N, 0);
     ck_assert_msg(psnr_of(whole, tiled, SIZE) < p, "overlap made no difference");
 
     /* The engine reports its tiles. */
@@ -376,9 +413,9 @@ START_TEST(test_automatic_tiles_under_memory_cap)
     DSFNEngineStats st;
     Picture in;
 
-    stream_outputs(cfg, whole, W, H, N);
+    stream_outputs(cfg, whole, W, H, N, 0);
     cfg.max_memory = 30 << 20;
-    stream_outputs(cfg, tiled, W, H, N);
+    stream_outputs(cfg, tiled, W, H, N, 0);
     ck_assert_msg(psnr_of(whole, tiled, SIZE) >= 45, "automatic tiles vs whole: %.2f dB", psnr_of(whole, tiled, SIZE));
 
     ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
@@ -389,6 +426,34 @@ START_TEST(test_automatic_tiles_under_memory_cap)
     ck_assert_int_lt(st.tile, W);
     picture_free(&in);
     dsfn_engine_free(&e);
+}
+END_TEST
+
+/* The mean over flipped copies commutes with those flips, exactly: a flipped
+ * input gives the flipped output. A single pass of the (random) fixture does not. */
+START_TEST(test_ensemble_is_flip_equivariant)
+{
+    enum { W = 13, H = 9, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
+    static uint8_t plain[SIZE], flipped[SIZE];
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngine *e = NULL;
+    char err[256];
+
+    for (cfg.ensemble = 1; cfg.ensemble <= 4; cfg.ensemble *= 2) {
+        stream_outputs(cfg, plain, W, H, N, 0);
+        for (int flips = 1; flips <= 3; flips++) {
+            const int expected = cfg.ensemble == 4 || (cfg.ensemble == 2 && flips == 1);
+            stream_outputs(cfg, flipped, W, H, N, flips);
+            for (int i = 0; i < 2 * N; i++)
+                flip_rgb(flipped + (size_t)i * 3 * 16 * W * H, 3 * 4 * W, 4 * W, 4 * H, flips);
+            ck_assert_msg((memcmp(plain, flipped, SIZE) == 0) == expected, "ensemble %d, flips %d: outputs %s",
+                          cfg.ensemble, flips, expected ? "differ" : "are equal");
+        }
+    }
+    cfg.ensemble = 3;
+    ck_assert_int_eq(dsfn_engine_create(&e, &cfg, err, sizeof(err)), -EINVAL);
+    ck_assert_ptr_null(e);
+    ck_assert_ptr_nonnull(strstr(err, "ensemble 3"));
 }
 END_TEST
 
@@ -408,6 +473,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_bf16_close_to_fp32);
     tcase_add_test(tc, test_tiles_are_seamless);
     tcase_add_test(tc, test_automatic_tiles_under_memory_cap);
+    tcase_add_test(tc, test_ensemble_is_flip_equivariant);
     suite_add_tcase(s, tc);
     return s;
 }
