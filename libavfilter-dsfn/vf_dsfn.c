@@ -91,7 +91,7 @@ static const AVOption dsfn_options[] = {
         { "bf16", "bfloat16 convolutions, fp32 sums: faster on CPUs with AVX512-BF16 or AMX", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
-    { "ensemble", "average each pass over flipped copies: 1 (off), 2 (mirrored) or 4 (mirrored and upside down); a slightly better picture for 2-4x the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
+    { "ensemble", "average each pass over flipped copies: 1 (off), 2 (and mirrored), 4 (each also upside down); a slightly better picture for as many times the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
     { NULL }
 };
 

@@ -1,18 +1,21 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
 # in the same run (the model's bare convolutions, channels-last, fp32 and bf16).
-#   scripts/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS]
+#   scripts/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),
 # achieved GFLOP/s (the model's counted FLOPs per input frame / seconds per input
 # frame), its ratio to the roofline, DSFN1/DSFN2 passes per input frame and peak RSS.
 # Each run is repeated REPEATS times (default 3) and the fastest kept: on a shared
 # host single runs varied by up to 30% (bench/REPORT.md, 2026-11-30).
+# ENSEMBLE (1, 2 or 4) is the filter's option: that many passes per pass, and as
+# many times the FLOPs.
 set -eu
 build=$1
 model=$2
 threads=${3:-0}
 repeats=${4:-3}
+ensemble=${5:-1}
 ffmpeg="$build/bin/ffmpeg"
 tool="$build/bin/dsfn-tool"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-bench.XXXXXX")
@@ -24,14 +27,14 @@ path=$("$ffmpeg" -nostdin -v verbose -f lavfi -i "testsrc2=size=16x16:rate=1,tri
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "model:   $path; threads: $([ "$threads" = 0 ] && echo "all ($(nproc))" || echo "$threads")"
-echo "runs:    the fastest of $repeats of each"
+echo "runs:    the fastest of $repeats of each; ensemble=$ensemble"
 
 # run SIZE FRAMES PRECISION -> "seconds peak_kib passes_line"; the engine's time
 # by stage (DSFN1 DSFN2 to-tensors to-pictures, seconds) goes to $work/stages
 run() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$ffmpeg" -nostdin -v verbose \
         -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" \
-        -vf "dsfn=model=$path:threads=$threads:precision=$3" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+        -vf "dsfn=model=$path:threads=$threads:precision=$3:ensemble=$ensemble" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     passes=$(sed -n 's/.*\] \([0-9]* frames in, .* DSFN2 passes\).*/\1/p' "$work/log" | tail -n 1)
     sed -n 's/.*engine time: DSFN1 \([0-9.]*\) s, DSFN2 \([0-9.]*\) s, pictures to tensors \([0-9.]*\) s, tensors to pictures \([0-9.]*\) s/\1 \2 \3 \4/p' \
         "$work/log" | tail -n 1 > "$work/stages"
@@ -64,7 +67,7 @@ for size in 160x90 320x180; do
     # The roofline at the filter's thread count (0: all online cores, as the filter does).
     cost=$("$tool" cost "$path" --size "$size" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
-    flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p')
+    flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
     for prec in fp32 bf16; do
         roof=$(echo "$cost" | sed -n "s/^roofline $prec: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p")
         set -- $(best "$size" $short $prec)

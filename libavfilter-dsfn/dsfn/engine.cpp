@@ -58,9 +58,13 @@ double default_memory_budget()
 // headroom. (Measured when the deformable convolution's im2col was built whole;
 // in bands it needs less, but freed memory now stays in the process, and peak
 // RSS at 320x180 stayed within 10%: bench/REPORT.md.)
-double pass_bytes(int64_t h, int64_t w, int64_t width)
+// An ensemble of copies (flip_ensemble.h) holds besides a flipped copy of the
+// inputs (up to six 48-channel fp32 maps, 1152 bytes per pixel) and up to
+// log2(copies) + 1 partial means of three maps (576 bytes each).
+double pass_bytes(int64_t h, int64_t w, int64_t width, int copies)
 {
-    return 400.0 * static_cast<double>(width) * static_cast<double>(h * w);
+    const double ensemble = copies > 1 ? 1152.0 + 576.0 * (1 + std::log2(copies)) : 0.0;
+    return (400.0 * static_cast<double>(width) + ensemble) * static_cast<double>(h * w);
 }
 
 // Full-size state kept between passes, per input pixel: a few input frames,
@@ -170,7 +174,7 @@ struct DSFNEngine {
             throw EngineError(EINVAL, "overlap " + std::to_string(config.overlap) + " is negative");
         if (config.ensemble != 0 && !dsfn::valid_flip_copies(config.ensemble))
             throw EngineError(EINVAL, "ensemble " + std::to_string(config.ensemble) +
-                                          ": 1 (off), 2 (mirrored) or 4 (mirrored and upside down)");
+                                          ": 1 (off), 2 (and mirrored) or 4 (each also upside down)");
         ensemble = config.ensemble ? config.ensemble : 1;
         tile_option = config.tile;
         overlap = config.overlap;
@@ -222,7 +226,7 @@ struct DSFNEngine {
     double memory_budget = 0;
     int64_t tile_option = 0, overlap = 0;
     int64_t tile = 0; // side of the tiles of the current segment; 0: whole pictures
-    int ensemble = 1; // flipped copies of each pass averaged (flip_ensemble.h)
+    int ensemble = 1; // copies of each pass averaged (flip_ensemble.h)
     dsfn::Network net{nullptr};
 
     DSFNWindow window;
@@ -353,9 +357,10 @@ void DSFNEngine::choose_tile(int64_t h, int64_t w)
 {
     const int64_t model_width = net->architecture().width;
     const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    auto pass_of = [&](int64_t pass_h, int64_t pass_w) { return pass_bytes(pass_h, pass_w, model_width, ensemble); };
     auto pass_fits = [&](int64_t side) {
-        return pass_bytes(std::min(h, side + 2 * overlap), std::min(w, side + 2 * overlap), model_width) +
-                   state_bytes(h, w) <= memory_budget;
+        return pass_of(std::min(h, side + 2 * overlap), std::min(w, side + 2 * overlap)) + state_bytes(h, w) <=
+               memory_budget;
     };
     if (!device.is_cpu()) { // no host-side estimate for device memory: tile only when asked
         tile = tile_option;
@@ -366,23 +371,22 @@ void DSFNEngine::choose_tile(int64_t h, int64_t w)
         if (!pass_fits(tile ? tile : std::max(h, w)))
             throw EngineError(ENOMEM, size + " pictures in tiles of " + std::to_string(tile_option) +
                                           " need about " +
-                                          gib(pass_bytes(std::min(h, tile_option + 2 * overlap),
-                                                         std::min(w, tile_option + 2 * overlap), model_width) +
+                                          gib(pass_of(std::min(h, tile_option + 2 * overlap),
+                                                      std::min(w, tile_option + 2 * overlap)) +
                                               state_bytes(h, w)) +
                                           ", more than the " + gib(memory_budget) +
                                           " allowed: use smaller tiles (or tile=0), or raise max_memory");
         return;
     }
-    if (pass_bytes(h, w, model_width) + state_bytes(h, w) <= memory_budget) {
+    if (pass_of(h, w) + state_bytes(h, w) <= memory_budget) {
         tile = 0;
         return;
     }
     const double left = memory_budget - state_bytes(h, w);
-    const int64_t side = left > 0 ? static_cast<int64_t>(std::sqrt(left / (400.0 * model_width))) - 2 * overlap : 0;
+    const int64_t side = left > 0 ? static_cast<int64_t>(std::sqrt(left / pass_of(1, 1))) - 2 * overlap : 0;
     if (side < kMinTile || !pass_fits(side))
         throw EngineError(ENOMEM, size + " pictures need about " +
-                                      gib(pass_bytes(kMinTile + 2 * overlap, kMinTile + 2 * overlap, model_width) +
-                                          state_bytes(h, w)) +
+                                      gib(pass_of(kMinTile + 2 * overlap, kMinTile + 2 * overlap) + state_bytes(h, w)) +
                                       " even in the smallest tiles, more than the " + gib(memory_budget) +
                                       " allowed: scale the input down before dsfn, or raise max_memory");
     tile = side;
@@ -395,14 +399,14 @@ void DSFNEngine::keep_blocks_for_passes() const
 {
     const int64_t pass_h = tile ? std::min<int64_t>(height, tile + 2 * overlap) : height;
     const int64_t pass_w = tile ? std::min<int64_t>(width, tile + 2 * overlap) : width;
-    dsfn::raise_block_cache_cap(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width) +
+    dsfn::raise_block_cache_cap(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width, ensemble) +
                                                     state_bytes(height, width)));
 }
 
 // One level pass over the whole picture, or tile by tile: each tile reads its
 // inputs with `overlap` pixels of context and keeps only its own part of the
 // three output maps, so the seams see (nearly) what a whole-picture pass sees.
-// Each tile's pass is an ensemble of `ensemble` flipped copies.
+// Each tile's pass is the mean of `ensemble` copies (flip_ensemble.h).
 dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass)
 {
     const int64_t h = inputs[0].size(2), w = inputs[0].size(3), scale = net->architecture().scale;

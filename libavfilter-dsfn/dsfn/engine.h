@@ -50,8 +50,8 @@ typedef struct DSFNEngineConfig {
     int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
                                they fit max_memory, else the largest tiles that do); else >= 16 */
     int overlap;            /* context read around each tile, in input pixels */
-    int ensemble;           /* passes averaged over flipped copies of the pictures: 0 or 1:
-                               none, 2: and mirrored, 4: and upside down, and both (2-4x time) */
+    int ensemble;           /* flipped copies of each pass averaged (0 or 1: none; 2: and
+                               mirrored; 4: each also upside down), as many times the time */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {

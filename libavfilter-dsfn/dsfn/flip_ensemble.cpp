@@ -1,10 +1,14 @@
 #include "flip_ensemble.h"
 
+#include <utility>
+
 namespace dsfn {
 namespace {
 
 // Flips of the copies, as dimensions of [N, C, H, W]: none, mirrored, upside
-// down, both. The first two and the last two are mirror pairs.
+// down, both. Copies 0 and 1, and 2 and 3, are mirror images of each other.
+// (Copies backwards in time, which the network also saw in training, were
+// tried: +0.001 to +0.005 dB for twice the time; eval/REPORT.md, 2026-12-01.)
 const std::vector<int64_t> kFlips[] = {{}, {3}, {2}, {2, 3}};
 
 torch::Tensor channels_last(const torch::Tensor &x)
@@ -35,23 +39,29 @@ Maps3 flip_ensemble(const std::vector<torch::Tensor> &inputs, bool packed_inputs
 {
     if (copies == 1)
         return pass(inputs);
-    std::vector<Maps3> results;
+    // Pairwise sums, merged as soon as both halves are there (at most log2(copies)
+    // + 1 kept): a flipped input only swaps the members of pairs, or the pairs,
+    // and float addition is commutative, so the mean is exactly equivariant to
+    // the flips it averages over.
+    std::vector<std::pair<Maps3, int>> sums; // partial sum, copies in it
     for (int i = 0; i < copies; i++) {
         std::vector<torch::Tensor> flipped;
         for (const auto &x : inputs)
             flipped.push_back(flip(x, kFlips[i], packed_inputs, scale));
         Maps3 maps = pass(flipped);
+        flipped.clear();
         for (auto &m : maps)
             m = flip(m, kFlips[i], true, scale);
-        results.push_back(std::move(maps));
-    }
-    // Pairwise sums: a flip of the input only swaps the members of pairs (or the
-    // pairs), and float addition is commutative, so the mean is exactly equivariant.
-    for (size_t n = results.size(); n > 1; n /= 2)
-        for (size_t i = 0; i < n / 2; i++)
+        sums.emplace_back(std::move(maps), 1);
+        while (sums.size() > 1 && sums[sums.size() - 2].second == sums.back().second) {
+            auto last = std::move(sums.back());
+            sums.pop_back();
             for (int j = 0; j < 3; j++)
-                results[i][j] = results[2 * i][j] + results[2 * i + 1][j];
-    Maps3 mean = results[0];
+                sums.back().first[j].add_(last.first[j]);
+            sums.back().second *= 2;
+        }
+    }
+    Maps3 mean = std::move(sums.front().first);
     for (auto &m : mean)
         m = channels_last(m.mul_(1.0 / copies));
     return mean;

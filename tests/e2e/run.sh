@@ -200,7 +200,7 @@ flipped_vs_plain() { # dsfn options, flip filter -> PSNR of flip,dsfn,flip again
         "[0:v]split[a][b];[a]$dsfn$1[x];[b]$2,$dsfn$1,$2[y];[x][y]psnr" -f null - 2>&1 | psnr_of
 }
 p=$(flipped_vs_plain ":ensemble=4" vflip)
-[ "$p" = inf ] && pass "ensemble=4: flipped input, flipped output" || fail "ensemble=4 flip-equivariant (PSNR '$p')"
+[ "$p" = inf ] && pass "ensemble=4: upside-down input, upside-down output" || fail "ensemble=4 flip-equivariant (PSNR '$p')"
 p=$(flipped_vs_plain ":ensemble=2" hflip)
 [ "$p" = inf ] && pass "ensemble=2: mirrored input, mirrored output" || fail "ensemble=2 mirror-equivariant (PSNR '$p')"
 p=$(flipped_vs_plain "" hflip)
@@ -335,7 +335,7 @@ expect_error "output too large to allocate" "too large to upscale" \
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
-expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (mirrored) or 4" "$dsfn:ensemble=3"
+expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$dsfn:ensemble=3"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -429,8 +429,10 @@ START_TEST(test_automatic_tiles_under_memory_cap)
 }
 END_TEST
 
-/* The mean over flipped copies commutes with those flips, exactly: a flipped
- * input gives the flipped output. A single pass of the (random) fixture does not. */
+/* The mean over flipped copies commutes with the flips it averages over,
+ * exactly: a mirrored input gives the mirrored output (2 copies and 4), an
+ * upside-down one the upside-down output (4 copies). A single pass of the
+ * (random) fixture does neither. */
 START_TEST(test_ensemble_is_flip_equivariant)
 {
     enum { W = 13, H = 9, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
