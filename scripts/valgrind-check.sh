@@ -42,5 +42,6 @@ src="testsrc2=size=32x24:rate=10"
 run "3 frames, full mode, 2 threads" 0 -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w4.dsfn:threads=2"
 run "cut between two sources" 0 -f lavfi -i "$src,trim=end_frame=2" -f lavfi -i "mandelbrot=size=32x24:rate=10,trim=end_frame=2" \
     -filter_complex "[0:v][1:v]concat=n=2,dsfn=model=$work/w4.dsfn:threads=1"
+run "bottom-up input (vflip), ensemble=4" 0 -f lavfi -i "$src,trim=end_frame=2" -vf "vflip,dsfn=model=$work/w4.dsfn:ensemble=4"
 run "truncated model (error path)" 1 -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn"
 [ $failed = 0 ]
