@@ -60,7 +60,7 @@ double default_memory_budget()
 // RSS at 320x180 stayed within 10%: bench/REPORT.md.)
 // An ensemble of copies (flip_ensemble.h) holds besides a flipped copy of the
 // inputs (up to six 48-channel fp32 maps, 1152 bytes per pixel) and up to
-// log2(copies) + 1 partial means of three maps (576 bytes each).
+// log2(copies) + 1 partial sums of three maps (576 bytes each).
 double pass_bytes(int64_t h, int64_t w, int64_t width, int copies)
 {
     const double ensemble = copies > 1 ? 1152.0 + 576.0 * (1 + std::log2(copies)) : 0.0;

@@ -43,6 +43,8 @@ Maps3 flip_ensemble(const std::vector<torch::Tensor> &inputs, bool packed_inputs
     // + 1 kept): a flipped input only swaps the members of pairs, or the pairs,
     // and float addition is commutative, so the mean is exactly equivariant to
     // the flips it averages over.
+    // Out of place: a pass may return tensors the caller keeps (a one-level
+    // network's DSFN2 passes its level-1 maps through).
     std::vector<std::pair<Maps3, int>> sums; // partial sum, copies in it
     for (int i = 0; i < copies; i++) {
         std::vector<torch::Tensor> flipped;
@@ -57,13 +59,13 @@ Maps3 flip_ensemble(const std::vector<torch::Tensor> &inputs, bool packed_inputs
             auto last = std::move(sums.back());
             sums.pop_back();
             for (int j = 0; j < 3; j++)
-                sums.back().first[j].add_(last.first[j]);
+                sums.back().first[j] = sums.back().first[j] + last.first[j];
             sums.back().second *= 2;
         }
     }
     Maps3 mean = std::move(sums.front().first);
     for (auto &m : mean)
-        m = channels_last(m.mul_(1.0 / copies));
+        m = channels_last(m * (1.0 / copies));
     return mean;
 }
 
