@@ -8,7 +8,7 @@ namespace {
 // Flips of the copies, as dimensions of [N, C, H, W]: none, mirrored, upside
 // down, both. Copies 0 and 1, and 2 and 3, are mirror images of each other.
 // (Copies backwards in time, which the network also saw in training, were
-// tried: +0.001 to +0.005 dB for twice the time; eval/REPORT.md, 2026-12-01.)
+// tried: +0.001 to +0.005 dB for twice the passes; eval/REPORT.md, 2026-12-01.)
 const std::vector<int64_t> kFlips[] = {{}, {3}, {2}, {2, 3}};
 
 torch::Tensor channels_last(const torch::Tensor &x)
@@ -16,15 +16,21 @@ torch::Tensor channels_last(const torch::Tensor &x)
     return x.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-// A packed map flips as the picture it holds: unpacked, flipped, packed again
-// (flipping the map alone would leave each r x r block in the old order).
+// A packed map flips as the picture it holds: its r x r blocks are flipped
+// with it. Seen as [N, C, r, r, H, W], that is one flip of a sub-pixel axis
+// and its picture axis together (one copy; unpacking, flipping and packing
+// again took three).
 torch::Tensor flip(const torch::Tensor &x, const std::vector<int64_t> &dims, bool packed, int64_t scale)
 {
     if (dims.empty())
         return channels_last(x);
     if (!packed)
         return channels_last(x.flip(dims));
-    return channels_last(torch::pixel_unshuffle(torch::pixel_shuffle(x, scale).flip(dims), scale));
+    const int64_t n = x.size(0), c = x.size(1) / (scale * scale), h = x.size(2), w = x.size(3);
+    std::vector<int64_t> blocks_too;
+    for (int64_t d : dims) // picture axis 2 (rows) or 3 (columns) of [N, C, H, W]
+        blocks_too.insert(blocks_too.end(), {d, d + 2});
+    return channels_last(x.view({n, c, scale, scale, h, w}).flip(blocks_too).view({n, c * scale * scale, h, w}));
 }
 
 } // namespace

@@ -186,19 +186,19 @@ awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 50) }' && pass "threads=1 a
 p=$(same_as_whole ":precision=bf16")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=bf16: close to fp32 (PSNR $p)" ||
     fail "precision=bf16 close to fp32 (PSNR '$p')"
+two_graphs() { # format, graph a, graph b -> PSNR of their outputs for one small input
+    ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=$1" -filter_complex \
+        "[0:v]split[a][b];[a]$2[x];[b]$3[y];[x][y]psnr" -f null - 2>&1 | psnr_of
+}
 # vflip hands on bottom-up pictures (negative linesizes): the same pictures as
 # a top-down copy (hflip twice) of them.
 for fmt in gbrp rgb24; do
-    p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=$fmt" -filter_complex \
-        "[0:v]split[a][b];[a]vflip,$dsfn[x];[b]vflip,hflip,hflip,$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+    p=$(two_graphs $fmt "vflip,$dsfn" "vflip,hflip,hflip,$dsfn")
     [ "$p" = inf ] && pass "bottom-up $fmt input (vflip): same as a top-down copy" || fail "bottom-up $fmt input (PSNR '$p')"
 done
 # The mean over flipped copies commutes with those flips: a flipped input gives
 # exactly the flipped output. One pass of the random test model does not.
-flipped_vs_plain() { # dsfn options, flip filter -> PSNR of flip,dsfn,flip against dsfn
-    ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
-        "[0:v]split[a][b];[a]$dsfn$1[x];[b]$2,$dsfn$1,$2[y];[x][y]psnr" -f null - 2>&1 | psnr_of
-}
+flipped_vs_plain() { two_graphs gbrp "$dsfn$1" "$2,$dsfn$1,$2"; } # dsfn options, flip filter
 p=$(flipped_vs_plain ":ensemble=4" vflip)
 [ "$p" = inf ] && pass "ensemble=4: upside-down input, upside-down output" || fail "ensemble=4 flip-equivariant (PSNR '$p')"
 p=$(flipped_vs_plain ":ensemble=2" hflip)
@@ -211,8 +211,7 @@ p=$(flipped_vs_plain "" hflip)
 # DSFN2 hands on level-1 maps the engine keeps: averaging must leave them alone.
 "$tool" init "$work/zero-l1.dsfn" --width 4 --levels 1 --zero-residual > /dev/null
 for m in "$zero" "$work/zero-l1.dsfn"; do
-    p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
-        "[0:v]split[a][b];[a]dsfn=model=$m:ensemble=4[x];[b]dsfn=model=$m[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+    p=$(two_graphs gbrp "dsfn=model=$m:ensemble=4" "dsfn=model=$m")
     [ "$p" = inf ] && pass "ensemble=4 of an equivariant model ($(basename "$m")): its own pictures" ||
         fail "ensemble=4 of the zero-residual model $(basename "$m") (PSNR '$p')"
 done
