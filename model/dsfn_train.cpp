@@ -42,6 +42,7 @@ int usage()
 {
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25]\n"
+                 "                  [--noise 0.01] [--bicubic-a -0.5]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
@@ -63,6 +64,8 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--init") o.init = v;
         else if (k == "--clips") o.clips = v;
         else if (k == "--clip-fraction") o.train.data.clip_fraction = std::stod(v);
+        else if (k == "--noise") o.train.data.noise_std = std::stod(v);
+        else if (k == "--bicubic-a") o.train.data.bicubic_a = std::stod(v);
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -82,7 +85,9 @@ bool parse(int argc, char **argv, Options &o)
     return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
            o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
            o.train.schedule_from >= 0 && o.train.schedule_from < o.train.steps &&
-           o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1;
+           o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1 &&
+           o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
+           o.train.data.bicubic_a <= 0;
 }
 
 void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
@@ -94,7 +99,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
     r << "# How " << std::filesystem::path(o.out).filename().string() << " was trained (written by dsfn-train)\n"
       << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
       << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
-      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction, noise std "
+      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = "
+      << o.train.data.bicubic_a << "), noise std "
       << o.train.data.noise_std << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
         r << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
@@ -117,6 +123,10 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --schedule-from " << o.train.schedule_from;
     if (!clips.empty())
         r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
+    if (o.train.data.noise_std != dsfn::DegradeOptions().noise_std)
+        r << " --noise " << std::defaultfloat << o.train.data.noise_std;
+    if (o.train.data.bicubic_a != dsfn::DegradeOptions().bicubic_a)
+        r << " --bicubic-a " << std::defaultfloat << o.train.data.bicubic_a;
     r << "\n";
 }
 

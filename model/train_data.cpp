@@ -11,8 +11,6 @@
 
 namespace dsfn {
 
-namespace F = torch::nn::functional;
-
 torch::Tensor read_ppm(const std::string &path)
 {
     return read_ppm_bytes(path).to(torch::kFloat).div_(255.0f);
@@ -255,19 +253,42 @@ int64_t window_subframes(const DegradeOptions &opt)
     return 3 * opt.subframes + 2 * first_keyframe(opt) + 1;
 }
 
+torch::Tensor bicubic_reduction(int64_t in, int64_t out, double a)
+{
+    const auto keys = [a](double x) {
+        x = std::fabs(x);
+        if (x < 1)
+            return ((a + 2) * x - (a + 3)) * x * x + 1;
+        if (x < 2)
+            return (((x - 5) * x + 8) * x - 4) * a;
+        return 0.0;
+    };
+    const double stretch = std::max(1.0, double(in) / out);
+    auto weights = torch::zeros({out, in}, torch::kDouble);
+    auto w = weights.accessor<double, 2>();
+    for (int64_t i = 0; i < out; i++) {
+        const double centre = (i + 0.5) * in / out;
+        const auto lo = int64_t(std::floor(centre - 2 * stretch)), hi = int64_t(std::ceil(centre + 2 * stretch));
+        double sum = 0;
+        for (int64_t j = lo; j < hi; j++)
+            sum += keys((j + 0.5 - centre) / stretch);
+        for (int64_t j = lo; j < hi; j++)
+            w[i][std::clamp<int64_t>(j, 0, in - 1)] += keys((j + 0.5 - centre) / stretch) / sum;
+    }
+    return weights.to(torch::kFloat);
+}
+
 void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
                     at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
                     std::array<std::vector<torch::Tensor>, 5> &truth)
 {
     const int64_t first = first_keyframe(opt);
+    const auto rows = bicubic_reduction(frames.size(2), opt.patch, opt.bicubic_a);
+    const auto cols = bicubic_reduction(frames.size(3), opt.patch, opt.bicubic_a);
     for (int64_t k = 0; k < 4; k++) {
         const int64_t centre = first + k * opt.subframes;
         auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
-        auto low = F::interpolate(blurry, F::InterpolateFuncOptions()
-                                              .size(std::vector<int64_t>{opt.patch, opt.patch})
-                                              .mode(torch::kBicubic)
-                                              .align_corners(false)
-                                              .antialias(true));
+        auto low = torch::matmul(torch::matmul(rows, blurry), cols.t());
         if (opt.noise_std > 0)
             low = low + torch::randn(low.sizes(), gen) * opt.noise_std;
         // Real inputs are 8-bit.

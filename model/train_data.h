@@ -59,6 +59,7 @@ struct DegradeOptions {
     int64_t max_shutter = 11;   // longest exposure in sub-frames (the paper: 11)
     double max_speed = 3.0;     // camera speed, high-resolution pixels per sub-frame
     double noise_std = 0.01;    // Gaussian noise added to the inputs
+    double bicubic_a = -0.5;    // Keys' a of the reduction (-0.6: FFmpeg's bicubic; -0.5: the first runs')
     // Windows cut from real clips (when there are any) follow the lower-rate
     // protocol: a clip frame is a sub-frame, m = 2, blur over 3 frames.
     double clip_fraction = 0.25;
@@ -96,6 +97,12 @@ int64_t first_keyframe(const DegradeOptions &opt);
 void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
                     at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
                     std::array<std::vector<torch::Tensor>, 5> &truth);
+
+// Weights [out, in] of a 1-D antialiased bicubic reduction from in to out samples:
+// Keys' cubic with parameter a, stretched by in / out, sample centres aligned, taps
+// past an edge on the edge sample. With a = -0.6 this is FFmpeg's scale=flags=bicubic
+// (swscale's default B = 0, C = 0.6); torch's antialias=true has a = -0.5.
+torch::Tensor bicubic_reduction(int64_t in, int64_t out, double a);
 
 // Renders sharp sub-frames [T, 3, S, S] of a photo along an affine camera path:
 // frame t samples the photo at centre + R(angle_t) * zoom_t * (pixel offset) + shift_t.

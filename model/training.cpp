@@ -56,6 +56,12 @@ void Trainer::record_schedule(bool with_clips)
     if (with_clips)
         entry << ", " << config.data.clip_fraction * 100 << "% clip windows";
     entry << ", seed " << config.seed;
+    // Degradations other than the first runs' are named, so earlier histories read the same.
+    const DegradeOptions usual;
+    if (config.data.noise_std != usual.noise_std)
+        entry << ", noise std " << config.data.noise_std;
+    if (config.data.bicubic_a != usual.bicubic_a)
+        entry << ", bicubic a = " << config.data.bicubic_a;
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;

@@ -64,6 +64,38 @@ START_TEST(test_degradation_is_mean_of_subframes)
 }
 END_TEST
 
+START_TEST(test_bicubic_reduction_matches_ffmpeg)
+{
+    // One row of 32 samples, sharp bars then a ramp, reduced to 8 by FFmpeg 7.1.5:
+    //   ffmpeg -f rawvideo -pix_fmt gray -s 32x4 -i ROW_x4.raw -vf scale=8:1:flags=bicubic -f rawvideo -
+    const uint8_t row[32] = {255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255, 0,
+                             0, 0, 255, 255, 36, 89, 142, 195, 248, 45, 98, 151, 204, 1, 54, 107};
+    const uint8_t ffmpeg[8] = {176, 124, 107, 151, 102, 149, 141, 87};
+    auto x = torch::from_blob(const_cast<uint8_t *>(row), {32}, torch::kUInt8).to(torch::kFloat);
+    auto mine = torch::matmul(dsfn::bicubic_reduction(32, 8, -0.6), x).round();
+    auto other = torch::matmul(dsfn::bicubic_reduction(32, 8, -0.5), x).round();
+    int64_t off = 0;
+    for (int i = 0; i < 8; i++) {
+        ck_assert_msg(std::fabs(mine[i].item<float>() - ffmpeg[i]) <= 1, "sample %d: %g, FFmpeg %d", i,
+                      mine[i].item<float>(), ffmpeg[i]);
+        off = std::max<int64_t>(off, std::lround(std::fabs(other[i].item<float>() - ffmpeg[i])));
+    }
+    ck_assert_int_ge(off, 2); // a = -0.5 is a different kernel: the row tells them apart
+    // Away from the edges, a = -0.5 is torch's antialiased bicubic.
+    auto pic = torch::rand({1, 3, 64, 40}, torch::kFloat);
+    auto ref = torch::nn::functional::interpolate(pic, torch::nn::functional::InterpolateFuncOptions()
+                                                           .size(std::vector<int64_t>{16, 10})
+                                                           .mode(torch::kBicubic)
+                                                           .align_corners(false)
+                                                           .antialias(true));
+    auto got = torch::matmul(torch::matmul(dsfn::bicubic_reduction(64, 16, -0.5), pic),
+                             dsfn::bicubic_reduction(40, 10, -0.5).t());
+    auto inner = [](const torch::Tensor &t) { return t.slice(2, 2, -2).slice(3, 2, -2); };
+    ck_assert_float_lt((inner(got) - inner(ref)).abs().max().item<float>(), 1e-5f);
+    ck_assert(torch::allclose(dsfn::bicubic_reduction(64, 16, -0.6).sum(1), torch::ones({16})));
+}
+END_TEST
+
 START_TEST(test_batch_sizes_and_determinism)
 {
     auto photos = synthetic_photos();
@@ -287,6 +319,7 @@ extern "C" Suite *training_suite(void)
     TCase *tc = tcase_create("trainer");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_degradation_is_mean_of_subframes);
+    tcase_add_test(tc, test_bicubic_reduction_matches_ffmpeg);
     tcase_add_test(tc, test_batch_sizes_and_determinism);
     tcase_add_test(tc, test_clip_windows_blur_three_frames_two_apart);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
