@@ -11,11 +11,13 @@
 #
 # Each MODEL (a weights file, optionally followed by :dsfn options, e.g.
 # model.dsfn:precision=bf16) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
-# the plain-FFmpeg chains. Unless PICTURES_DIR is "-", it receives CLIP.png per
+# the plain-FFmpeg chains; EVAL_REDUCE (default "flags=bicubic") sets the options of
+# the 4x reduction, e.g. "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5.
+# Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
 set -eu
-build=$(cd "$1" && pwd) cache=$2 max_key=$3 pictures=$4
+build=$(cd "$1" && pwd) cache=$2 max_key=$3 pictures=$4 reduce=${EVAL_REDUCE:-flags=bicubic}
 shift 4
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
@@ -70,7 +72,7 @@ echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
     n=$(( (frames - L) / m + 1 ))
     [ $n -gt "$max_key" ] && n=$max_key
     # Blurry low-resolution input: mean of L frames ending at L-1+mk, i.e. centred on h+mk.
-    $ffmpeg -i "$work/$name-sharp.mkv" -vf "tmix=frames=$L,select='gte(n\,$((L - 1)))*not(mod(n-$((L - 1))\,$m))',scale=iw/4:ih/4:flags=bicubic,setpts=N*$m/($rate)/TB" \
+    $ffmpeg -i "$work/$name-sharp.mkv" -vf "tmix=frames=$L,select='gte(n\,$((L - 1)))*not(mod(n-$((L - 1))\,$m))',scale=iw/4:ih/4:$reduce,setpts=N*$m/($rate)/TB" \
         -frames:v $n -c:v ffv1 "$work/$name-input.mkv"
     # Ground truth: S_{h+mk} and S_{h+mk+m/2}, interleaved.
     $ffmpeg -i "$work/$name-sharp.mkv" -vf "select='gte(n\,$h)*(not(mod(n-$h\,$m))+eq(mod(n-$h\,$m)\,$((m / 2))))',setpts=N/TB" \
