@@ -167,6 +167,11 @@ done
 out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn -f null - 2>&1)
 echo "$out" | grep -q "model .*/dsfn-w16.dsfn: width 16" && echo "$out" | grep -q '2 frames in, 4 frames out' &&
     pass "no model option: the shipped dsfn-w16" || fail "no model option: the shipped dsfn-w16" "$out"
+for name in dsfn-w16-denoise dsfn-w32; do
+    out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=$name -f null - 2>&1)
+    echo "$out" | grep -q "model .*/$name.dsfn: width" && echo "$out" | grep -q '2 frames in, 4 frames out' &&
+        pass "model=$name: a shipped model by name" || fail "model=$name: a shipped model by name" "$out"
+done
 out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=w4 -f null - 2>&1)
 echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4 found in DSFN_MODEL_DIR" ||
     fail "model=w4 found in DSFN_MODEL_DIR" "$out"
