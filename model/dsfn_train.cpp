@@ -42,7 +42,7 @@ int usage()
 {
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25]\n"
-                 "                  [--noise 0.01] [--bicubic-a -0.5]\n"
+                 "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
@@ -65,6 +65,10 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--clips") o.clips = v;
         else if (k == "--clip-fraction") o.train.data.clip_fraction = std::stod(v);
         else if (k == "--noise") o.train.data.noise_std = std::stod(v);
+        else if (k == "--noise-up-to") {
+            o.train.data.noise_std = std::stod(v);
+            o.train.data.noise_up_to = true;
+        }
         else if (k == "--bicubic-a") o.train.data.bicubic_a = std::stod(v);
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
@@ -100,8 +104,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
       << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
       << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = "
-      << o.train.data.bicubic_a << "), noise std "
-      << o.train.data.noise_std << ", 8-bit inputs\n";
+      << o.train.data.bicubic_a << "), noise std " << (o.train.data.noise_up_to ? "0 to " : "")
+      << o.train.data.noise_std << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
         r << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
           << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
@@ -123,7 +127,9 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --schedule-from " << o.train.schedule_from;
     if (!clips.empty())
         r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
-    if (o.train.data.noise_std != dsfn::DegradeOptions().noise_std)
+    if (o.train.data.noise_up_to)
+        r << " --noise-up-to " << std::defaultfloat << o.train.data.noise_std;
+    else if (o.train.data.noise_std != dsfn::DegradeOptions().noise_std)
         r << " --noise " << std::defaultfloat << o.train.data.noise_std;
     if (o.train.data.bicubic_a != dsfn::DegradeOptions().bicubic_a)
         r << " --bicubic-a " << std::defaultfloat << o.train.data.bicubic_a;

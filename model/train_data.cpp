@@ -285,12 +285,15 @@ void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const Deg
     const int64_t first = first_keyframe(opt);
     const auto rows = bicubic_reduction(frames.size(2), opt.patch, opt.bicubic_a);
     const auto cols = bicubic_reduction(frames.size(3), opt.patch, opt.bicubic_a);
+    // One camera, one noise level for the window's four inputs.
+    const double noise_std =
+        opt.noise_up_to ? opt.noise_std * torch::rand({1}, gen).item<double>() : opt.noise_std;
     for (int64_t k = 0; k < 4; k++) {
         const int64_t centre = first + k * opt.subframes;
         auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
         auto low = torch::matmul(torch::matmul(rows, blurry), cols.t());
-        if (opt.noise_std > 0)
-            low = low + torch::randn(low.sizes(), gen) * opt.noise_std;
+        if (noise_std > 0)
+            low = low + torch::randn(low.sizes(), gen) * noise_std;
         // Real inputs are 8-bit.
         inputs[k].push_back(low.clamp(0.0, 1.0).mul(255.0).round().div(255.0));
     }

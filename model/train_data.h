@@ -59,6 +59,7 @@ struct DegradeOptions {
     int64_t max_shutter = 11;   // longest exposure in sub-frames (the paper: 11)
     double max_speed = 3.0;     // camera speed, high-resolution pixels per sub-frame
     double noise_std = 0.01;    // Gaussian noise added to the inputs
+    bool noise_up_to = false;   // each window's deviation drawn from [0, noise_std] instead
     double bicubic_a = -0.5;    // Keys' a of the reduction (-0.6: FFmpeg's bicubic; -0.5: the first runs')
     // Windows cut from real clips (when there are any) follow the lower-rate
     // protocol: a clip frame is a sub-frame, m = 2, blur over 3 frames.

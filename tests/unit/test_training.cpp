@@ -64,6 +64,32 @@ START_TEST(test_degradation_is_mean_of_subframes)
 }
 END_TEST
 
+START_TEST(test_noise_up_to_is_one_level_per_window)
+{
+    dsfn::DegradeOptions opt;
+    opt.patch = 16;
+    opt.noise_std = 0.05;
+    opt.noise_up_to = true;
+    const int64_t n = dsfn::window_subframes(opt);
+    auto frames = torch::full({n, 3, 64, 64}, 0.5f);
+    double lo = 1, hi = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        auto gen = at::detail::createCPUGenerator(seed);
+        std::array<std::vector<torch::Tensor>, 4> in;
+        std::array<std::vector<torch::Tensor>, 5> truth;
+        dsfn::degrade_window(frames, 2, opt, gen, in, truth);
+        // A flat picture: what varies is the noise, the same level in all four inputs.
+        const double first = in[0][0].std().item<double>();
+        for (int k = 1; k < 4; k++)
+            ck_assert_msg(std::fabs(in[k][0].std().item<double>() - first) < 0.2 * first + 0.003,
+                          "seed %d input %d", int(seed), k);
+        ck_assert(first < 0.05 * 1.1);
+        lo = std::min(lo, first), hi = std::max(hi, first);
+    }
+    ck_assert_msg(lo < 0.5 * hi, "levels %g to %g: not drawn per window", lo, hi);
+}
+END_TEST
+
 START_TEST(test_bicubic_reduction_matches_ffmpeg)
 {
     // One row of 32 samples, sharp bars then a ramp, reduced to 8 by FFmpeg 7.1.5:
@@ -320,6 +346,7 @@ extern "C" Suite *training_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_degradation_is_mean_of_subframes);
     tcase_add_test(tc, test_bicubic_reduction_matches_ffmpeg);
+    tcase_add_test(tc, test_noise_up_to_is_one_level_per_window);
     tcase_add_test(tc, test_batch_sizes_and_determinism);
     tcase_add_test(tc, test_clip_windows_blur_three_frames_two_apart);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
