@@ -104,8 +104,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
       << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
       << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = "
-      << o.train.data.bicubic_a << "), noise std " << (o.train.data.noise_up_to ? "0 to " : "")
-      << o.train.data.noise_std << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
+      << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
+      << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
         r << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
           << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace dsfn {
@@ -269,13 +270,17 @@ torch::Tensor bicubic_reduction(int64_t in, int64_t out, double a)
     for (int64_t i = 0; i < out; i++) {
         const double centre = (i + 0.5) * in / out;
         const auto lo = int64_t(std::floor(centre - 2 * stretch)), hi = int64_t(std::ceil(centre + 2 * stretch));
-        double sum = 0;
         for (int64_t j = lo; j < hi; j++)
-            sum += keys((j + 0.5 - centre) / stretch);
-        for (int64_t j = lo; j < hi; j++)
-            w[i][std::clamp<int64_t>(j, 0, in - 1)] += keys((j + 0.5 - centre) / stretch) / sum;
+            w[i][std::clamp<int64_t>(j, 0, in - 1)] += keys((j + 0.5 - centre) / stretch);
     }
-    return weights.to(torch::kFloat);
+    return (weights / weights.sum(1, true)).to(torch::kFloat);
+}
+
+std::string noise_text(const DegradeOptions &opt)
+{
+    std::ostringstream text;
+    text << (opt.noise_up_to ? "0 to " : "") << opt.noise_std;
+    return text.str();
 }
 
 void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,

@@ -99,6 +99,9 @@ void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const Deg
                     at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
                     std::array<std::vector<torch::Tensor>, 5> &truth);
 
+// The inputs' noise deviation as recipes print it: "0.01", or "0 to 0.01" when drawn per window.
+std::string noise_text(const DegradeOptions &opt);
+
 // Weights [out, in] of a 1-D antialiased bicubic reduction from in to out samples:
 // Keys' cubic with parameter a, stretched by in / out, sample centres aligned, taps
 // past an edge on the edge sample. With a = -0.6 this is FFmpeg's scale=flags=bicubic

@@ -59,7 +59,7 @@ void Trainer::record_schedule(bool with_clips)
     // Degradations other than the first runs' are named, so earlier histories read the same.
     const DegradeOptions usual;
     if (config.data.noise_std != usual.noise_std || config.data.noise_up_to)
-        entry << ", noise std " << (config.data.noise_up_to ? "0 to " : "") << config.data.noise_std;
+        entry << ", noise std " << noise_text(config.data);
     if (config.data.bicubic_a != usual.bicubic_a)
         entry << ", bicubic a = " << config.data.bicubic_a;
     const std::string e = entry.str();
