@@ -213,11 +213,11 @@ TRAIN_WIDTH   ?= 16
 TRAIN_MINUTES ?= 0
 # The data of the shipped models' last runs: three quarters of the windows from real
 # clips, inputs without added noise, reduced with FFmpeg's bicubic kernel
-# (eval/REPORT.md, 2026-11-30 and 2026-12-01). The committed weights are past step
-# 72,000: a schedule to 90,000 lets `make train` continue them, at the rate the cosine
-# has there (3-4e-5).
-TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 90000 --lr 2e-4 --seed 11 --clip-fraction 0.75 \
-                 --noise 0 --bicubic-a -0.6
+# (eval/REPORT.md, 2026-11-30 and 2026-12-01). The committed dsfn-w16 is at step
+# 94,000, after 9,000-step cosine cycles from 3e-5: `make train` runs the next one
+# (dsfn-w32, at 72,500, trains at 3e-5 until the cycle starts).
+TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 103000 --schedule-from 94000 --lr 3e-5 --seed 14 \
+                 --clip-fraction 0.75 --noise 0 --bicubic-a -0.6
 TRAIN_DIR     := $(CACHE_DIR)/train
 train: $(TRAINER) ffmpeg
 	scripts/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
