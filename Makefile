@@ -141,7 +141,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 
 FORCE:
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-curve \
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-curve \
         fuzz check-asan check-valgrind bench bench-memory bench-large
 
 # The main job: build, then enhance the sample clip with the shipped model.
@@ -214,9 +214,9 @@ TRAIN_MINUTES ?= 0
 # The data of the shipped models' last runs: three quarters of the windows from real
 # clips, inputs without added noise, reduced with FFmpeg's bicubic kernel
 # (eval/REPORT.md, 2026-11-30 and 2026-12-01). The committed dsfn-w16 is at step
-# 94,000, after 9,000-step cosine cycles from 3e-5: `make train` runs the next one
+# 103,000, after 9,000-step cosine cycles from 3e-5: `make train` runs the next one
 # (dsfn-w32, at 72,500, trains at 3e-5 until the cycle starts).
-TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 103000 --schedule-from 94000 --lr 3e-5 --seed 14 \
+TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 112000 --schedule-from 103000 --lr 3e-5 --seed 15 \
                  --clip-fraction 0.75 --noise 0 --bicubic-a -0.6
 TRAIN_DIR     := $(CACHE_DIR)/train
 train: $(TRAINER) ffmpeg
@@ -235,6 +235,11 @@ EVAL_KEYFRAMES ?= 60
 EVAL_PICTURES  ?= eval/pictures
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
+
+# Keyframes of each input frame alone against the sequence, for the first EVAL_MODEL
+# (reads the inputs the last `make eval` left in the cache).
+eval-frames-alone: ffmpeg
+	scripts/eval-frames-alone.sh $(BUILD) $(CACHE_DIR)/eval $(firstword $(EVAL_MODEL))
 
 # Quality against training time, from the snapshots `make train` leaves in the cache.
 EVAL_CURVE_DIR       ?= eval/curve

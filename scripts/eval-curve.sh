@@ -17,10 +17,10 @@ mkdir -p "$out"
 dat=$out/curve.dat
 best=$out/classic-best.txt
 
-# Best plain-FFmpeg chain per clip (overall PSNR), once per MAX_KEYFRAMES.
+# Best plain-FFmpeg chain per clip (overall PSNR; not the reference row), once per MAX_KEYFRAMES.
 if [ ! -f "$best" ] || [ "$(head -n 1 "$best")" != "keyframes $keys" ]; then
     EVAL_CLASSIC=1 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - 2>/dev/null |
-        awk -v k="$keys" 'NR > 1 { if (!($1 in b) || $(NF - 1) > b[$1]) b[$1] = $(NF - 1) }
+        awk -v k="$keys" 'NR > 1 && $2 != "ref:" { if (!($1 in b) || $(NF - 1) > b[$1]) b[$1] = $(NF - 1) }
                          END { print "keyframes " k; for (c in b) print c, b[c] }' > "$best.tmp"
     mv "$best.tmp" "$best"
     rm -f "$dat"

@@ -11,7 +11,8 @@
 #
 # Each MODEL (a weights file, optionally followed by :dsfn options, e.g.
 # model.dsfn:precision=bf16) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
-# the plain-FFmpeg chains; EVAL_REDUCE (default "flags=bicubic") sets the options of
+# the plain-FFmpeg chains and the reference row (the truth reduced without blur,
+# lanczos back: not a chain, an aid to reading the others); EVAL_REDUCE (default "flags=bicubic") sets the options of
 # the 4x reduction, e.g. "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
@@ -100,9 +101,16 @@ unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:
 dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}|dsfn=model=$model${opts:+:$opts}"
         i=$((i + 1))
     done
+    # The reference row is not a chain anyone can run (it starts from the truth): the
+    # truth reduced 4x as the input is, without blur, and scaled back with lanczos. It
+    # shows how much of each clip's loss is blur and motion and how much resolution.
+    [ "${EVAL_CLASSIC:-1}" = 0 ] || methods="$methods
+reference|ref: truth, no blur, lanczos|truth:scale=iw/4:ih/4:$reduce,scale=iw*4:ih*4:flags=lanczos"
     echo "$methods" | while IFS='|' read -r key label graph; do
         [ -n "$key" ] || continue
-        $ffmpeg -i "$work/$name-input.mkv" -vf "$graph" -fps_mode passthrough -c:v ffv1 "$work/$name-$key.mkv"
+        source=input
+        case $graph in truth:*) source=truth graph=${graph#truth:} ;; esac
+        $ffmpeg -i "$work/$name-$source.mkv" -vf "$graph" -fps_mode passthrough -c:v ffv1 "$work/$name-$key.mkv"
         got=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-$key.mkv")
         if [ "$got" -lt "$used" ]; then
             echo "$name $label: only $got frames out of $used" >&2
@@ -115,5 +123,6 @@ dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}|dsfn=model=$model${opts:+:
         crops "$pictures/$name.png" $((n / 2)) "$crop" "$work/$name-naive.mkv" "$work/$name-unsharp06.mkv" \
             "$work/$name-dsfn0.mkv" "$work/$name-truth.mkv"
     fi
-    rm -f "$work/$name"-naive.mkv "$work/$name"-classic.mkv "$work/$name"-unsharp*.mkv "$work/$name"-dsfn*.mkv
+    rm -f "$work/$name"-naive.mkv "$work/$name"-classic.mkv "$work/$name"-unsharp*.mkv "$work/$name"-dsfn*.mkv \
+        "$work/$name"-reference.mkv
 done
