@@ -41,7 +41,7 @@ struct Options {
 int usage()
 {
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
-                 "                  [--clips DIR] [--clip-fraction 0.25]\n"
+                 "                  [--clips DIR] [--clip-fraction 0.25] [--clip-camera 0]\n"
                  "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
@@ -64,6 +64,7 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--init") o.init = v;
         else if (k == "--clips") o.clips = v;
         else if (k == "--clip-fraction") o.train.data.clip_fraction = std::stod(v);
+        else if (k == "--clip-camera") o.train.data.clip_camera = std::stod(v);
         else if (k == "--noise") o.train.data.noise_std = std::stod(v);
         else if (k == "--noise-up-to") {
             o.train.data.noise_std = std::stod(v);
@@ -90,6 +91,7 @@ bool parse(int argc, char **argv, Options &o)
            o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
            o.train.schedule_from >= 0 && o.train.schedule_from < o.train.steps &&
            o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1 &&
+           o.train.data.clip_camera >= 0 && o.train.data.clip_camera <= 1 &&
            o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
            o.train.data.bicubic_a <= 0;
 }
@@ -111,6 +113,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
           << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
           << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
           << "% of the windows in the last run (the schedule line gives each run's share)\n"
+          << (o.train.data.clip_camera > 0 ? "      and a handheld camera path over some of them (the schedule line gives the share)\n" : "")
           << "clips from step: " << t.clips_from << "\n";
     r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
@@ -127,6 +130,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --schedule-from " << o.train.schedule_from;
     if (!clips.empty())
         r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
+    if (!clips.empty() && o.train.data.clip_camera > 0)
+        r << " --clip-camera " << std::defaultfloat << o.train.data.clip_camera;
     if (o.train.data.noise_up_to)
         r << " --noise-up-to " << std::defaultfloat << o.train.data.noise_std;
     else if (o.train.data.noise_std != dsfn::DegradeOptions().noise_std)

@@ -210,9 +210,13 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
 }
 
 // Sharp frames [n, 3, size, size] cut from a random place of a random clip,
-// flipped and reversed in time at random (each clip frame is one sub-frame).
-torch::Tensor clip_window(const ClipSet &clips, int64_t n, int64_t size, std::mt19937_64 &rng)
+// flipped and reversed in time at random (each clip frame is one sub-frame). A
+// share of them (opt.clip_camera) are seen through a handheld camera instead: each
+// frame from its own point of a smooth random camera path, so the blur mixes the
+// camera's shake with the clip's own motion.
+torch::Tensor clip_window(const ClipSet &clips, const DegradeOptions &opt, int64_t n, std::mt19937_64 &rng)
 {
+    const int64_t size = opt.patch * opt.scale;
     const size_t which = rng() % clips.size();
     const auto &clip = clips[which];
     const int64_t t = clip.size(0), h = clip.size(2), w = clip.size(3);
@@ -224,14 +228,31 @@ torch::Tensor clip_window(const ClipSet &clips, int64_t n, int64_t size, std::mt
     const int64_t t0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(t - n + 1));
     const int64_t y0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(h - size + 1));
     const int64_t x0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(w - size + 1));
-    auto frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size);
+    torch::Tensor frames;
+    // No draw when the share is 0: batches stay what they were without cameras.
+    if (opt.clip_camera > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < opt.clip_camera) {
+        // The path starts at the crop's centre, moved inwards as far as the frame allows.
+        const double margin = size / 2.0 + opt.max_speed * n + 4;
+        auto inside = [margin](double c, double extent) {
+            return extent > 2 * margin ? std::clamp(c, margin, extent - margin) : extent / 2;
+        };
+        const Path cam = camera_path(rng, n, inside(x0 + size / 2.0, double(w)), inside(y0 + size / 2.0, double(h)),
+                                     1.0, opt.max_speed);
+        std::vector<torch::Tensor> seen;
+        for (int64_t i = 0; i < n; i++)
+            seen.push_back(render_path(clip[t0 + i].to(torch::kFloat).div_(255.0f), size, {cam.cx[i]}, {cam.cy[i]},
+                                       {cam.angle[i]}, {cam.zoom[i]}));
+        frames = torch::cat(seen);
+    } else {
+        frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size).to(torch::kFloat).div_(255.0f);
+    }
     std::vector<int64_t> flips;
     for (int64_t dim : {0, 2, 3})
         if (rng() % 2)
             flips.push_back(dim);
     if (!flips.empty())
         frames = frames.flip(flips);
-    return frames.to(torch::kFloat).div_(255.0f).contiguous();
+    return frames.contiguous();
 }
 
 } // namespace
@@ -328,7 +349,7 @@ Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOpti
         // No draw without clips: photo-only batches stay what they were.
         const bool from_clip = !clips.empty() && uni(rng) < opt.clip_fraction;
         const DegradeOptions &o = from_clip ? real : opt;
-        auto frames = from_clip ? clip_window(clips, window_subframes(o), opt.patch * opt.scale, rng)
+        auto frames = from_clip ? clip_window(clips, opt, window_subframes(o), rng)
                                 : render_scene(photos, opt, window_subframes(o), rng);
         if (!from_clip) // the paper's flips (clip windows are flipped where they are cut)
             for (int64_t dim : {2, 3})

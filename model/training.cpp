@@ -55,6 +55,8 @@ void Trainer::record_schedule(bool with_clips)
           << config.steps << ", batch " << config.batch << " of " << config.data.patch << "x" << config.data.patch;
     if (with_clips)
         entry << ", " << config.data.clip_fraction * 100 << "% clip windows";
+    if (with_clips && config.data.clip_camera > 0)
+        entry << " (" << config.data.clip_camera * 100 << "% of them through a handheld camera)";
     entry << ", seed " << config.seed;
     // Degradations other than the first runs' are named, so earlier histories read the same.
     const DegradeOptions usual;

@@ -188,6 +188,38 @@ START_TEST(test_clip_windows_blur_three_frames_two_apart)
 }
 END_TEST
 
+// A clip of one still, textured picture: cut as it is, every frame of a window is
+// the same; through the handheld camera (--clip-camera) the frames move against
+// each other, reproducibly for a seed.
+START_TEST(test_clip_camera_moves_a_still_clip)
+{
+    auto photos = synthetic_photos();
+    dsfn::DegradeOptions opt;
+    opt.patch = 8;
+    opt.noise_std = 0;
+    opt.clip_fraction = 1;
+    torch::manual_seed(3);
+    auto still = torch::rand({1, 3, 60, 72}).mul(255).round().to(torch::kUInt8).expand({12, 3, 60, 72}).contiguous();
+    const dsfn::ClipSet clips({still});
+    auto moved = [](const dsfn::Batch &b, int64_t i) {
+        return (b.truth[0][i] - b.truth[4][i]).abs().max().item<double>() > 0.01;
+    };
+
+    auto fixed = dsfn::make_batch(photos, clips, opt, 6, 11);
+    for (int64_t i = 0; i < 6; i++)
+        ck_assert_msg(!moved(fixed, i), "sample %ld moved without a camera", static_cast<long>(i));
+
+    opt.clip_camera = 1;
+    auto handheld = dsfn::make_batch(photos, clips, opt, 6, 11);
+    int64_t moving = 0;
+    for (int64_t i = 0; i < 6; i++)
+        moving += moved(handheld, i);
+    ck_assert_int_ge(moving, 3);
+    auto again = dsfn::make_batch(photos, clips, opt, 6, 11);
+    ck_assert(torch::equal(handheld.inputs[2], again.inputs[2]) && torch::equal(handheld.truth[3], again.truth[3]));
+}
+END_TEST
+
 // Clips load from subdirectories of PPM frames, in name order.
 START_TEST(test_clip_set_loads_frames_in_order)
 {
@@ -349,6 +381,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_noise_up_to_is_one_level_per_window);
     tcase_add_test(tc, test_batch_sizes_and_determinism);
     tcase_add_test(tc, test_clip_windows_blur_three_frames_two_apart);
+    tcase_add_test(tc, test_clip_camera_moves_a_still_clip);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
