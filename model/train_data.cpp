@@ -244,7 +244,8 @@ torch::Tensor clip_window(const ClipSet &clips, const DegradeOptions &opt, int64
                                        {cam.angle[i]}, {cam.zoom[i]}));
         frames = torch::cat(seen);
     } else {
-        frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size).to(torch::kFloat).div_(255.0f);
+        frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size);
+        frames = frames.to(torch::kFloat).div_(255.0f);
     }
     std::vector<int64_t> flips;
     for (int64_t dim : {0, 2, 3})

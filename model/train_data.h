@@ -64,7 +64,7 @@ struct DegradeOptions {
     // Windows cut from real clips (when there are any) follow the lower-rate
     // protocol: a clip frame is a sub-frame, m = 2, blur over 3 frames.
     double clip_fraction = 0.25;
-    double clip_camera = 0;     // share of clip windows also seen through a handheld camera path
+    double clip_camera = 0;     // share of clip windows seen through a handheld camera path, not a fixed crop
     int64_t clip_subframes = 2;
     int64_t clip_shutter = 3;
 };

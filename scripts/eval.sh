@@ -12,8 +12,9 @@
 # Each MODEL (a weights file, optionally followed by :dsfn options, e.g.
 # model.dsfn:precision=bf16) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
 # the plain-FFmpeg chains and the reference row (the truth reduced without blur,
-# lanczos back: not a chain, an aid to reading the others); EVAL_REDUCE (default "flags=bicubic") sets the options of
-# the 4x reduction, e.g. "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5.
+# lanczos back: not a chain, an aid to reading the others). EVAL_REDUCE (default
+# "flags=bicubic") sets the options of the 4x reduction, e.g.
+# "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
