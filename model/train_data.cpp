@@ -94,7 +94,7 @@ torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::v
                           const std::vector<double> &zoom)
 {
     const int64_t t = static_cast<int64_t>(cx.size());
-    const int64_t ph = photo.size(1), pw = photo.size(2);
+    const int64_t ph = photo.size(-2), pw = photo.size(-1);
     auto opts = torch::TensorOptions().dtype(torch::kDouble);
     auto off = torch::arange(size, opts) - (size - 1) / 2.0;
     auto v = off.view({1, size, 1});
@@ -105,7 +105,8 @@ torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::v
     auto y = tv(cy) + s * u + c * v;
     // grid_sample, align_corners=false: pixel p sits at (2p + 1) / size - 1.
     auto grid = torch::stack({(2 * x + 1) / pw - 1, (2 * y + 1) / ph - 1}, -1).to(torch::kFloat);
-    return torch::grid_sampler(photo.unsqueeze(0).expand({t, 3, ph, pw}), grid, /*bicubic*/ 2,
+    auto source = photo.dim() == 4 ? photo : photo.unsqueeze(0).expand({t, 3, ph, pw});
+    return torch::grid_sampler(source, grid, /*bicubic*/ 2,
                                /*reflection*/ 2, /*align_corners*/ false)
         .clamp(0.0, 1.0);
 }
@@ -236,13 +237,22 @@ torch::Tensor clip_window(const ClipSet &clips, const DegradeOptions &opt, int64
         auto inside = [margin](double c, double extent) {
             return extent > 2 * margin ? std::clamp(c, margin, extent - margin) : extent / 2;
         };
-        const Path cam = camera_path(rng, n, inside(x0 + size / 2.0, double(w)), inside(y0 + size / 2.0, double(h)),
-                                     1.0, opt.max_speed);
-        std::vector<torch::Tensor> seen;
-        for (int64_t i = 0; i < n; i++)
-            seen.push_back(render_path(clip[t0 + i].to(torch::kFloat).div_(255.0f), size, {cam.cx[i]}, {cam.cy[i]},
-                                       {cam.angle[i]}, {cam.zoom[i]}));
-        frames = torch::cat(seen);
+        Path cam = camera_path(rng, n, inside(x0 + size / 2.0, double(w)), inside(y0 + size / 2.0, double(h)),
+                               1.0, opt.max_speed);
+        // Only the part of the frames the path sees (a window's half-diagonal is under
+        // size), converted once; the path moves with the cut.
+        const auto [x_lo, x_hi] = std::minmax_element(cam.cx.begin(), cam.cx.end());
+        const auto [y_lo, y_hi] = std::minmax_element(cam.cy.begin(), cam.cy.end());
+        const int64_t left = std::max<int64_t>(0, static_cast<int64_t>(*x_lo) - size);
+        const int64_t top = std::max<int64_t>(0, static_cast<int64_t>(*y_lo) - size);
+        const int64_t right = std::min<int64_t>(w, static_cast<int64_t>(*x_hi) + size + 1);
+        const int64_t bottom = std::min<int64_t>(h, static_cast<int64_t>(*y_hi) + size + 1);
+        for (auto &x : cam.cx)
+            x -= left;
+        for (auto &y : cam.cy)
+            y -= top;
+        auto seen = clip.slice(0, t0, t0 + n).slice(2, top, bottom).slice(3, left, right);
+        frames = render_path(seen.to(torch::kFloat).div_(255.0f), size, cam.cx, cam.cy, cam.angle, cam.zoom);
     } else {
         frames = clip.slice(0, t0, t0 + n).slice(2, y0, y0 + size).slice(3, x0, x0 + size);
         frames = frames.to(torch::kFloat).div_(255.0f);

@@ -109,8 +109,9 @@ std::string noise_text(const DegradeOptions &opt);
 // (swscale's default B = 0, C = 0.6); torch's antialias=true has a = -0.5.
 torch::Tensor bicubic_reduction(int64_t in, int64_t out, double a);
 
-// Renders sharp sub-frames [T, 3, S, S] of a photo along an affine camera path:
-// frame t samples the photo at centre + R(angle_t) * zoom_t * (pixel offset) + shift_t.
+// Renders sharp sub-frames [T, 3, S, S] of a photo [3, H, W] along an affine camera
+// path: frame t samples the photo at centre + R(angle_t) * zoom_t * (pixel offset) +
+// shift_t. Given frames [T, 3, H, W] instead, frame t samples frame t.
 torch::Tensor render_path(const torch::Tensor &photo, int64_t size, const std::vector<double> &cx,
                           const std::vector<double> &cy, const std::vector<double> &angle,
                           const std::vector<double> &zoom);

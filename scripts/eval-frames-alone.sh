@@ -18,14 +18,7 @@ ffprobe="$build/bin/ffprobe -v error"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Mean PSNR and SSIM of the first n frames of two streams.
-score() { # a.mkv b.mkv n
-    $ffmpeg -i "$1" -i "$2" -lavfi "[0:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[a1][a2];[1:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[b1][b2];[a1][b1]psnr=stats_file=$tmp/psnr.log;[a2][b2]ssim=stats_file=$tmp/ssim.log" -f null -
-    paste -d' ' "$tmp/psnr.log" "$tmp/ssim.log" | awk '
-        { for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] }
-          p = v["psnr_avg"]; if (p == "inf") p = 100; ps += p; ss += v["All"]; c++ }
-        END { printf "%.3f %.4f", ps / c, ss / c }'
-}
+. "$(dirname "$0")/score.sh"
 
 printf '%-9s %-32s %8s %7s\n' clip "keyframes of" "key dB" SSIM
 for input in "$work"/*-input.mkv; do
@@ -46,6 +39,7 @@ for input in "$work"/*-input.mkv; do
     $ffmpeg -i "$tmp/truth.mkv" -vf "scale=iw/4:ih/4:$reduce,scale=iw*4:ih*4:flags=lanczos" -c:v ffv1 "$tmp/reference.mkv"
     for row in "lanczos|lanczos+unsharp0.6, frame alone" "alone|dsfn, frame alone" "sequence|dsfn" \
                "reference|ref: truth, no blur, lanczos"; do
-        printf '%-9s %-32s %8s %7s\n' "$name" "${row#*|}" $(score "$tmp/${row%%|*}.mkv" "$tmp/truth.mkv" $keys)
+        set -- $(score "$tmp/${row%%|*}.mkv" "$tmp/truth.mkv" $keys "$tmp")
+        printf '%-9s %-32s %8s %7s\n' "$name" "${row#*|}" "$5" "$6" # all frames here are keyframes
     done
 done

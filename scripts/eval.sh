@@ -36,16 +36,7 @@ openshot|openshot-test.avi|2|3|2|160:88:80:44|30 fps handheld pan, m = 2, 3-fram
 jbart|balle-jbart.mp4|2|3|2|180:144:90:72|25 fps, m = 2, 3-frame blur
 '
 
-# Per-frame PSNR / SSIM of two streams over their first n frames -> "key_psnr key_ssim mid_psnr mid_ssim all_psnr all_ssim"
-score() { # out.mkv gt.mkv n
-    $ffmpeg -i "$1" -i "$2" -lavfi "[0:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[a1][a2];[1:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[b1][b2];[a1][b1]psnr=stats_file=$work/psnr.log;[a2][b2]ssim=stats_file=$work/ssim.log" -f null -
-    paste -d' ' "$work/psnr.log" "$work/ssim.log" | awk '
-        { for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] }
-          n = v["n"] - 1; p = v["psnr_avg"]; s = v["All"]; if (p == "inf") p = 100
-          g = n % 2; ps[g] += p; ss[g] += s; c[g]++ }
-        END { printf "%.3f %.4f %.3f %.4f %.3f %.4f\n", ps[0]/c[0], ss[0]/c[0], ps[1]/c[1], ss[1]/c[1],
-                     (ps[0]+ps[1])/(c[0]+c[1]), (ss[0]+ss[1])/(c[0]+c[1]) }'
-}
+. "$top/scripts/score.sh"
 
 # Side-by-side crops of output frames 2k (keyframe) and 2k+1 (in-between), 2x nearest-neighbour.
 crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv
@@ -117,7 +108,7 @@ reference|ref: truth, no blur, lanczos|truth:scale=iw/4:ih/4:$reduce,scale=iw*4:
             echo "$name $label: only $got frames out of $used" >&2
             continue
         fi
-        set -- $(score "$work/$name-$key.mkv" "$work/$name-truth.mkv" $used)
+        set -- $(score "$work/$name-$key.mkv" "$work/$name-truth.mkv" $used "$work")
         printf '%-9s %-30s %8s %7s %8s %7s %8s %7s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$5" "$6"
     done
     if [ "$pictures" != - ] && [ -f "$work/$name-naive.mkv" ] && [ -f "$work/$name-dsfn0.mkv" ]; then

@@ -23,6 +23,16 @@ dsfn::PhotoSet synthetic_photos()
     return dsfn::PhotoSet(std::move(photos));
 }
 
+// Every window from clips, small patches, no noise: the clip tests' degradation.
+dsfn::DegradeOptions clips_only()
+{
+    dsfn::DegradeOptions opt;
+    opt.patch = 8;
+    opt.noise_std = 0;
+    opt.clip_fraction = 1;
+    return opt;
+}
+
 dsfn::TrainConfig tiny_config()
 {
     dsfn::TrainConfig c;
@@ -147,10 +157,7 @@ END_TEST
 START_TEST(test_clip_windows_blur_three_frames_two_apart)
 {
     auto photos = synthetic_photos();
-    dsfn::DegradeOptions opt;
-    opt.patch = 8;
-    opt.noise_std = 0;
-    opt.clip_fraction = 1;
+    dsfn::DegradeOptions opt = clips_only();
     const int64_t t = 20;
     auto values = torch::arange(t, torch::kFloat).remainder(2).mul(0.3).add(0.2);
     auto clip = values.mul(255).round().to(torch::kUInt8).view({t, 1, 1, 1}).expand({t, 3, 40, 48}).contiguous();
@@ -194,10 +201,7 @@ END_TEST
 START_TEST(test_clip_camera_moves_a_still_clip)
 {
     auto photos = synthetic_photos();
-    dsfn::DegradeOptions opt;
-    opt.patch = 8;
-    opt.noise_std = 0;
-    opt.clip_fraction = 1;
+    dsfn::DegradeOptions opt = clips_only();
     torch::manual_seed(3);
     auto still = torch::rand({1, 3, 60, 72}).mul(255).round().to(torch::kUInt8).expand({12, 3, 60, 72}).contiguous();
     const dsfn::ClipSet clips({still});
