@@ -42,7 +42,7 @@ int usage()
 {
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25] [--clip-camera 0]\n"
-                 "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5]\n"
+                 "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5] [--photo-levels 1]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
@@ -71,6 +71,7 @@ bool parse(int argc, char **argv, Options &o)
             o.train.data.noise_up_to = true;
         }
         else if (k == "--bicubic-a") o.train.data.bicubic_a = std::stod(v);
+        else if (k == "--photo-levels") o.train.data.photo_levels = std::stoi(v);
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -93,7 +94,8 @@ bool parse(int argc, char **argv, Options &o)
            o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1 &&
            o.train.data.clip_camera >= 0 && o.train.data.clip_camera <= 1 &&
            o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
-           o.train.data.bicubic_a <= 0;
+           o.train.data.bicubic_a <= 0 && o.train.data.photo_levels >= 1 &&
+           o.train.data.photo_levels <= dsfn::PhotoSet::levels;
 }
 
 void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
@@ -138,6 +140,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --noise " << std::defaultfloat << o.train.data.noise_std;
     if (o.train.data.bicubic_a != dsfn::DegradeOptions().bicubic_a)
         r << " --bicubic-a " << std::defaultfloat << o.train.data.bicubic_a;
+    if (o.train.data.photo_levels > 1)
+        r << " --photo-levels " << o.train.data.photo_levels;
     r << "\n";
 }
 

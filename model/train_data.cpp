@@ -62,9 +62,26 @@ std::vector<std::string> list_dir(const std::string &dir, const std::string &suf
 PhotoSet::PhotoSet(const std::string &dir)
 {
     for (const auto &name : list_dir(dir, ".ppm"))
-        photos_.push_back(read_ppm(dir + "/" + name));
+        add(read_ppm(dir + "/" + name));
     if (photos_.empty())
         throw std::runtime_error(dir + ": no .ppm photos (run scripts/fetch-training-photos.sh)");
+}
+
+PhotoSet::PhotoSet(std::vector<torch::Tensor> photos)
+{
+    for (auto &photo : photos)
+        add(std::move(photo));
+}
+
+void PhotoSet::add(torch::Tensor photo)
+{
+    torch::NoGradGuard no_grad;
+    std::array<torch::Tensor, levels> pyramid{photo};
+    for (int k = 1; k < levels; k++) { // means of 2x2 blocks: no aliasing, no overshoot
+        const auto &up = pyramid[k - 1];
+        pyramid[k] = up.size(1) < 2 || up.size(2) < 2 ? up : torch::avg_pool2d(up.unsqueeze(0), 2).squeeze(0);
+    }
+    photos_.push_back(std::move(pyramid));
 }
 
 ClipSet::ClipSet(std::vector<torch::Tensor> clips) : clips_(std::move(clips))
@@ -154,9 +171,16 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
         y = h > 2 * margin ? margin + uni(rng) * (h - 2 * margin) : h / 2;
     };
 
-    const auto &bg = photos[rng() % photos.size()];
+    const size_t bg_index = rng() % photos.size();
     const double zoom = 0.6 + 1.2 * uni(rng);
     const double travel = opt.max_speed * n;
+    // A reduced copy of the photo, unless it is too small for the whole path. No draw
+    // with one level: batches stay what they were before the reduced copies.
+    int level = opt.photo_levels > 1 ? static_cast<int>(rng() % static_cast<uint64_t>(opt.photo_levels)) : 0;
+    const double needs = 2 * (zoom * (size * 0.75 + travel) + 2);
+    while (level > 0 && std::min(photos.reduced(bg_index, level).size(1), photos.reduced(bg_index, level).size(2)) < needs)
+        level--;
+    const auto &bg = photos.reduced(bg_index, level);
     // Flat patches (sky, bokeh) teach little: keep the most textured of a few tries.
     double x0 = 0, y0 = 0, best = -1;
     for (int attempt = 0; attempt < 4 && best < 0.08; attempt++) {
@@ -177,7 +201,7 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
     auto frames = render_path(bg, size, cam.cx, cam.cy, cam.angle, cam.zoom);
 
     if (photos.size() > 1 && uni(rng) < 0.5) {
-        const auto &fg = photos[rng() % photos.size()];
+        const auto &fg = photos.reduced(rng() % photos.size(), level); // as dense as the background
         const double fzoom = 0.6 + 1.2 * uni(rng);
         double fx, fy;
         pick(fzoom, 0, fg, fx, fy);

@@ -16,17 +16,23 @@
 
 namespace dsfn {
 
-// Photos as float RGB tensors [3, H, W] in [0, 1].
+// Photos as float RGB tensors [3, H, W] in [0, 1], each with copies reduced 2x
+// and 4x (2x2 means): a patch of a reduced copy holds a wider view, as dense in
+// detail as a whole scene in a small video frame.
 class PhotoSet {
 public:
+    static constexpr int levels = 3;
     // Loads every binary PPM (P6, 8-bit) in dir; throws if there are none.
     explicit PhotoSet(const std::string &dir);
-    explicit PhotoSet(std::vector<torch::Tensor> photos) : photos_(std::move(photos)) {}
+    explicit PhotoSet(std::vector<torch::Tensor> photos);
     size_t size() const { return photos_.size(); }
-    const torch::Tensor &operator[](size_t i) const { return photos_[i]; }
+    const torch::Tensor &operator[](size_t i) const { return photos_[i][0]; }
+    // Photo i reduced 2^level times, level 0 to levels - 1.
+    const torch::Tensor &reduced(size_t i, int level) const { return photos_[i].at(level); }
 
 private:
-    std::vector<torch::Tensor> photos_;
+    void add(torch::Tensor photo);
+    std::vector<std::array<torch::Tensor, levels>> photos_;
 };
 
 // Real footage: each clip a subdirectory of PPM frames in name order, kept as
@@ -58,6 +64,7 @@ struct DegradeOptions {
     int64_t subframes = 8;      // sharp sub-frames per input frame interval (the paper: 8)
     int64_t max_shutter = 11;   // longest exposure in sub-frames (the paper: 11)
     double max_speed = 3.0;     // camera speed, high-resolution pixels per sub-frame
+    int photo_levels = 1;       // scenes from photo reductions 1x..2^(photo_levels-1)x, one drawn per scene
     double noise_std = 0.01;    // Gaussian noise added to the inputs
     bool noise_up_to = false;   // each window's deviation drawn from [0, noise_std] instead
     double bicubic_a = -0.5;    // Keys' a of the reduction (-0.6: FFmpeg's bicubic; -0.5: the first runs')

@@ -64,6 +64,8 @@ void Trainer::record_schedule(bool with_clips)
         entry << ", noise std " << noise_text(config.data);
     if (config.data.bicubic_a != usual.bicubic_a)
         entry << ", bicubic a = " << config.data.bicubic_a;
+    if (config.data.photo_levels > 1)
+        entry << ", photos also reduced up to " << (1 << (config.data.photo_levels - 1)) << "x";
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;

@@ -224,6 +224,43 @@ START_TEST(test_clip_camera_moves_a_still_clip)
 }
 END_TEST
 
+// A grey photo with a bright dot every 8 pixels: the pyramid holds 2x2 means, and
+// with --photo-levels some scenes come from a reduced copy, where the dots are fainter
+// than anywhere in the full-size photo at any zoom the scenes use.
+START_TEST(test_photo_levels_reduce_some_scenes)
+{
+    auto grey = torch::full({3, 1024, 2048}, 0.5f);
+    grey.slice(1, 0, 1024, 8).slice(2, 0, 2048, 8).fill_(1.0f);
+    const dsfn::PhotoSet photos({grey});
+    ck_assert_int_eq(photos.reduced(0, 1).size(2), 1024);
+    ck_assert_float_eq_tol(photos.reduced(0, 1)[0][0][0].item<float>(), 0.625f, 1e-6f);
+    ck_assert_float_eq_tol(photos.reduced(0, 2)[0][0][0].item<float>(), 0.53125f, 1e-6f);
+    ck_assert_float_eq_tol(photos.reduced(0, 2)[0][2][2].item<float>(), 0.53125f, 1e-6f);
+    ck_assert_float_eq_tol(photos.reduced(0, 2)[0][1][1].item<float>(), 0.5f, 1e-6f);
+
+    dsfn::DegradeOptions opt;
+    opt.patch = 8;
+    opt.noise_std = 0;
+    // The brightest dot against the grey, which the colour jitter scales alike.
+    auto contrast = [](const dsfn::Batch &b, int64_t i) {
+        auto red = b.truth[2][i][0];
+        return (red.max() / red.median()).item<double>() - 1;
+    };
+    const int64_t n = 12;
+    auto full = dsfn::make_batch(photos, opt, n, 21);
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(contrast(full, i) > 0.3, "sample %ld: contrast %g at full size", static_cast<long>(i),
+                      contrast(full, i));
+    opt.photo_levels = 3;
+    auto mixed = dsfn::make_batch(photos, opt, n, 21);
+    int64_t reduced = 0;
+    for (int64_t i = 0; i < n; i++)
+        reduced += contrast(mixed, i) < 0.26;
+    ck_assert_int_ge(reduced, 3);
+    ck_assert_int_le(reduced, n - 2);
+}
+END_TEST
+
 // Clips load from subdirectories of PPM frames, in name order.
 START_TEST(test_clip_set_loads_frames_in_order)
 {
@@ -386,6 +423,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_batch_sizes_and_determinism);
     tcase_add_test(tc, test_clip_windows_blur_three_frames_two_apart);
     tcase_add_test(tc, test_clip_camera_moves_a_still_clip);
+    tcase_add_test(tc, test_photo_levels_reduce_some_scenes);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
