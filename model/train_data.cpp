@@ -163,9 +163,10 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
 {
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     const int64_t size = opt.patch * opt.scale;
+    // How far a path's start must stay from the photo's edges.
+    auto margin_for = [size](double zoom, double travel) { return zoom * (size * 0.75 + travel) + 2; };
     auto pick = [&](double zoom, double travel, const torch::Tensor &photo, double &x, double &y) {
-        // A start point far enough from the edges for the whole path.
-        const double margin = zoom * (size * 0.75 + travel) + 2;
+        const double margin = margin_for(zoom, travel);
         const double w = photo.size(2), h = photo.size(1);
         x = w > 2 * margin ? margin + uni(rng) * (w - 2 * margin) : w / 2;
         y = h > 2 * margin ? margin + uni(rng) * (h - 2 * margin) : h / 2;
@@ -177,8 +178,12 @@ torch::Tensor render_scene(const PhotoSet &photos, const DegradeOptions &opt, in
     // A reduced copy of the photo, unless it is too small for the whole path. No draw
     // with one level: batches stay what they were before the reduced copies.
     int level = opt.photo_levels > 1 ? static_cast<int>(rng() % static_cast<uint64_t>(opt.photo_levels)) : 0;
-    const double needs = 2 * (zoom * (size * 0.75 + travel) + 2);
-    while (level > 0 && std::min(photos.reduced(bg_index, level).size(1), photos.reduced(bg_index, level).size(2)) < needs)
+    const double needs = 2 * margin_for(zoom, travel);
+    auto short_side = [&](int k) {
+        const auto &copy = photos.reduced(bg_index, k);
+        return std::min(copy.size(1), copy.size(2));
+    };
+    while (level > 0 && short_side(level) < needs)
         level--;
     const auto &bg = photos.reduced(bg_index, level);
     // Flat patches (sky, bokeh) teach little: keep the most textured of a few tries.
