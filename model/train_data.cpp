@@ -77,7 +77,7 @@ void PhotoSet::add(torch::Tensor photo)
 {
     torch::NoGradGuard no_grad;
     std::array<torch::Tensor, levels> pyramid{photo};
-    for (int k = 1; k < levels; k++) { // means of 2x2 blocks: no aliasing, no overshoot
+    for (int k = 1; k < levels; k++) { // means of 2x2 blocks: little aliasing, no overshoot
         const auto &up = pyramid[k - 1];
         pyramid[k] = up.size(1) < 2 || up.size(2) < 2 ? up : torch::avg_pool2d(up.unsqueeze(0), 2).squeeze(0);
     }
