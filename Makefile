@@ -215,7 +215,7 @@ TRAIN_MINUTES ?= 0
 # clips, inputs without added noise, reduced with FFmpeg's bicubic kernel
 # (eval/REPORT.md, 2026-11-30 and 2026-12-01). The committed dsfn-w16 is at step
 # 103,000, after 9,000-step cosine cycles from 3e-5: `make train` runs the next one
-# (dsfn-w32, at 72,500, trains at 3e-5 until the cycle starts).
+# (dsfn-w32, at 107,500, joins that cycle halfway, at 55% of its rate).
 TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 112000 --schedule-from 103000 --lr 3e-5 --seed 15 \
                  --clip-fraction 0.75 --noise 0 --bicubic-a -0.6
 TRAIN_DIR     := $(CACHE_DIR)/train
