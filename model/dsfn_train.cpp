@@ -43,6 +43,7 @@ int usage()
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25] [--clip-camera 0]\n"
                  "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5] [--photo-levels 1]\n"
+                 "                  [--loss l1|mse]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
@@ -72,6 +73,8 @@ bool parse(int argc, char **argv, Options &o)
         }
         else if (k == "--bicubic-a") o.train.data.bicubic_a = std::stod(v);
         else if (k == "--photo-levels") o.train.data.photo_levels = std::stoi(v);
+        else if (k == "--loss" && (v == "l1" || v == "mse"))
+            o.train.loss = v == "l1" ? dsfn::LossKind::L1 : dsfn::LossKind::SquaredError;
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -124,7 +127,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << ")\nschedule: " << t.schedule_history << "\nseed: " << o.train.seed
       << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
       << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (2-core CPU)"
-      << "\nfinal loss: " << std::setprecision(5) << t.last_loss << " (eq. 12, mean over the last "
+      << "\nfinal loss: " << std::setprecision(5) << t.last_loss
+      << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
       << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
       << std::defaultfloat << o.train.lr << " --seed " << o.train.seed;
@@ -142,6 +146,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --bicubic-a " << std::defaultfloat << o.train.data.bicubic_a;
     if (o.train.data.photo_levels > 1)
         r << " --photo-levels " << o.train.data.photo_levels;
+    if (o.train.loss == dsfn::LossKind::SquaredError)
+        r << " --loss mse";
     r << "\n";
 }
 

@@ -13,8 +13,11 @@
 
 namespace dsfn {
 
-Loss paper_loss(NetworkImpl &net, const Batch &batch)
+Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind)
 {
+    const auto distance = [kind](const torch::Tensor &a, const torch::Tensor &b) {
+        return kind == LossKind::L1 ? torch::l1_loss(a, b) : torch::mse_loss(a, b);
+    };
     const auto &in = batch.inputs;
     auto first = net.level1(in[0], in[1], in[2]);
     auto second = net.level1(in[1], in[2], in[3]);
@@ -23,10 +26,10 @@ Loss paper_loss(NetworkImpl &net, const Batch &batch)
 
     torch::Tensor l1 = torch::zeros({});
     for (int i = 0; i < 5; i++)
-        l1 = l1 + torch::l1_loss(net.to_image(five[i]), batch.truth[i]);
+        l1 = l1 + distance(net.to_image(five[i]), batch.truth[i]);
     torch::Tensor l2 = torch::zeros({});
     for (int i = 0; i < 3; i++)
-        l2 = l2 + torch::l1_loss(net.to_image(refined[i]), batch.truth[i + 1]);
+        l2 = l2 + distance(net.to_image(refined[i]), batch.truth[i + 1]);
     Loss loss;
     loss.total = l1 / 5 + l2 / 3;
     loss.level1 = l1.item<double>() / 5;
@@ -66,6 +69,8 @@ void Trainer::record_schedule(bool with_clips)
         entry << ", bicubic a = " << config.data.bicubic_a;
     if (config.data.photo_levels > 1)
         entry << ", photos also reduced up to " << (1 << (config.data.photo_levels - 1)) << "x";
+    if (config.loss == LossKind::SquaredError)
+        entry << ", squared-error loss";
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
@@ -99,7 +104,7 @@ Loss Trainer::train_on(const Batch &batch)
     for (auto &group : optimizer->param_groups())
         static_cast<torch::optim::AdamOptions &>(group.options()).lr(learning_rate());
     optimizer->zero_grad();
-    Loss loss = paper_loss(*net, batch);
+    Loss loss = paper_loss(*net, batch, config.loss);
     loss.total.backward();
     optimizer->step();
     step++;

@@ -15,7 +15,10 @@ struct Loss {
     double level1 = 0, level2 = 0;
 };
 
-Loss paper_loss(NetworkImpl &net, const Batch &batch);
+// The paper's eq. 12 uses L1; squared error is what PSNR measures, for fine-tuning.
+enum class LossKind { L1, SquaredError };
+
+Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind = LossKind::L1);
 
 struct TrainConfig {
     Architecture arch;
@@ -25,6 +28,7 @@ struct TrainConfig {
     int64_t schedule_from = 0; // step where it began: a later start is a warm restart
     double lr = 2e-4;
     uint64_t seed = 1;
+    LossKind loss = LossKind::L1;
 };
 
 // Model, optimiser and progress; save()/load() round-trip all of it, and batches

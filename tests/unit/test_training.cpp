@@ -308,6 +308,32 @@ START_TEST(test_training_lowers_loss)
 }
 END_TEST
 
+// --loss mse: the same eq. 12 sum with squared error, which training lowers and the recipe names
+START_TEST(test_squared_error_loss)
+{
+    at::set_num_threads(1);
+    torch::manual_seed(3);
+    auto photos = synthetic_photos();
+    dsfn::TrainConfig c = tiny_config();
+    c.loss = dsfn::LossKind::SquaredError;
+    dsfn::Trainer t(c);
+    auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
+    const dsfn::Loss l1 = dsfn::paper_loss(*t.net, batch);
+    const dsfn::Loss se = dsfn::paper_loss(*t.net, batch, dsfn::LossKind::SquaredError);
+    // errors are below 1, so each mean square is below the mean absolute error but above its square
+    ck_assert_msg(se.level1 < l1.level1 && se.level1 > l1.level1 * l1.level1, "%g vs %g", se.level1, l1.level1);
+    ck_assert_msg(se.level2 < l1.level2 && se.level2 > l1.level2 * l1.level2, "%g vs %g", se.level2, l1.level2);
+    const double before = se.total.item<double>();
+    for (int i = 0; i < 20; i++)
+        t.train_on(batch);
+    const double after = dsfn::paper_loss(*t.net, batch, dsfn::LossKind::SquaredError).total.item<double>();
+    ck_assert_msg(after < 0.8 * before, "loss %g -> %g", before, after);
+    t.record_schedule();
+    ck_assert_msg(t.schedule_history.find(", squared-error loss") != std::string::npos, "%s",
+                  t.schedule_history.c_str());
+}
+END_TEST
+
 START_TEST(test_checkpoint_resumes_exactly)
 {
     at::set_num_threads(1);
@@ -426,6 +452,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_photo_levels_reduce_some_scenes);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
+    tcase_add_test(tc, test_squared_error_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
     tcase_add_test(tc, test_warm_restart_schedule_and_history);
