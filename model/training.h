@@ -11,7 +11,7 @@
 namespace dsfn {
 
 struct Loss {
-    torch::Tensor total; // L1 of the five level-1 images / 5 + the three level-2 images / 3
+    torch::Tensor total; // distance of the five level-1 images / 5 + of the three level-2 images / 3
     double level1 = 0, level2 = 0;
 };
 

@@ -320,7 +320,7 @@ START_TEST(test_squared_error_loss)
     auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
     const dsfn::Loss l1 = dsfn::paper_loss(*t.net, batch);
     const dsfn::Loss se = dsfn::paper_loss(*t.net, batch, dsfn::LossKind::SquaredError);
-    // errors are below 1, so each mean square is below the mean absolute error but above its square
+    // every error here is below 1, so a mean square lies below the mean absolute error, above its square
     ck_assert_msg(se.level1 < l1.level1 && se.level1 > l1.level1 * l1.level1, "%g vs %g", se.level1, l1.level1);
     ck_assert_msg(se.level2 < l1.level2 && se.level2 > l1.level2 * l1.level2, "%g vs %g", se.level2, l1.level2);
     const double before = se.total.item<double>();
