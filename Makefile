@@ -32,7 +32,7 @@ DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
 LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
-               model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp \
+               model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp model/weights_average.cpp \
                libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)

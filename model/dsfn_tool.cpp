@@ -10,6 +10,8 @@
 //   dsfn-tool widen IN OUT --width W [--seed S]       the same network with more channels
 //                                                     (model/widen.h), to train further; OUT.recipe
 //                                                     continues IN.recipe
+//   dsfn-tool average OUT IN IN...                   the mean of trained weights of one
+//                                                     architecture (model/weights_average.h)
 //   dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]
 //                                                     FLOPs per input frame and the roofline:
 //                                                     the bare convolutions' speed, fp32 and bf16
@@ -18,10 +20,12 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "conv_cost.h"
 #include "dsfn_net.h"
 #include "malloc_policy.h"
+#include "weights_average.h"
 #include "weights_file.h"
 #include "widen.h"
 
@@ -33,6 +37,7 @@ int usage()
                  "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual]\n"
                  "       dsfn-tool info FILE\n"
                  "       dsfn-tool widen IN OUT --width W [--seed S]\n"
+                 "       dsfn-tool average OUT IN IN...\n"
                  "       dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]\n";
     return 2;
 }
@@ -43,6 +48,7 @@ struct Args {
     bool fp16 = false;
     bool zero_residual = false;
     std::string path, second_path;
+    std::vector<std::string> more_paths; // the third path on (average)
     bool width_given = false;
     int64_t size_w = 160, size_h = 90;
     int64_t threads = 0;
@@ -121,6 +127,8 @@ bool parse(int argc, char **argv, Args &a)
             a.path = opt;
         else if (opt.rfind("--", 0) != 0 && a.second_path.empty())
             a.second_path = opt;
+        else if (opt.rfind("--", 0) != 0)
+            a.more_paths.push_back(opt);
         else {
             std::cerr << "dsfn-tool: bad argument '" << opt << "'\n";
             return false;
@@ -166,6 +174,22 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
         throw std::runtime_error(a.second_path + ".recipe: cannot write");
 }
 
+// OUT.recipe: the recipes of the averaged files, each under its name.
+void write_average_recipe(const std::string &out_path, const std::vector<std::string> &inputs)
+{
+    std::ofstream out(out_path + ".recipe");
+    out << "# " << out_path << ": the mean of the weights of";
+    for (const auto &in : inputs)
+        out << " " << in;
+    out << " (dsfn-tool average); their recipes follow\n";
+    for (const auto &in : inputs) {
+        std::ifstream recipe(in + ".recipe");
+        out << "## " << in << (recipe ? "" : ": no recipe") << "\n" << recipe.rdbuf();
+    }
+    if (!out)
+        throw std::runtime_error(out_path + ".recipe: cannot write");
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -174,7 +198,8 @@ int main(int argc, char **argv)
         return usage();
     const std::string cmd = argv[1];
     Args a;
-    if (!parse(argc, argv, a) || (!a.second_path.empty() && cmd != "widen"))
+    if (!parse(argc, argv, a) || (!a.second_path.empty() && cmd != "widen" && cmd != "average") ||
+        (!a.more_paths.empty() && cmd != "average"))
         return usage();
     try {
         if (cmd == "params") {
@@ -201,6 +226,14 @@ int main(int argc, char **argv)
             write_widened_recipe(a, narrow->architecture().width, wide->parameter_count());
             std::cout << a.second_path << ": " << a.path << " widened, ";
             print_architecture(wide->architecture(), wide->parameter_count());
+        } else if (cmd == "average" && !a.more_paths.empty()) {
+            std::vector<std::string> inputs{a.second_path};
+            inputs.insert(inputs.end(), a.more_paths.begin(), a.more_paths.end());
+            auto mean = dsfn::average_weights(inputs);
+            dsfn::save_weights(a.path, *mean, dsfn::Storage::Float32);
+            write_average_recipe(a.path, inputs);
+            std::cout << a.path << ": the mean of " << inputs.size() << " weights files, ";
+            print_architecture(mean->architecture(), mean->parameter_count());
         } else if (cmd == "info" && !a.path.empty()) {
             auto net = dsfn::load_weights(a.path);
             std::cout << a.path << ": ";

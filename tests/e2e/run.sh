@@ -249,6 +249,16 @@ out=$("$tool" widen "$model" "$work/w2.dsfn" --width 2 2>&1)
 [ $? = 1 ] && echo "$out" | grep -q 'must not be smaller' && [ ! -e "$work/w2.dsfn" ] &&
     pass "dsfn-tool widen refuses a smaller width" || fail "dsfn-tool widen to a smaller width" "$out"
 
+# --- The mean of weights files (dsfn-tool average) --------------------------------------------
+"$tool" average "$work/mean.dsfn" "$model" "$model" > /dev/null
+w=$(ff -f lavfi -i "$moving" -filter_complex \
+    "[0:v]split[a][b];[a]dsfn=model=$model[n];[b]dsfn=model=$work/mean.dsfn[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
+awk -v p="$w" 'BEGIN { exit !(p == "inf" || p + 0 >= 60) }' && grep -q "dsfn-tool average" "$work/mean.dsfn.recipe" &&
+    pass "a model averaged with itself: the same pictures (PSNR $w), a recipe" || fail "averaged model's pictures (PSNR '$w')"
+out=$("$tool" average "$work/mixed.dsfn" "$model" "$work/w8l1.dsfn" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q 'another architecture' && [ ! -e "$work/mixed.dsfn" ] &&
+    pass "dsfn-tool average refuses two architectures" || fail "dsfn-tool average of two architectures" "$out"
+
 # --- Size change mid-stream ---------------------------------------------------------------
 # The ffmpeg tool scales a changed input back to the first size itself; a graph that
 # hands dsfn the new size (scale with eval=frame here) gets every frame before the

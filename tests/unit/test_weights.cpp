@@ -1,10 +1,12 @@
 // Weights file: round trip, and a clear error naming the file for every defect.
 #include <cerrno>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tests.h"
+#include "weights_average.h"
 #include "weights_file.h"
 
 namespace {
@@ -116,6 +118,49 @@ START_TEST(test_version_and_architecture)
 }
 END_TEST
 
+// dsfn-tool average: each parameter is the mean of the files'; other architectures are refused.
+START_TEST(test_average)
+{
+    dsfn::Architecture arch;
+    arch.width = 3;
+    std::vector<std::vector<torch::Tensor>> params;
+    for (int seed : {5, 6, 7}) {
+        torch::manual_seed(seed);
+        dsfn::Network net(arch);
+        dsfn::save_weights("average" + std::to_string(seed) + ".dsfn", *net, dsfn::Storage::Float32);
+        params.push_back(net->parameters());
+    }
+    auto mean = dsfn::average_weights({"average5.dsfn", "average6.dsfn", "average7.dsfn"});
+    ck_assert(mean->architecture() == arch);
+    const auto got = mean->parameters();
+    for (size_t i = 0; i < got.size(); i++) {
+        const auto expected = (params[0][i] + params[1][i] + params[2][i]) / 3;
+        ck_assert_msg(torch::allclose(got[i], expected, 1e-5, 1e-6), "parameter %zu", i);
+    }
+
+    arch.width = 4;
+    dsfn::Network wider(arch);
+    dsfn::save_weights("average-w4.dsfn", *wider, dsfn::Storage::Float32);
+    try {
+        dsfn::average_weights({"average5.dsfn", "average-w4.dsfn"});
+        ck_abort_msg("two architectures averaged");
+    } catch (const std::invalid_argument &e) {
+        ck_assert_msg(std::string(e.what()).find("another architecture") != std::string::npos, "%s", e.what());
+    }
+    try {
+        dsfn::average_weights({"average5.dsfn"});
+        ck_abort_msg("one file averaged");
+    } catch (const std::invalid_argument &) {
+    }
+    try {
+        dsfn::average_weights({"average5.dsfn", "no-such-file.dsfn"});
+        ck_abort_msg("a missing file averaged");
+    } catch (const dsfn::WeightsError &e) {
+        ck_assert_msg(std::string(e.what()).find("no-such-file.dsfn") != std::string::npos, "%s", e.what());
+    }
+}
+END_TEST
+
 extern "C" Suite *weights_suite(void)
 {
     Suite *s = suite_create("weights");
@@ -126,6 +171,7 @@ extern "C" Suite *weights_suite(void)
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_version_and_architecture);
+    tcase_add_test(tc, test_average);
     suite_add_tcase(s, tc);
     return s;
 }
