@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -174,18 +175,23 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
         throw std::runtime_error(a.second_path + ".recipe: cannot write");
 }
 
-// OUT.recipe: the recipes of the averaged files, each under its name.
+// OUT.recipe: the recipes of the averaged files, each under its name (all read
+// before OUT.recipe is opened, which may be one of them).
 void write_average_recipe(const std::string &out_path, const std::vector<std::string> &inputs)
 {
-    std::ofstream out(out_path + ".recipe");
-    out << "# " << out_path << ": the mean of the weights of";
+    std::ostringstream text;
+    text << "# " << out_path << ": the mean of the weights of";
     for (const auto &in : inputs)
-        out << " " << in;
-    out << " (dsfn-tool average); their recipes follow\n";
+        text << " " << in;
+    text << " (dsfn-tool average); their recipes follow\n";
     for (const auto &in : inputs) {
         std::ifstream recipe(in + ".recipe");
-        out << "## " << in << (recipe ? "" : ": no recipe") << "\n" << recipe.rdbuf();
+        text << "## " << in << (recipe ? "\n" : ": no recipe\n");
+        if (recipe)
+            text << recipe.rdbuf();
     }
+    std::ofstream out(out_path + ".recipe");
+    out << text.str();
     if (!out)
         throw std::runtime_error(out_path + ".recipe: cannot write");
 }
