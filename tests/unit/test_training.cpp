@@ -293,6 +293,18 @@ START_TEST(test_clip_set_loads_frames_in_order)
 }
 END_TEST
 
+namespace {
+
+// The trainer's own loss on `batch` after 20 steps on it.
+double loss_after_training(dsfn::Trainer &t, const dsfn::Batch &batch)
+{
+    for (int i = 0; i < 20; i++)
+        t.train_on(batch);
+    return dsfn::paper_loss(*t.net, batch, t.config.loss).total.item<double>();
+}
+
+} // namespace
+
 START_TEST(test_training_lowers_loss)
 {
     at::set_num_threads(1);
@@ -301,9 +313,7 @@ START_TEST(test_training_lowers_loss)
     dsfn::Trainer t(tiny_config());
     auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
     const double before = dsfn::paper_loss(*t.net, batch).total.item<double>();
-    for (int i = 0; i < 20; i++)
-        t.train_on(batch);
-    const double after = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    const double after = loss_after_training(t, batch);
     ck_assert_msg(after < 0.9 * before, "loss %g -> %g", before, after);
 }
 END_TEST
@@ -324,9 +334,7 @@ START_TEST(test_squared_error_loss)
     ck_assert_msg(se.level1 < l1.level1 && se.level1 > l1.level1 * l1.level1, "%g vs %g", se.level1, l1.level1);
     ck_assert_msg(se.level2 < l1.level2 && se.level2 > l1.level2 * l1.level2, "%g vs %g", se.level2, l1.level2);
     const double before = se.total.item<double>();
-    for (int i = 0; i < 20; i++)
-        t.train_on(batch);
-    const double after = dsfn::paper_loss(*t.net, batch, dsfn::LossKind::SquaredError).total.item<double>();
+    const double after = loss_after_training(t, batch);
     ck_assert_msg(after < 0.8 * before, "loss %g -> %g", before, after);
     t.record_schedule();
     ck_assert_msg(t.schedule_history.find(", squared-error loss") != std::string::npos, "%s",
