@@ -52,13 +52,13 @@ for w in $widths; do
 done
 off=$(awk '$8 < -1.5 { printf "%s%.1f dB (width %s at %.1f h)", sep, $8, $1, $2; sep = ", " }' "$dat.sorted")
 gnuplot <<EOF
-set terminal png size 720,400
+set terminal png size 800,440
 set output '$out/curve.png'
 set title 'dsfn against the best plain-FFmpeg chain (mean of 3 clips, first $keys input frames)'
 set xlabel 'training time, hours (2-core CPU)'
 set ylabel 'overall PSNR gain, dB'
 set grid
-set key top left font ',9'
+set key bottom right font ',8' spacing 0.9
 # The untrained networks sit far below the chains: off the chart, so that the
 # trained part is readable.
 set yrange [-1.5:4]

@@ -14,13 +14,23 @@
 # the plain-FFmpeg chains and the reference row (the truth reduced without blur,
 # lanczos back: not a chain, an aid to reading the others). EVAL_REDUCE (default
 # "flags=bicubic") sets the options of the 4x reduction, e.g.
-# "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5.
+# "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5. EVAL_BLUR=L (odd) blurs
+# every clip over L sharp frames instead of its own L; EVAL_BLUR=1 leaves the blur
+# out, so the rows show what super-resolution and interpolation alone score.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
 set -eu
 build=$(cd "$1" && pwd) cache=$2 max_key=$3 pictures=$4 reduce=${EVAL_REDUCE:-flags=bicubic}
 shift 4
+case $max_key in
+*[!0-9]* | '' | 0 | 1) echo "eval.sh: MAX_KEYFRAMES must be a number of at least 2, not '$max_key'" >&2; exit 1 ;;
+esac
+blur=${EVAL_BLUR:-}
+case $blur in
+'') ;;
+*[!0-9]* | *[02468]) echo "eval.sh: EVAL_BLUR must be an odd number of frames, not '$blur'" >&2; exit 1 ;;
+esac
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +66,7 @@ crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv
 printf '%-9s %-30s %8s %7s %8s %7s %8s %7s\n' clip method "key dB" SSIM "mid dB" SSIM "all dB" SSIM
 echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
     [ -n "$name" ] || continue
+    [ -z "$blur" ] || { L=$blur what="$what, here EVAL_BLUR=$blur"; }
     h=$(( (L - 1) / 2 ))
     rate=$($ffprobe -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$cache/clips/$file")
     # Sharp frames at a size whose quarter is whole, lossless.
@@ -63,6 +74,7 @@ echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
         -c:v ffv1 "$work/$name-sharp.mkv"
     frames=$($ffprobe -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$work/$name-sharp.mkv")
     n=$(( (frames - L) / m + 1 ))
+    [ $n -ge 2 ] || { echo "eval.sh: $name: $frames frames are too few for m = $m and a $L-frame blur" >&2; exit 1; }
     [ $n -gt "$max_key" ] && n=$max_key
     # Blurry low-resolution input: mean of L frames ending at L-1+mk, i.e. centred on h+mk.
     $ffmpeg -i "$work/$name-sharp.mkv" -vf "tmix=frames=$L,select='gte(n\,$((L - 1)))*not(mod(n-$((L - 1))\,$m))',scale=iw/4:ih/4:$reduce,setpts=N*$m/($rate)/TB" \

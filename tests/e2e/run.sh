@@ -356,5 +356,22 @@ expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
 expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$dsfn:ensemble=3"
 
+# --- The evaluation script refuses impossible settings before fetching or writing -------
+top=$(cd "$(dirname "$0")/../.." && pwd)
+expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR
+    if EVAL_BLUR=$4 "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
+        fail "eval.sh: $1 (exit 0)"
+    elif ! grep -q "$2" "$work/log"; then
+        fail "eval.sh: $1 (message)" "$(cat "$work/log")"
+    elif [ -e "$work/eval-cache" ]; then
+        fail "eval.sh: $1 (wrote the cache)"
+    else
+        pass "eval.sh: $1"
+    fi
+}
+expect_eval_error "even EVAL_BLUR" "EVAL_BLUR must be an odd number of frames, not '2'" 60 2
+expect_eval_error "EVAL_BLUR not a number" "EVAL_BLUR must be an odd number of frames, not 'x'" 60 x
+expect_eval_error "one keyframe" "MAX_KEYFRAMES must be a number of at least 2, not '1'" 1 ""
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
