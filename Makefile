@@ -232,7 +232,9 @@ train: $(TRAINER) ffmpeg
 # side-by-side pictures (eval/pictures/CLIP.png, shown by eval/REPORT.md).
 EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
-EVAL_PICTURES  ?= eval/pictures
+# The committed pictures show the standard protocol: a variant of the inputs
+# (EVAL_BLUR, EVAL_REDUCE; see scripts/eval.sh) writes none unless asked to.
+EVAL_PICTURES  ?= $(if $(EVAL_BLUR)$(EVAL_REDUCE),-,eval/pictures)
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
 
