@@ -6,6 +6,7 @@
 # The shipped weights were trained on the first list (31 photos). "more" adds 25
 # from lomiri-wallpapers and lxqt-themes: they did not change the evaluation in a
 # 2,500-step test (eval/REPORT.md, 2026-12-02), so they stay out of `make train`.
+# dsfn-train reads every photo in the folder: fetch "more" into a cache of its own.
 set -eu
 cache=$1 ffmpeg=$2 set=${3:-}
 case $set in
