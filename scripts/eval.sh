@@ -17,6 +17,9 @@
 # "flags=bicubic:param0=0:param1=0.5" for Keys' a = -0.5. EVAL_BLUR=L (odd) blurs
 # every clip over L sharp frames instead of its own L; EVAL_BLUR=1 leaves the blur
 # out, so the rows show what super-resolution and interpolation alone score.
+# EVAL_PAD=P:MODE runs each MODEL on inputs grown by P pixels a side, filled by
+# `fillborders` in MODE (mirror, reflect, smear), and crops the output back: it
+# shows how much the network loses at the picture's edges.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
@@ -30,6 +33,15 @@ blur=${EVAL_BLUR:-}
 case $blur in
 '') ;;
 *[!0-9]* | *[02468]) echo "eval.sh: EVAL_BLUR must be an odd number of frames, not '$blur'" >&2; exit 1 ;;
+esac
+pad= unpad=
+case ${EVAL_PAD:-} in
+'') ;;
+[1-9]:mirror | [1-9]:reflect | [1-9]:smear | [1-9][0-9]:mirror | [1-9][0-9]:reflect | [1-9][0-9]:smear)
+    p=${EVAL_PAD%%:*}
+    pad="pad=iw+$((2 * p)):ih+$((2 * p)):$p:$p,fillborders=left=$p:right=$p:top=$p:bottom=$p:mode=${EVAL_PAD#*:},"
+    unpad=",crop=iw-$((8 * p)):ih-$((8 * p)):$((4 * p)):$((4 * p))" ;;
+*) echo "eval.sh: EVAL_PAD must be P:MODE, P 1-99 pixels, MODE mirror, reflect or smear, not '$EVAL_PAD'" >&2; exit 1 ;;
 esac
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
@@ -102,7 +114,7 @@ unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:
         model=${spec%%:*} opts=
         [ "$model" = "$spec" ] || opts=${spec#*:}
         methods="$methods
-dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}|dsfn=model=$model${opts:+:$opts}"
+dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}${EVAL_PAD:+ pad $EVAL_PAD}|${pad}dsfn=model=$model${opts:+:$opts}$unpad"
         i=$((i + 1))
     done
     # The reference row is not a chain anyone can run (it starts from the truth): the
