@@ -33,7 +33,8 @@ TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm 
 
 LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
                model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp model/weights_average.cpp \
-               libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp
+               libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp \
+               libavfilter-dsfn/dsfn/mirror_edges.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train

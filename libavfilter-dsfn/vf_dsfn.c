@@ -61,6 +61,7 @@ typedef struct DSFNContext {
     int tile;
     int overlap;
     int ensemble;
+    int edge_mirror;
     int tile_logged;        ///< tile side last reported; 0: whole pictures
 
     DSFNEngine *engine;
@@ -92,6 +93,7 @@ static const AVOption dsfn_options[] = {
     { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
     { "ensemble", "average each pass over flipped copies: 1 (off), 2 (and mirrored), 4 (each also upside down); a slightly better picture for as many times the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
+    { "edge_mirror", "input pixels of mirror image added at each edge before the network and cropped from its output (0: none); helps the pixels near the edges of small pictures", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 64, FLAGS },
     { NULL }
 };
 
@@ -129,16 +131,17 @@ static av_cold int init(AVFilterContext *ctx)
     config.tile         = s->tile;
     config.overlap      = s->overlap;
     config.ensemble     = s->ensemble;
+    config.edge_mirror  = s->edge_mirror;
 
     ret = dsfn_engine_create(&s->engine, &config, err, sizeof(err));
     if (ret < 0) {
         av_log(ctx, AV_LOG_ERROR, "Cannot start the DSFN engine: %s\n", err);
         return ret;
     }
-    av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads, %s, ensemble of %d\n",
+    av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads, %s, ensemble of %d, edge_mirror %d\n",
            path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
            s->device, config.threads, s->precision == DSFN_PRECISION_BF16 ? "bf16" : "fp32",
-           s->ensemble);
+           s->ensemble, s->edge_mirror);
     return 0;
 }
 

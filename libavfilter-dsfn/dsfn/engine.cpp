@@ -23,6 +23,7 @@
 #include "block_cache.h"
 #include "dsfn_net.h"
 #include "flip_ensemble.h"
+#include "mirror_edges.h"
 #include "malloc_policy.h"
 #include "map_to_picture.h"
 #include "weights_file.h"
@@ -89,6 +90,7 @@ private:
 };
 
 constexpr int kMinTile = 16;
+constexpr int kMaxEdgeMirror = 64;
 
 // One tile: the part of the picture it outputs ([y0, y1) x [x0, x1)) and the
 // larger part it reads, with `overlap` pixels of context where the picture has them.
@@ -176,6 +178,10 @@ struct DSFNEngine {
             throw EngineError(EINVAL, "ensemble " + std::to_string(config.ensemble) +
                                           ": 1 (off), 2 (and mirrored) or 4 (each also upside down)");
         ensemble = config.ensemble ? config.ensemble : 1;
+        if (config.edge_mirror < 0 || config.edge_mirror > kMaxEdgeMirror)
+            throw EngineError(EINVAL, "edge_mirror " + std::to_string(config.edge_mirror) + ": 0 (off) to " +
+                                          std::to_string(kMaxEdgeMirror) + " pixels");
+        edge = config.edge_mirror;
         tile_option = config.tile;
         overlap = config.overlap;
         threads = config.threads;
@@ -227,6 +233,7 @@ struct DSFNEngine {
     int64_t tile_option = 0, overlap = 0;
     int64_t tile = 0; // side of the tiles of the current segment; 0: whole pictures
     int ensemble = 1; // copies of each pass averaged (flip_ensemble.h)
+    int64_t edge = 0; // pixels of mirror image around each input picture (mirror_edges.h)
     dsfn::Network net{nullptr};
 
     DSFNWindow window;
@@ -279,14 +286,13 @@ torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
         auto plane = [&](int i) { return plane_view(image.data[i], image.linesize[i], h, w, 1).read().squeeze(2); };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
     }
-    return rgb.unsqueeze(0)
-        .to(device, torch::kFloat)
-        .div_(255.0f)
+    return dsfn::mirror_edges(rgb.unsqueeze(0).to(device, torch::kFloat).div_(255.0f), edge)
         .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-void DSFNEngine::from_tensor(const torch::Tensor &map, DSFNImage &image) const
+void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) const
 {
+    const auto map = grown_map.slice(2, edge, grown_map.size(2) - edge).slice(3, edge, grown_map.size(3) - edge);
     const int64_t scale = net->architecture().scale, h = map.size(2) * scale, w = map.size(3) * scale;
     if (image.width != w || image.height != h)
         throw EngineError(EINVAL, "output picture is " + std::to_string(image.width) + "x" +
@@ -334,7 +340,7 @@ void DSFNEngine::send(const DSFNImage &image)
     if (window.received == 0) {
         if (image.width != width || image.height != height)
             dsfn::release_block_cache(); // kept for pictures of another size
-        choose_tile(image.height, image.width);
+        choose_tile(image.height + 2 * edge, image.width + 2 * edge);
         width = image.width;
         height = image.height;
         keep_blocks_for_passes();
@@ -397,10 +403,11 @@ void DSFNEngine::choose_tile(int64_t h, int64_t w)
 // within the memory budget), so that none of it is faulted in again.
 void DSFNEngine::keep_blocks_for_passes() const
 {
-    const int64_t pass_h = tile ? std::min<int64_t>(height, tile + 2 * overlap) : height;
-    const int64_t pass_w = tile ? std::min<int64_t>(width, tile + 2 * overlap) : width;
+    const int64_t h = height + 2 * edge, w = width + 2 * edge; // what the passes see
+    const int64_t pass_h = tile ? std::min<int64_t>(h, tile + 2 * overlap) : h;
+    const int64_t pass_w = tile ? std::min<int64_t>(w, tile + 2 * overlap) : w;
     dsfn::raise_block_cache_cap(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width, ensemble) +
-                                                    state_bytes(height, width)));
+                                                    state_bytes(h, w)));
 }
 
 // One level pass over the whole picture, or tile by tile: each tile reads its

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 4
+#define DSFN_ENGINE_API_VERSION 5
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -52,6 +52,8 @@ typedef struct DSFNEngineConfig {
     int overlap;            /* context read around each tile, in input pixels */
     int ensemble;           /* flipped copies of each pass averaged (0 or 1: none; 2: and
                                mirrored; 4: each also upside down), as many times the time */
+    int edge_mirror;        /* input pixels of mirror image added at each edge before the
+                               network and cropped from its output (0 to 64; 0: none) */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {

@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap ensemble; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap ensemble edge_mirror; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -211,6 +211,15 @@ p=$(flipped_vs_plain ":ensemble=2" hflip)
 p=$(flipped_vs_plain "" hflip)
 [ -n "$p" ] && [ "$p" != inf ] && pass "ensemble=1: one pass is not mirror-equivariant (PSNR $p)" ||
     fail "ensemble=1 not mirror-equivariant (PSNR '$p')"
+# edge_mirror=P is FFmpeg's own mirrored border (pad + fillborders=mode=mirror)
+# before dsfn and the crop after it, exactly.
+p=$(two_graphs gbrp "$dsfn:edge_mirror=4" \
+    "pad=iw+8:ih+8:4:4,fillborders=left=4:right=4:top=4:bottom=4:mode=mirror,$dsfn,crop=iw-32:ih-32:16:16")
+[ "$p" = inf ] && pass "edge_mirror=4: the same as pad + fillborders=mode=mirror, cropped" ||
+    fail "edge_mirror=4 against pad + fillborders (PSNR '$p')"
+p=$(two_graphs gbrp "$dsfn:edge_mirror=4" "$dsfn")
+[ -n "$p" ] && [ "$p" != inf ] && pass "edge_mirror=4 changes the picture (PSNR $p against none)" ||
+    fail "edge_mirror=4 against none (PSNR '$p')"
 # The models with zero residuals output their (flip-equivariant) bases: four
 # copies of the same picture average to that picture, exactly. With one level,
 # DSFN2 hands on level-1 maps the engine keeps: averaging must leave them alone.
@@ -346,6 +355,7 @@ else
 fi
 expect_vf_error "malformed device" "invalid device 'gpu'" "$dsfn:device=gpu"
 expect_vf_error "negative threads" "out of range" "dsfn=model=$model:threads=-1"
+expect_vf_error "edge_mirror too wide" "out of range" "dsfn=model=$model:edge_mirror=65"
 expect_vf_error "unknown mode" "mode" "$dsfn:mode=sideways"
 expect_error "frame too large for the memory limit" "1280x720 pictures need about" \
     -f lavfi -i "testsrc2=size=1280x720:rate=10,trim=end_frame=2" -vf "$dsfn:max_memory=0.5" $null_out
@@ -358,8 +368,8 @@ expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$d
 
 # --- The evaluation script refuses impossible settings before fetching or writing -------
 top=$(cd "$(dirname "$0")/../.." && pwd)
-expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR
-    if EVAL_BLUR=$4 "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
+expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR[, EVAL_PAD]
+    if EVAL_BLUR=$4 EVAL_PAD=${5:-} "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
         fail "eval.sh: $1 (exit 0)"
     elif ! grep -q "$2" "$work/log"; then
         fail "eval.sh: $1 (message)" "$(cat "$work/log")"
@@ -372,6 +382,8 @@ expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR
 expect_eval_error "even EVAL_BLUR" "EVAL_BLUR must be an odd number of frames, not '2'" 60 2
 expect_eval_error "EVAL_BLUR not a number" "EVAL_BLUR must be an odd number of frames, not 'x'" 60 x
 expect_eval_error "one keyframe" "MAX_KEYFRAMES must be a number of at least 2, not '1'" 1 ""
+expect_eval_error "EVAL_PAD mode" "EVAL_PAD must be P:MODE, P 1-99 pixels, MODE mirror, reflect or smear, not '8:wrap'" 60 "" 8:wrap
+expect_eval_error "EVAL_PAD width" "EVAL_PAD must be P:MODE" 60 "" 0:mirror
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

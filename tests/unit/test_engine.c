@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -459,6 +460,74 @@ START_TEST(test_ensemble_is_flip_equivariant)
 }
 END_TEST
 
+/* Position i of a picture n pixels wide grown by mirrored edges reads pixel
+ * mirrored(i, n) (half-sample symmetric, as FFmpeg's fillborders=mode=mirror). */
+static int mirrored(int i, int n)
+{
+    const int j = ((i % (2 * n)) + 2 * n) % (2 * n);
+    return j >= n ? 2 * n - 1 - j : j;
+}
+
+/* edge_mirror = P gives exactly what the plain engine gives for the pictures
+ * grown by P mirrored pixels a side, cropped back; also when P exceeds the
+ * picture (mirrored again). Values out of range are refused. */
+START_TEST(test_edge_mirror_is_grown_picture)
+{
+    enum { W = 7, H = 5, N = 3, MAX_P = 9 };
+    static const int pads[] = { 2, MAX_P };
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngine *e = NULL;
+    char err[256];
+
+    for (size_t k = 0; k < sizeof(pads) / sizeof(pads[0]); k++) {
+        const int p = pads[k], gw = W + 2 * p, gh = H + 2 * p;
+        DSFNEngine *mirroring = NULL, *plain = NULL;
+        Picture in, grown, a, b;
+
+        cfg.edge_mirror = p;
+        ck_assert_int_eq(dsfn_engine_create(&mirroring, &cfg, err, sizeof(err)), 0);
+        cfg.edge_mirror = 0;
+        ck_assert_int_eq(dsfn_engine_create(&plain, &cfg, err, sizeof(err)), 0);
+        for (int i = 0; i < N; i++) {
+            picture_alloc(&in, W, H, DSFN_LAYOUT_RGB24, 21 + i);
+            picture_alloc(&grown, gw, gh, DSFN_LAYOUT_RGB24, 0);
+            for (int y = 0; y < gh; y++)
+                for (int x = 0; x < gw; x++)
+                    memcpy(grown.img.data[0] + y * grown.img.linesize[0] + 3 * x,
+                           in.img.data[0] + mirrored(y - p, H) * in.img.linesize[0] + 3 * mirrored(x - p, W), 3);
+            ck_assert_int_eq(dsfn_engine_send(mirroring, &in.img), 0);
+            ck_assert_int_eq(dsfn_engine_send(plain, &grown.img), 0);
+            picture_free(&in);
+            picture_free(&grown);
+        }
+        ck_assert_int_eq(dsfn_engine_end_segment(mirroring), 0);
+        ck_assert_int_eq(dsfn_engine_end_segment(plain), 0);
+        picture_alloc(&a, 4 * W, 4 * H, DSFN_LAYOUT_RGB24, 0);
+        picture_alloc(&b, 4 * gw, 4 * gh, DSFN_LAYOUT_RGB24, 0);
+        for (int i = 0; i < 2 * N; i++) {
+            ck_assert_int_eq(dsfn_engine_receive(mirroring, &a.img, NULL), 0);
+            ck_assert_int_eq(dsfn_engine_receive(plain, &b.img, NULL), 0);
+            for (int y = 0; y < 4 * H; y++)
+                ck_assert_msg(memcmp(a.img.data[0] + y * a.img.linesize[0],
+                                     b.img.data[0] + (y + 4 * p) * b.img.linesize[0] + 3 * 4 * p, 3 * 4 * W) == 0,
+                              "edge_mirror %d: output %d differs from the grown picture's in row %d", p, i, y);
+        }
+        picture_free(&a);
+        picture_free(&b);
+        dsfn_engine_free(&mirroring);
+        dsfn_engine_free(&plain);
+    }
+    for (int bad = -1; bad <= 65; bad += 66) {
+        char expected[32];
+        cfg.edge_mirror = bad;
+        snprintf(expected, sizeof(expected), "edge_mirror %d", bad);
+        ck_assert_int_eq(dsfn_engine_create(&e, &cfg, err, sizeof(err)), -EINVAL);
+        ck_assert_ptr_null(e);
+        ck_assert_ptr_nonnull(strstr(err, expected));
+    }
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -476,6 +545,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_tiles_are_seamless);
     tcase_add_test(tc, test_automatic_tiles_under_memory_cap);
     tcase_add_test(tc, test_ensemble_is_flip_equivariant);
+    tcase_add_test(tc, test_edge_mirror_is_grown_picture);
     suite_add_tcase(s, tc);
     return s;
 }

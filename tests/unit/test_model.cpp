@@ -6,6 +6,7 @@
 #include "deform_sample.h"
 #include "dsfn_net.h"
 #include "map_to_picture.h"
+#include "mirror_edges.h"
 #include "widen.h"
 #include "tests.h"
 
@@ -328,6 +329,23 @@ START_TEST(test_paper_size)
 }
 END_TEST
 
+START_TEST(test_mirror_edges_values)
+{
+    // Rows r0 r1 grown by 3: r1 r1 r0 [r0 r1] r1 r0 r0 (half-sample symmetric, and
+    // mirrored again past the picture); columns c0 c1 c2: c2 c1 c0 [c0 c1 c2] c2 c1 c0.
+    auto x = torch::arange(6, torch::kFloat).view({1, 1, 2, 3});
+    auto y = dsfn::mirror_edges(x, 3);
+    ck_assert_int_eq(y.size(2), 8);
+    ck_assert_int_eq(y.size(3), 9);
+    const int rows[8] = {1, 1, 0, 0, 1, 1, 0, 0};
+    const int cols[9] = {2, 1, 0, 0, 1, 2, 2, 1, 0};
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 9; j++)
+            ck_assert_float_eq(y[0][0][i][j].item<float>(), static_cast<float>(3 * rows[i] + cols[j]));
+    ck_assert(torch::equal(dsfn::mirror_edges(x, 0), x));
+}
+END_TEST
+
 extern "C" Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -345,6 +363,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_map_to_picture_matches_ops);
     tcase_add_test(tc, test_widen_keeps_outputs);
     tcase_add_test(tc, test_paper_size);
+    tcase_add_test(tc, test_mirror_edges_values);
     suite_add_tcase(s, tc);
     return s;
 }
