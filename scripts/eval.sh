@@ -19,7 +19,9 @@
 # out, so the rows show what super-resolution and interpolation alone score.
 # EVAL_PAD=P:MODE runs each MODEL on inputs grown by P pixels a side, filled by
 # `fillborders` in MODE (mirror, reflect, smear), and crops the output back: it
-# shows how much the network loses at the picture's edges.
+# shows how much the network loses at the picture's edges. EVAL_SET=heldout scores
+# libopenshot's run.mp4 instead of the evaluation clips: neither training nor any
+# choice made on the evaluation has seen it.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
 # clip: a crop of a keyframe (top) and the in-between frame after it (bottom),
 # left to right bicubic+blend / lanczos+mci+unsharp0.6 / the first MODEL / truth.
@@ -33,6 +35,10 @@ blur=${EVAL_BLUR:-}
 case $blur in
 '') ;;
 *[!0-9]* | *[02468]) echo "eval.sh: EVAL_BLUR must be an odd number of frames, not '$blur'" >&2; exit 1 ;;
+esac
+case ${EVAL_SET:-} in
+'' | heldout) ;;
+*) echo "eval.sh: EVAL_SET must be empty or heldout, not '$EVAL_SET'" >&2; exit 1 ;;
 esac
 pad= unpad=
 case ${EVAL_PAD:-} in
@@ -56,6 +62,11 @@ clips='
 balle1|balle1-vp9.avi|8|11|1|160:120:120:60|the paper: ~187 fps footage, m = 8, 11-frame blur
 openshot|openshot-test.avi|2|3|2|160:88:80:44|30 fps handheld pan, m = 2, 3-frame blur
 jbart|balle-jbart.mp4|2|3|2|180:144:90:72|25 fps, m = 2, 3-frame blur
+'
+# EVAL_SET=heldout: a clip that neither training nor the choices above have seen,
+# to check a setting chosen on the evaluation clips (the source of samples/).
+[ "${EVAL_SET:-}" != heldout ] || clips='
+run|openshot-run.mp4|2|3|2|180:100:90:50|held out: 29.97 fps, m = 2, 3-frame blur
 '
 
 . "$top/scripts/score.sh"

@@ -368,8 +368,8 @@ expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$d
 
 # --- The evaluation script refuses impossible settings before fetching or writing -------
 top=$(cd "$(dirname "$0")/../.." && pwd)
-expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR[, EVAL_PAD]
-    if EVAL_BLUR=$4 EVAL_PAD=${5:-} "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
+expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR[, EVAL_PAD[, EVAL_SET]]
+    if EVAL_BLUR=$4 EVAL_PAD=${5:-} EVAL_SET=${6:-} "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
         fail "eval.sh: $1 (exit 0)"
     elif ! grep -q "$2" "$work/log"; then
         fail "eval.sh: $1 (message)" "$(cat "$work/log")"
@@ -384,6 +384,7 @@ expect_eval_error "EVAL_BLUR not a number" "EVAL_BLUR must be an odd number of f
 expect_eval_error "one keyframe" "MAX_KEYFRAMES must be a number of at least 2, not '1'" 1 ""
 expect_eval_error "EVAL_PAD mode" "EVAL_PAD must be P:MODE, P 1-99 pixels, MODE mirror, reflect or smear, not '8:wrap'" 60 "" 8:wrap
 expect_eval_error "EVAL_PAD width" "EVAL_PAD must be P:MODE" 60 "" 0:mirror
+expect_eval_error "EVAL_SET" "EVAL_SET must be empty or heldout, not 'all'" 60 "" "" all
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
