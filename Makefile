@@ -234,8 +234,8 @@ train: $(TRAINER) ffmpeg
 EVAL_MODEL     ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
 EVAL_KEYFRAMES ?= 60
 # The committed pictures show the standard protocol: a variant of the inputs
-# (EVAL_BLUR, EVAL_REDUCE, EVAL_PAD; see scripts/eval.sh) writes none unless asked to.
-EVAL_PICTURES  ?= $(if $(EVAL_BLUR)$(EVAL_REDUCE)$(EVAL_PAD),-,eval/pictures)
+# (EVAL_BLUR, EVAL_REDUCE, EVAL_PAD, EVAL_SET; see scripts/eval.sh) writes none unless asked to.
+EVAL_PICTURES  ?= $(if $(EVAL_BLUR)$(EVAL_REDUCE)$(EVAL_PAD)$(EVAL_SET),-,eval/pictures)
 eval: ffmpeg
 	scripts/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
 
