@@ -23,9 +23,9 @@
 #include "block_cache.h"
 #include "dsfn_net.h"
 #include "flip_ensemble.h"
-#include "mirror_edges.h"
 #include "malloc_policy.h"
 #include "map_to_picture.h"
+#include "mirror_edges.h"
 #include "weights_file.h"
 #include "window.h"
 

@@ -1,7 +1,7 @@
 // Mirrored picture edges: the network pads its convolutions with zeros, which
-// on small pictures costs the pixels near the edges (eval/REPORT.md,
-// 2026-12-02 (second)). Growing the input by a mirror image of its edges, and
-// cropping the output back, gives those convolutions picture to read instead.
+// costs the pixels next to dark edge rows most (eval/REPORT.md, 2026-12-02
+// (second)). Growing the input by a mirror image of its edges, and cropping the
+// output back, gives those convolutions picture to read instead.
 #ifndef DSFN_MIRROR_EDGES_H
 #define DSFN_MIRROR_EDGES_H
 
