@@ -41,14 +41,16 @@ case ${EVAL_SET:-} in
 *) echo "eval.sh: EVAL_SET must be empty or heldout, not '$EVAL_SET'" >&2; exit 1 ;;
 esac
 pad= unpad=
-case ${EVAL_PAD:-} in
-'') ;;
-[1-9]:mirror | [1-9]:reflect | [1-9]:smear | [1-9][0-9]:mirror | [1-9][0-9]:reflect | [1-9][0-9]:smear)
-    p=${EVAL_PAD%%:*}
-    pad="pad=iw+$((2 * p)):ih+$((2 * p)):$p:$p,fillborders=left=$p:right=$p:top=$p:bottom=$p:mode=${EVAL_PAD#*:},"
-    unpad=",crop=iw-$((8 * p)):ih-$((8 * p)):$((4 * p)):$((4 * p))" ;;
-*) echo "eval.sh: EVAL_PAD must be P:MODE, P 1-99 pixels, MODE mirror, reflect or smear, not '$EVAL_PAD'" >&2; exit 1 ;;
-esac
+if [ -n "${EVAL_PAD:-}" ]; then
+    p=${EVAL_PAD%%:*} mode=${EVAL_PAD#*:} valid=
+    case $p in [1-9] | [1-9][0-9]) case $mode in mirror | reflect | smear) valid=1 ;; esac ;; esac
+    if [ -z "$valid" ]; then
+        echo "eval.sh: EVAL_PAD must be P:MODE, P 1-99 pixels, MODE mirror, reflect or smear, not '$EVAL_PAD'" >&2
+        exit 1
+    fi
+    pad="pad=iw+$((2 * p)):ih+$((2 * p)):$p:$p,fillborders=left=$p:right=$p:top=$p:bottom=$p:mode=$mode,"
+    unpad=",crop=iw-$((8 * p)):ih-$((8 * p)):$((4 * p)):$((4 * p))"
+fi
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -286,7 +286,10 @@ torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
         auto plane = [&](int i) { return plane_view(image.data[i], image.linesize[i], h, w, 1).read().squeeze(2); };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
     }
-    return dsfn::mirror_edges(rgb.unsqueeze(0).to(device, torch::kFloat).div_(255.0f), edge)
+    // Mirrored in 8 bits, so the float conversion writes the grown picture once.
+    return dsfn::mirror_edges(rgb.unsqueeze(0), edge)
+        .to(device, torch::kFloat)
+        .div_(255.0f)
         .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
