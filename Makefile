@@ -142,7 +142,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 
 FORCE:
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-curve \
+.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
         fuzz check-asan check-valgrind bench bench-memory bench-large
 
 # The main job: build, then enhance the sample clip with the shipped model.
@@ -243,6 +243,11 @@ eval: ffmpeg
 # (reads the inputs the last `make eval` left in the cache).
 eval-frames-alone: ffmpeg
 	scripts/eval-frames-alone.sh $(BUILD) $(CACHE_DIR)/eval $(firstword $(EVAL_MODEL))
+
+# PSNR of the interior and of bands along the edges, for every EVAL_MODEL (reads the
+# inputs the last `make eval` left in the cache).
+eval-edges: ffmpeg
+	scripts/eval-edges.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_MODEL)
 
 # Quality against training time, from the snapshots `make train` leaves in the cache.
 EVAL_CURVE_DIR       ?= eval/curve

@@ -3,9 +3,11 @@
 # of two streams, both renumbered first (setpts=N/TB: Matroska's millisecond
 # timestamps would make the framesync pair the wrong frames), averaged over even
 # frames (keyframes), odd frames (in-between) and all; prints "key_psnr key_ssim
-# mid_psnr mid_ssim all_psnr all_ssim". The stats files go to DIR.
+# mid_psnr mid_ssim all_psnr all_ssim". The stats files go to DIR. An optional
+# fifth argument, a crop (w:h:x:y), scores that part of both pictures only.
 score() {
-    $ffmpeg -i "$1" -i "$2" -lavfi "[0:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[a1][a2];[1:v]setpts=N/TB,format=gbrp,trim=end_frame=$3,split[b1][b2];[a1][b1]psnr=stats_file=$4/psnr.log;[a2][b2]ssim=stats_file=$4/ssim.log" -f null -
+    sc_crop=${5:+,crop=$5}
+    $ffmpeg -i "$1" -i "$2" -lavfi "[0:v]setpts=N/TB,format=gbrp,trim=end_frame=$3$sc_crop,split[a1][a2];[1:v]setpts=N/TB,format=gbrp,trim=end_frame=$3$sc_crop,split[b1][b2];[a1][b1]psnr=stats_file=$4/psnr.log;[a2][b2]ssim=stats_file=$4/ssim.log" -f null -
     paste -d' ' "$4/psnr.log" "$4/ssim.log" | awk '
         { for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] }
           n = v["n"] - 1; p = v["psnr_avg"]; s = v["All"]; if (p == "inf") p = 100
