@@ -260,13 +260,15 @@ eval-curve: ffmpeg
 # --- Speed against the roofline (minutes; never part of check) -------------------------
 bench: ffmpeg $(TOOL)
 	scripts/install-deps.sh time
-	scripts/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE)
+	scripts/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR)
 
 # --- Long run: RSS stays flat over 10,000 frames (minutes; never part of check) --------
 BENCH_MODEL   ?= dsfn-w32
 BENCH_THREADS ?= 0
 BENCH_REPEATS ?= 3
 BENCH_ENSEMBLE ?= 1
+# BENCH_EDGE_MIRROR: the filter's edge_mirror; empty: the filter's default
+BENCH_EDGE_MIRROR ?=
 bench-memory: ffmpeg
 	scripts/bench-memory.sh $(BUILD) $(BENCH_MODEL) 10000 32x24 $(BENCH_THREADS)
 

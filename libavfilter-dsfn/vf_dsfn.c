@@ -93,7 +93,7 @@ static const AVOption dsfn_options[] = {
     { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
     { "ensemble", "average each pass over flipped copies: 1 (off), 2 (and mirrored), 4 (each also upside down); a slightly better picture for as many times the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
-    { "edge_mirror", "input pixels of mirror image added at each edge before the network and cropped from its output (0: none); helps the pixels next to dark edge rows", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 64, FLAGS },
+    { "edge_mirror", "input pixels of mirror image added at each edge before the network and cropped from its output (0: none); helps the pixels next to dark edge rows", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 4 }, 0, 64, FLAGS },
     { NULL }
 };
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
 # in the same run (the model's bare convolutions, channels-last, fp32 and bf16).
-#   scripts/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE]
+#   scripts/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),
 # achieved GFLOP/s (the model's counted FLOPs per input frame / seconds per input
@@ -9,32 +9,36 @@
 # Each run is repeated REPEATS times (default 3) and the fastest kept: on a shared
 # host single runs varied by up to 30% (bench/REPORT.md, 2026-11-30).
 # ENSEMBLE (1, 2 or 4) is the filter's option: that many passes per pass, and as
-# many times the FLOPs.
+# many times the FLOPs. EDGE_MIRROR (empty: the filter's default) is the filter's
+# option too; the FLOPs are counted on the picture it grows.
 set -eu
 build=$1
 model=$2
 threads=${3:-0}
 repeats=${4:-3}
 ensemble=${5:-1}
+mirror_opt=${6:+:edge_mirror=$6}
 ffmpeg="$build/bin/ffmpeg"
 tool="$build/bin/dsfn-tool"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-path=$("$ffmpeg" -nostdin -v verbose -f lavfi -i "testsrc2=size=16x16:rate=1,trim=end_frame=1" \
-       -vf "dsfn=model=$model" -f null - 2>&1 | sed -n 's/.*\] model \(.*\): width .*/\1/p' | head -n 1)
-[ -n "$path" ] || { echo "bench: cannot load model $model"; exit 1; }
+probe=$("$ffmpeg" -nostdin -v verbose -f lavfi -i "testsrc2=size=16x16:rate=1,trim=end_frame=1" \
+       -vf "dsfn=model=$model$mirror_opt" -f null - 2>&1 | grep '\] model .*: width ' | head -n 1) || true
+path=$(echo "$probe" | sed -n 's/.*\] model \(.*\): width .*/\1/p')
+mirror=$(echo "$probe" | sed -n 's/.*, edge_mirror \([0-9]*\)$/\1/p')
+[ -n "$path" ] && [ -n "$mirror" ] || { echo "bench: cannot load model $model${mirror_opt:+ with ${mirror_opt#:}}"; exit 1; }
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "model:   $path; threads: $([ "$threads" = 0 ] && echo "all ($(nproc))" || echo "$threads")"
-echo "runs:    the fastest of $repeats of each; ensemble=$ensemble"
+echo "runs:    the fastest of $repeats of each; ensemble=$ensemble, edge_mirror=$mirror"
 
 # run SIZE FRAMES PRECISION -> "seconds peak_kib passes_line"; the engine's time
 # by stage (DSFN1 DSFN2 to-tensors to-pictures, seconds) goes to $work/stages
 run() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$ffmpeg" -nostdin -v verbose \
         -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" \
-        -vf "dsfn=model=$path:threads=$threads:precision=$3:ensemble=$ensemble" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+        -vf "dsfn=model=$path:threads=$threads:precision=$3:ensemble=$ensemble:edge_mirror=$mirror" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     passes=$(sed -n 's/.*\] \([0-9]* frames in, .* DSFN2 passes\).*/\1/p' "$work/log" | tail -n 1)
     sed -n 's/.*engine time: DSFN1 \([0-9.]*\) s, DSFN2 \([0-9.]*\) s, pictures to tensors \([0-9.]*\) s, tensors to pictures \([0-9.]*\) s/\1 \2 \3 \4/p' \
         "$work/log" | tail -n 1 > "$work/stages"
@@ -64,8 +68,9 @@ for size in 160x90 320x180; do
     # Long runs of ~4-5 s (dsfn-w16 fp32): with 14 and 8 frames the start-up's noise
     # left in the difference made single rows swing by 20-50% (bench/REPORT.md).
     case $size in 160x90) short=2 long=48 ;; *) short=2 long=16 ;; esac
-    # The roofline at the filter's thread count (0: all online cores, as the filter does).
-    cost=$("$tool" cost "$path" --size "$size" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
+    # The roofline at the filter's thread count (0: all online cores, as the filter does),
+    # on the picture the network sees: grown by edge_mirror on each side.
+    cost=$("$tool" cost "$path" --size "$((w + 2 * mirror))x$((h + 2 * mirror))" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
     for prec in fp32 bf16; do

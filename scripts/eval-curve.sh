@@ -2,6 +2,8 @@
 # Quality against training time: every snapshot the trainer wrote (dsfn-train
 # --snapshots DIR, listed in DIR/snapshots.txt) through scripts/eval.sh, as the
 # overall PSNR over the best plain-FFmpeg chain of each clip, then a gnuplot plot.
+# Snapshots run with edge_mirror=0, as before the filter mirrored edges by default,
+# so every point of a series is comparable.
 #   eval-curve.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES OUT_DIR SNAPSHOT_DIR ...
 # Writes OUT_DIR/curve.dat ("width hours step loss gain_balle1 gain_openshot
 # gain_jbart mean_gain", dB) and OUT_DIR/curve.png. Resumable: snapshots already
@@ -31,7 +33,7 @@ for dir in "$@"; do
     while read -r step hours loss file; do
         width=$(basename "$dir" | sed 's/^snapshots-w//')
         awk -v w="$width" -v s="$step" '$1 == w && $3 == s { found = 1 } END { exit !found }' "$dat" && continue
-        EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file" 2>/dev/null |
+        EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file:edge_mirror=0" 2>/dev/null |
             awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
                 BEGIN { while ((getline line < bestf) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
                 NR > 1 { g[$1] = $(NF - 1) - b[$1]; n++ }

@@ -18,8 +18,9 @@
 # every clip over L sharp frames instead of its own L; EVAL_BLUR=1 leaves the blur
 # out, so the rows show what super-resolution and interpolation alone score.
 # EVAL_PAD=P:MODE runs each MODEL on inputs grown by P pixels a side, filled by
-# `fillborders` in MODE (mirror, reflect, smear), and crops the output back: it
-# shows how much the network loses at the picture's edges. EVAL_SET=heldout scores
+# `fillborders` in MODE (mirror, reflect, smear), and crops the output back, with
+# the filter's own edge_mirror off unless MODEL's options set it: it shows how
+# much the network loses at the picture's edges. EVAL_SET=heldout scores
 # libopenshot's run.mp4 instead of the evaluation clips: neither training nor any
 # choice made on the evaluation has seen it.
 # Unless PICTURES_DIR is "-", it receives CLIP.png per
@@ -40,7 +41,7 @@ case ${EVAL_SET:-} in
 '' | heldout) ;;
 *) echo "eval.sh: EVAL_SET must be empty or heldout, not '$EVAL_SET'" >&2; exit 1 ;;
 esac
-pad= unpad=
+pad= unpad= own_mirror=
 if [ -n "${EVAL_PAD:-}" ]; then
     p=${EVAL_PAD%%:*} mode=${EVAL_PAD#*:} valid=
     case $p in [1-9] | [1-9][0-9]) case $mode in mirror | reflect | smear) valid=1 ;; esac ;; esac
@@ -50,6 +51,7 @@ if [ -n "${EVAL_PAD:-}" ]; then
     fi
     pad="pad=iw+$((2 * p)):ih+$((2 * p)):$p:$p,fillborders=left=$p:right=$p:top=$p:bottom=$p:mode=$mode,"
     unpad=",crop=iw-$((8 * p)):ih-$((8 * p)):$((4 * p)):$((4 * p))"
+    own_mirror=":edge_mirror=0"
 fi
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
@@ -127,7 +129,7 @@ unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:
         model=${spec%%:*} opts=
         [ "$model" = "$spec" ] || opts=${spec#*:}
         methods="$methods
-dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}${EVAL_PAD:+ pad $EVAL_PAD}|${pad}dsfn=model=$model${opts:+:$opts}$unpad"
+dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}${EVAL_PAD:+ pad $EVAL_PAD}|${pad}dsfn=model=$model$own_mirror${opts:+:$opts}$unpad"
         i=$((i + 1))
     done
     # The reference row is not a chain anyone can run (it starts from the truth): the

@@ -365,7 +365,10 @@ void DSFNEngine::send(const DSFNImage &image)
 void DSFNEngine::choose_tile(int64_t h, int64_t w)
 {
     const int64_t model_width = net->architecture().width;
-    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    // Name the caller's picture size; the grown one only when edge_mirror grows it.
+    std::string size = std::to_string(w - 2 * edge) + "x" + std::to_string(h - 2 * edge);
+    if (edge > 0)
+        size += " (" + std::to_string(w) + "x" + std::to_string(h) + " with edge_mirror=" + std::to_string(edge) + ")";
     auto pass_of = [&](int64_t pass_h, int64_t pass_w) { return pass_bytes(pass_h, pass_w, model_width, ensemble); };
     auto pass_fits = [&](int64_t side) {
         return pass_of(std::min(h, side + 2 * overlap), std::min(w, side + 2 * overlap)) + state_bytes(h, w) <=

@@ -214,12 +214,14 @@ p=$(flipped_vs_plain "" hflip)
 # edge_mirror=P is FFmpeg's own mirrored border (pad + fillborders=mode=mirror)
 # before dsfn and the crop after it, exactly.
 p=$(two_graphs gbrp "$dsfn:edge_mirror=4" \
-    "pad=iw+8:ih+8:4:4,fillborders=left=4:right=4:top=4:bottom=4:mode=mirror,$dsfn,crop=iw-32:ih-32:16:16")
+    "pad=iw+8:ih+8:4:4,fillborders=left=4:right=4:top=4:bottom=4:mode=mirror,$dsfn:edge_mirror=0,crop=iw-32:ih-32:16:16")
 [ "$p" = inf ] && pass "edge_mirror=4: the same as pad + fillborders=mode=mirror, cropped" ||
     fail "edge_mirror=4 against pad + fillborders (PSNR '$p')"
-p=$(two_graphs gbrp "$dsfn:edge_mirror=4" "$dsfn")
+p=$(two_graphs gbrp "$dsfn:edge_mirror=4" "$dsfn:edge_mirror=0")
 [ -n "$p" ] && [ "$p" != inf ] && pass "edge_mirror=4 changes the picture (PSNR $p against none)" ||
     fail "edge_mirror=4 against none (PSNR '$p')"
+p=$(two_graphs gbrp "$dsfn" "$dsfn:edge_mirror=4")
+[ "$p" = inf ] && pass "edge_mirror is 4 by default" || fail "default edge_mirror against 4 (PSNR '$p')"
 # The models with zero residuals output their (flip-equivariant) bases: four
 # copies of the same picture average to that picture, exactly. With one level,
 # DSFN2 hands on level-1 maps the engine keeps: averaging must leave them alone.
@@ -357,7 +359,7 @@ expect_vf_error "malformed device" "invalid device 'gpu'" "$dsfn:device=gpu"
 expect_vf_error "negative threads" "out of range" "dsfn=model=$model:threads=-1"
 expect_vf_error "edge_mirror too wide" "out of range" "dsfn=model=$model:edge_mirror=65"
 expect_vf_error "unknown mode" "mode" "$dsfn:mode=sideways"
-expect_error "frame too large for the memory limit" "1280x720 pictures need about" \
+expect_error "frame too large for the memory limit" "1280x720 (1288x728 with edge_mirror=4) pictures need about" \
     -f lavfi -i "testsrc2=size=1280x720:rate=10,trim=end_frame=2" -vf "$dsfn:max_memory=0.5" $null_out
 expect_error "output too large to allocate" "too large to upscale" \
     -f lavfi -i "color=size=6000x6000:rate=1,trim=end_frame=1" -vf "$dsfn" $null_out
