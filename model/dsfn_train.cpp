@@ -43,7 +43,7 @@ int usage()
     std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
                  "                  [--clips DIR] [--clip-fraction 0.25] [--clip-camera 0]\n"
                  "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5] [--photo-levels 1]\n"
-                 "                  [--loss l1|mse]\n"
+                 "                  [--loss l1|mse] [--edge-mirror 0]\n"
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
@@ -75,6 +75,7 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--photo-levels") o.train.data.photo_levels = std::stoi(v);
         else if (k == "--loss" && (v == "l1" || v == "mse"))
             o.train.loss = v == "l1" ? dsfn::LossKind::L1 : dsfn::LossKind::SquaredError;
+        else if (k == "--edge-mirror") o.train.edge_mirror = std::stoll(v);
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -98,7 +99,8 @@ bool parse(int argc, char **argv, Options &o)
            o.train.data.clip_camera >= 0 && o.train.data.clip_camera <= 1 &&
            o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
            o.train.data.bicubic_a <= 0 && o.train.data.photo_levels >= 1 &&
-           o.train.data.photo_levels <= dsfn::PhotoSet::levels;
+           o.train.data.photo_levels <= dsfn::PhotoSet::levels && o.train.edge_mirror >= 0 &&
+           o.train.edge_mirror <= 64;
 }
 
 void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
@@ -148,6 +150,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --photo-levels " << o.train.data.photo_levels;
     if (o.train.loss == dsfn::LossKind::SquaredError)
         r << " --loss mse";
+    if (o.train.edge_mirror > 0)
+        r << " --edge-mirror " << o.train.edge_mirror;
     r << "\n";
 }
 

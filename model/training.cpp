@@ -9,16 +9,21 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "mirror_edges.h"
 #include "weights_file.h"
 
 namespace dsfn {
 
-Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind)
+Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edge_mirror)
 {
-    const auto distance = [kind](const torch::Tensor &a, const torch::Tensor &b) {
-        return kind == LossKind::L1 ? torch::l1_loss(a, b) : torch::mse_loss(a, b);
+    const int64_t border = edge_mirror * net.architecture().scale; // output pixels to crop
+    const auto distance = [kind, border](const torch::Tensor &image, const torch::Tensor &truth) {
+        const auto a = image.slice(2, border, image.size(2) - border).slice(3, border, image.size(3) - border);
+        return kind == LossKind::L1 ? torch::l1_loss(a, truth) : torch::mse_loss(a, truth);
     };
-    const auto &in = batch.inputs;
+    std::array<torch::Tensor, 4> in;
+    for (size_t i = 0; i < in.size(); i++)
+        in[i] = mirror_edges(batch.inputs[i], edge_mirror);
     auto first = net.level1(in[0], in[1], in[2]);
     auto second = net.level1(in[1], in[2], in[3]);
     auto five = NetworkImpl::merge_level1(first, second);
@@ -71,6 +76,8 @@ void Trainer::record_schedule(bool with_clips)
         entry << ", photos also reduced up to " << (1 << (config.data.photo_levels - 1)) << "x";
     if (config.loss == LossKind::SquaredError)
         entry << ", squared-error loss";
+    if (config.edge_mirror > 0)
+        entry << ", inputs grown by " << config.edge_mirror << " mirrored pixels a side";
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
@@ -104,7 +111,7 @@ Loss Trainer::train_on(const Batch &batch)
     for (auto &group : optimizer->param_groups())
         static_cast<torch::optim::AdamOptions &>(group.options()).lr(learning_rate());
     optimizer->zero_grad();
-    Loss loss = paper_loss(*net, batch, config.loss);
+    Loss loss = paper_loss(*net, batch, config.loss, config.edge_mirror);
     loss.total.backward();
     optimizer->step();
     step++;

@@ -18,7 +18,9 @@ struct Loss {
 // The paper's eq. 12 uses L1; squared error is what PSNR measures, for fine-tuning.
 enum class LossKind { L1, SquaredError };
 
-Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind = LossKind::L1);
+// edge_mirror > 0 trains as the filter's edge_mirror option runs: each input grown
+// by that many mirrored pixels a side (mirror_edges.h), the output maps cropped back.
+Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind = LossKind::L1, int64_t edge_mirror = 0);
 
 struct TrainConfig {
     Architecture arch;
@@ -29,6 +31,7 @@ struct TrainConfig {
     double lr = 2e-4;
     uint64_t seed = 1;
     LossKind loss = LossKind::L1;
+    int64_t edge_mirror = 0; // see paper_loss
 };
 
 // Model, optimiser and progress; save()/load() round-trip all of it, and batches

@@ -1,6 +1,7 @@
 // Training: the degradation pipeline, one training step, exact resume.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -300,7 +301,7 @@ double loss_after_training(dsfn::Trainer &t, const dsfn::Batch &batch)
 {
     for (int i = 0; i < 20; i++)
         t.train_on(batch);
-    return dsfn::paper_loss(*t.net, batch, t.config.loss).total.item<double>();
+    return dsfn::paper_loss(*t.net, batch, t.config.loss, t.config.edge_mirror).total.item<double>();
 }
 
 } // namespace
@@ -338,6 +339,37 @@ START_TEST(test_squared_error_loss)
     ck_assert_msg(after < 0.8 * before, "loss %g -> %g", before, after);
     t.record_schedule();
     ck_assert_msg(t.schedule_history.find(", squared-error loss") != std::string::npos, "%s",
+                  t.schedule_history.c_str());
+}
+END_TEST
+
+// --edge-mirror P: inputs grown as the filter's edge_mirror grows them, outputs cropped
+// back to the truth's size. A network that outputs its pointwise bases (zero residuals)
+// must score the same as without, which pins the crop to the right pixels.
+START_TEST(test_edge_mirror_loss)
+{
+    at::set_num_threads(1);
+    torch::manual_seed(3);
+    auto photos = synthetic_photos();
+    dsfn::TrainConfig c = tiny_config();
+    c.edge_mirror = 3;
+    dsfn::Trainer t(c);
+    auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
+    const double plain = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    const double grown = dsfn::paper_loss(*t.net, batch, dsfn::LossKind::L1, 3).total.item<double>();
+    ck_assert_msg(std::isfinite(grown) && grown != plain, "grown %g, plain %g", grown, plain);
+
+    dsfn::Trainer bases(c);
+    bases.net->zero_residuals();
+    const double bases_plain = dsfn::paper_loss(*bases.net, batch).total.item<double>();
+    const double bases_grown = dsfn::paper_loss(*bases.net, batch, dsfn::LossKind::L1, 3).total.item<double>();
+    ck_assert_msg(std::fabs(bases_grown - bases_plain) <= 1e-6 * bases_plain, "bases: grown %.9g, plain %.9g",
+                  bases_grown, bases_plain);
+
+    const double after = loss_after_training(t, batch);
+    ck_assert_msg(after < 0.9 * grown, "loss %g -> %g", grown, after);
+    t.record_schedule();
+    ck_assert_msg(t.schedule_history.find(", inputs grown by 3 mirrored pixels a side") != std::string::npos, "%s",
                   t.schedule_history.c_str());
 }
 END_TEST
@@ -461,6 +493,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
     tcase_add_test(tc, test_squared_error_loss);
+    tcase_add_test(tc, test_edge_mirror_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
     tcase_add_test(tc, test_warm_restart_schedule_and_history);
