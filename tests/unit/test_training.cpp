@@ -304,6 +304,17 @@ double loss_after_training(dsfn::Trainer &t, const dsfn::Batch &batch)
     return dsfn::paper_loss(*t.net, batch, t.config.loss, t.config.edge_mirror).total.item<double>();
 }
 
+// A trainer variant lowers its loss on a fixed batch below `ratio` of `before`, and
+// its recipe's schedule line names it with `words`.
+void check_variant_trains_and_is_named(dsfn::Trainer &t, const dsfn::Batch &batch, double before, double ratio,
+                                       const char *words)
+{
+    const double after = loss_after_training(t, batch);
+    ck_assert_msg(after < ratio * before, "loss %g -> %g", before, after);
+    t.record_schedule();
+    ck_assert_msg(t.schedule_history.find(words) != std::string::npos, "%s", t.schedule_history.c_str());
+}
+
 } // namespace
 
 START_TEST(test_training_lowers_loss)
@@ -334,12 +345,7 @@ START_TEST(test_squared_error_loss)
     // every error here is below 1, so a mean square lies below the mean absolute error, above its square
     ck_assert_msg(se.level1 < l1.level1 && se.level1 > l1.level1 * l1.level1, "%g vs %g", se.level1, l1.level1);
     ck_assert_msg(se.level2 < l1.level2 && se.level2 > l1.level2 * l1.level2, "%g vs %g", se.level2, l1.level2);
-    const double before = se.total.item<double>();
-    const double after = loss_after_training(t, batch);
-    ck_assert_msg(after < 0.8 * before, "loss %g -> %g", before, after);
-    t.record_schedule();
-    ck_assert_msg(t.schedule_history.find(", squared-error loss") != std::string::npos, "%s",
-                  t.schedule_history.c_str());
+    check_variant_trains_and_is_named(t, batch, se.total.item<double>(), 0.8, ", squared-error loss");
 }
 END_TEST
 
@@ -365,12 +371,7 @@ START_TEST(test_edge_mirror_loss)
     const double bases_grown = dsfn::paper_loss(*bases.net, batch, dsfn::LossKind::L1, 3).total.item<double>();
     ck_assert_msg(std::fabs(bases_grown - bases_plain) <= 1e-6 * bases_plain, "bases: grown %.9g, plain %.9g",
                   bases_grown, bases_plain);
-
-    const double after = loss_after_training(t, batch);
-    ck_assert_msg(after < 0.9 * grown, "loss %g -> %g", grown, after);
-    t.record_schedule();
-    ck_assert_msg(t.schedule_history.find(", inputs grown by 3 mirrored pixels a side") != std::string::npos, "%s",
-                  t.schedule_history.c_str());
+    check_variant_trains_and_is_named(t, batch, grown, 0.9, ", inputs grown by 3 mirrored pixels a side");
 }
 END_TEST
 
