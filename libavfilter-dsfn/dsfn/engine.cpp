@@ -217,7 +217,7 @@ struct DSFNEngine {
     bool output_ready();
     void receive(DSFNImage &image, DSFNOutputInfo &info);
 
-    void choose_tile(int64_t h, int64_t w);
+    void choose_tile(int64_t picture_h, int64_t picture_w);
     void keep_blocks_for_passes() const;
     dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
@@ -343,7 +343,7 @@ void DSFNEngine::send(const DSFNImage &image)
     if (window.received == 0) {
         if (image.width != width || image.height != height)
             dsfn::release_block_cache(); // kept for pictures of another size
-        choose_tile(image.height + 2 * edge, image.width + 2 * edge);
+        choose_tile(image.height, image.width);
         width = image.width;
         height = image.height;
         keep_blocks_for_passes();
@@ -359,14 +359,15 @@ void DSFNEngine::send(const DSFNImage &image)
     stats.frames_in++;
 }
 
-// The tile side for h x w pictures: the whole picture when a pass over it fits the
-// memory budget (or the caller's tile covers it), else the largest square tile
-// whose pass, with its overlap, fits what the full-size state leaves.
-void DSFNEngine::choose_tile(int64_t h, int64_t w)
+// The tile side for the caller's pictures, as the passes see them (grown by `edge`):
+// the whole picture when a pass over it fits the memory budget (or the caller's
+// tile covers it), else the largest square tile whose pass, with its overlap,
+// fits what the full-size state leaves.
+void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
 {
     const int64_t model_width = net->architecture().width;
-    // Name the caller's picture size; the grown one only when edge_mirror grows it.
-    std::string size = std::to_string(w - 2 * edge) + "x" + std::to_string(h - 2 * edge);
+    const int64_t h = picture_h + 2 * edge, w = picture_w + 2 * edge;
+    std::string size = std::to_string(picture_w) + "x" + std::to_string(picture_h);
     if (edge > 0)
         size += " (" + std::to_string(w) + "x" + std::to_string(h) + " with edge_mirror=" + std::to_string(edge) + ")";
     auto pass_of = [&](int64_t pass_h, int64_t pass_w) { return pass_bytes(pass_h, pass_w, model_width, ensemble); };
