@@ -191,7 +191,7 @@ ASAN_FF_CODECS := --disable-encoders --disable-decoders --disable-parsers --disa
                   --enable-encoder=rawvideo,wrapped_avframe,mpeg4,aac \
                   --enable-decoder=rawvideo,wrapped_avframe,mpeg4,h264,aac,pcm_s16le \
                   --enable-parser=mpeg4video,h264,aac \
-                  --enable-muxer=framecrc,null,mp4 --enable-demuxer=mov
+                  --enable-muxer=framecrc,null,mp4 --enable-demuxer=mov,concat
 ASAN_BUILD := build/asan
 ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" \
               SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \

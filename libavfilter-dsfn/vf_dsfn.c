@@ -63,6 +63,7 @@ typedef struct DSFNContext {
     int ensemble;
     int edge_mirror;
     int tile_logged;        ///< tile side last reported; 0: whole pictures
+    int overlap_logged;     ///< overlap last reported as clamped
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
@@ -116,15 +117,22 @@ static av_cold int init(AVFilterContext *ctx)
 
     ret = dsfn_model_resolve(s->model_path, path, sizeof(path), err, sizeof(err));
     if (ret < 0) {
-        av_log(ctx, AV_LOG_ERROR, "No model named '%s' in %s: set model=FILE to a DSFN weights file "
-               "(or DSFN_MODEL_DIR to a directory of them).\n",
-               s->model_path && *s->model_path ? s->model_path : DSFN_DEFAULT_MODEL, err);
+        const char *name = s->model_path && *s->model_path ? s->model_path : DSFN_DEFAULT_MODEL;
+        av_log(ctx, AV_LOG_ERROR, "No model named '%s' in %s: a name (with or without .dsfn) is looked up "
+               "in DSFN_MODEL_DIR, then in the installed models; a value with a '/' is a file path "
+               "(model=./%s for a file here).\n", name, err, name);
         return ret;
     }
 
     config.model_path   = path;
     config.device       = s->device;
     config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
+    if (config.threads > av_cpu_count()) {
+        /* More threads than cores only wait on each other at every barrier. */
+        av_log(ctx, AV_LOG_WARNING, "threads=%d is more than the %d cores here; using %d.\n",
+               s->threads, av_cpu_count(), av_cpu_count());
+        config.threads = av_cpu_count();
+    }
     config.with_between = s->mode == MODE_FULL;
     config.max_memory   = s->max_memory * (1 << 30);
     config.precision    = s->precision;
@@ -223,7 +231,8 @@ static DSFNImage image_of_frame(const AVFrame *frame)
     DSFNImage img = {
         .width  = frame->width,
         .height = frame->height,
-        .layout = frame->format == AV_PIX_FMT_RGB24 ? DSFN_LAYOUT_RGB24 : DSFN_LAYOUT_GBRP,
+        .layout = frame->format == AV_PIX_FMT_RGB24  ? DSFN_LAYOUT_RGB24  :
+                  frame->format == AV_PIX_FMT_GBRP16 ? DSFN_LAYOUT_GBRP16 : DSFN_LAYOUT_GBRP,
     };
     for (int i = 0; i < 3; i++) {
         img.data[i]     = frame->data[i];
@@ -290,9 +299,22 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
         goto fail;
     }
     dsfn_engine_get_stats(s->engine, &st);
+    if (st.overlap != s->overlap_logged && st.overlap < s->overlap) {
+        av_log(ctx, AV_LOG_WARNING, "overlap=%d reaches beyond the %dx%d picture; using %d, the same pictures.\n",
+               s->overlap, in->width, in->height, st.overlap);
+        s->overlap_logged = st.overlap;
+    }
+    if (st.tile_grown && st.tile != s->tile_logged) {
+        if (st.tile)
+            av_log(ctx, AV_LOG_WARNING, "tile=%d is smaller than the %d pixels of context each tile reads; "
+                   "using tiles of %d.\n", s->tile, st.overlap, st.tile);
+        else
+            av_log(ctx, AV_LOG_WARNING, "tile=%d is smaller than the %d pixels of context each tile reads; "
+                   "running whole pictures.\n", s->tile, st.overlap);
+    }
     if (st.tile != s->tile_logged) {
         av_log(ctx, AV_LOG_INFO, st.tile ? "%dx%d pictures run in tiles of %d pixels (overlap %d).\n"
-                                         : "%dx%d pictures run whole.\n", in->width, in->height, st.tile, s->overlap);
+                                         : "%dx%d pictures run whole.\n", in->width, in->height, st.tile, st.overlap);
         s->tile_logged = st.tile;
     }
 
@@ -473,5 +495,6 @@ const AVFilter ff_vf_dsfn = {
     .activate      = activate,
     FILTER_INPUTS(dsfn_inputs),
     FILTER_OUTPUTS(dsfn_outputs),
-    FILTER_PIXFMTS(AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24),
+    /* Input of more than 8 bits negotiates 16 bits and keeps them to the output. */
+    FILTER_PIXFMTS(AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16),
 };

@@ -1,20 +1,10 @@
-// dsfn-tool: create, inspect and size DSFN weights files.
-//
-//   dsfn-tool params [--width W] [--levels L]        parameter count of an architecture
-//   dsfn-tool init OUT [--width W] [--seed S] [--fp16] [--zero-residual]
-//                                                     randomly initialised weights (a test
-//                                                     fixture, not a trained model); with
-//                                                     --zero-residual the outputs are the
-//                                                     network's residual bases
-//   dsfn-tool info FILE                               validate a file and print its architecture
-//   dsfn-tool widen IN OUT --width W [--seed S]       the same network with more channels
-//                                                     (model/widen.h), to train further; OUT.recipe
-//                                                     continues IN.recipe
-//   dsfn-tool average OUT IN IN...                   the mean of trained weights of one
-//                                                     architecture (model/weights_average.h)
-//   dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]
-//                                                     FLOPs per input frame and the roofline:
-//                                                     the bare convolutions' speed, fp32 and bf16
+// dsfn-tool: create, inspect, combine and size DSFN weights files; `dsfn-tool --help`
+// (kUsage below) lists the commands.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -32,14 +22,34 @@
 
 namespace {
 
-int usage()
+const char kUsage[] =
+    "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
+    "\n"
+    "  params [--width W] [--levels L]\n"
+    "      parameter count of an architecture\n"
+    "  init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual] [--force]\n"
+    "      randomly initialised weights (a test fixture, not a trained model); with\n"
+    "      --zero-residual the outputs are the network's residual bases\n"
+    "  info FILE\n"
+    "      validate a weights file and print its architecture\n"
+    "  widen IN OUT --width W [--seed S] [--force]\n"
+    "      the same network with more channels, to train further; OUT.recipe continues IN.recipe\n"
+    "  average OUT IN IN... [--force]\n"
+    "      the mean of trained weights files of one architecture, and OUT.recipe\n"
+    "  cost [FILE] [--width W] [--levels L] [--size WxH] [--threads T]\n"
+    "      FLOPs per input frame of FILE's network (without FILE: a random network of\n"
+    "      width W, 16 by default), the bare convolutions' speed (the roofline) and the\n"
+    "      passes' time, in fp32 and bf16, on WxH input frames (160x90 by default) with\n"
+    "      T threads (all online cores by default)\n"
+    "  help, --help, -h\n"
+    "      this text\n"
+    "\n"
+    "Commands that write a file refuse to replace one unless given --force, and never\n"
+    "write over one of their inputs.\n";
+
+int usage_error(const std::string &why)
 {
-    std::cerr << "usage: dsfn-tool params [--width W] [--levels L]\n"
-                 "       dsfn-tool init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual]\n"
-                 "       dsfn-tool info FILE\n"
-                 "       dsfn-tool widen IN OUT --width W [--seed S]\n"
-                 "       dsfn-tool average OUT IN IN...\n"
-                 "       dsfn-tool cost [FILE] [--width W] [--size WxH] [--threads T]\n";
+    std::cerr << "dsfn-tool: " << why << "\n(dsfn-tool --help for usage)\n";
     return 2;
 }
 
@@ -48,11 +58,28 @@ struct Args {
     uint64_t seed = 1;
     bool fp16 = false;
     bool zero_residual = false;
-    std::string path, second_path;
-    std::vector<std::string> more_paths; // the third path on (average)
+    bool force = false;
+    std::vector<std::string> paths; // positional arguments, in order
     bool width_given = false;
     int64_t size_w = 160, size_h = 90;
     int64_t threads = 0;
+};
+
+// What each command takes: positional arguments (at least, at most; -1: no limit)
+// and the options that mean something to it.
+struct Command {
+    const char *name;
+    int min_paths, max_paths;
+    std::vector<std::string> options;
+};
+
+const std::vector<Command> kCommands = {
+    {"params", 0, 0, {"--width", "--levels"}},
+    {"init", 1, 1, {"--width", "--levels", "--seed", "--fp16", "--zero-residual", "--force"}},
+    {"info", 1, 1, {}},
+    {"widen", 2, 2, {"--width", "--seed", "--force"}},
+    {"average", 3, -1, {"--force"}},
+    {"cost", 0, 1, {"--width", "--levels", "--size", "--threads"}},
 };
 
 bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
@@ -73,11 +100,88 @@ bool parse_size(const std::string &s, int64_t &w, int64_t &h)
            parse_int(s.substr(x + 1).c_str(), 1, 16384, h);
 }
 
+// Parses argv[2..] for `cmd` into a; returns "" or what is wrong.
+std::string parse(const Command &cmd, int argc, char **argv, Args &a)
+{
+    for (int i = 2; i < argc; i++) {
+        const std::string opt = argv[i];
+        if (opt.rfind("--", 0) != 0 || opt == "--") {
+            a.paths.push_back(opt);
+            continue;
+        }
+        if (std::find(cmd.options.begin(), cmd.options.end(), opt) == cmd.options.end())
+            return "'" + opt + "' is not an option of " + cmd.name;
+        if (opt == "--fp16" || opt == "--zero-residual" || opt == "--force") {
+            (opt == "--fp16" ? a.fp16 : opt == "--force" ? a.force : a.zero_residual) = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return opt + " needs a value";
+        const char *value = argv[++i];
+        int64_t v = 0;
+        auto bad = [&](const std::string &allowed) { return opt + " must be " + allowed + ", not '" + value + "'"; };
+        if (opt == "--width") {
+            if (!parse_int(value, 1, 1024, v))
+                return bad("a width of 1 to 1024 channels");
+            a.arch.width = v, a.width_given = true;
+        } else if (opt == "--levels") {
+            if (!parse_int(value, 1, 2, v))
+                return bad("1 or 2");
+            a.arch.levels = v;
+        } else if (opt == "--threads") {
+            if (!parse_int(value, 1, 1024, v))
+                return bad("1 to 1024");
+            a.threads = v;
+        } else if (opt == "--size") {
+            if (!parse_size(value, a.size_w, a.size_h))
+                return bad("WxH, each 1 to 16384 pixels");
+        } else if (opt == "--seed") {
+            if (!parse_int(value, 0, INT64_MAX, v))
+                return bad("a whole number from 0");
+            a.seed = static_cast<uint64_t>(v);
+        }
+    }
+    const int n = static_cast<int>(a.paths.size());
+    if (n < cmd.min_paths || (cmd.max_paths >= 0 && n > cmd.max_paths)) {
+        std::string want = cmd.max_paths < 0 ? "at least " + std::to_string(cmd.min_paths)
+                           : cmd.min_paths == cmd.max_paths
+                               ? std::to_string(cmd.min_paths)
+                               : std::to_string(cmd.min_paths) + " or " + std::to_string(cmd.max_paths);
+        return std::string(cmd.name) + " takes " + want + " file argument(s), not " + std::to_string(n);
+    }
+    if (std::string(cmd.name) == "widen" && !a.width_given)
+        return "widen needs --width";
+    return "";
+}
+
+bool same_file(const std::string &a, const std::string &b)
+{
+    struct stat sa, sb;
+    if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0)
+        return a == b;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// OUT (and OUT.recipe) may be written: never over an input, and over an
+// existing file only with --force.
+void check_output(const std::string &out, const std::vector<std::string> &inputs, bool force)
+{
+    for (const auto &in : inputs)
+        for (const auto &[o, i] : {std::pair{out, in}, std::pair{out + ".recipe", in + ".recipe"}})
+            if (same_file(o, i))
+                throw std::runtime_error(o + " is also an input: write the result to another file");
+    if (force)
+        return;
+    for (const auto &o : {out, out + ".recipe"})
+        if (access(o.c_str(), F_OK) == 0)
+            throw std::runtime_error(o + " exists: give --force to replace it");
+}
+
 // FLOPs of one input frame and the bare convolutions' speed at both precisions.
 void print_cost(const dsfn::NetworkImpl &net, const Args &a)
 {
-    if (a.threads > 0)
-        torch::set_num_threads(static_cast<int>(a.threads));
+    // All online cores by default, as the filter's threads=0.
+    torch::set_num_threads(static_cast<int>(a.threads > 0 ? a.threads : std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))));
     const auto shapes = dsfn::conv_shapes_per_frame(net);
     const double flops = dsfn::conv_flops(shapes, a.size_h, a.size_w);
     std::cout << "size " << a.size_w << "x" << a.size_h << ", threads " << torch::get_num_threads() << "\n"
@@ -104,40 +208,6 @@ void print_breakdown(dsfn::NetworkImpl &net, const Args &a)
     net.to(torch::kFloat);
 }
 
-bool parse(int argc, char **argv, Args &a)
-{
-    for (int i = 2; i < argc; i++) {
-        const std::string opt = argv[i];
-        const bool has_value = i + 1 < argc;
-        int64_t v = 0;
-        if (opt == "--width" && has_value && parse_int(argv[i + 1], 1, 1024, v))
-            a.arch.width = v, a.width_given = true, i++;
-        else if (opt == "--levels" && has_value && parse_int(argv[i + 1], 1, 2, v))
-            a.arch.levels = v, i++;
-        else if (opt == "--threads" && has_value && parse_int(argv[i + 1], 1, 1024, v))
-            a.threads = v, i++;
-        else if (opt == "--size" && has_value && parse_size(argv[i + 1], a.size_w, a.size_h))
-            i++;
-        else if (opt == "--seed" && has_value && parse_int(argv[i + 1], 0, INT64_MAX, v))
-            a.seed = static_cast<uint64_t>(v), i++;
-        else if (opt == "--fp16")
-            a.fp16 = true;
-        else if (opt == "--zero-residual")
-            a.zero_residual = true;
-        else if (opt.rfind("--", 0) != 0 && a.path.empty())
-            a.path = opt;
-        else if (opt.rfind("--", 0) != 0 && a.second_path.empty())
-            a.second_path = opt;
-        else if (opt.rfind("--", 0) != 0)
-            a.more_paths.push_back(opt);
-        else {
-            std::cerr << "dsfn-tool: bad argument '" << opt << "'\n";
-            return false;
-        }
-    }
-    return true;
-}
-
 void print_architecture(const dsfn::Architecture &arch, int64_t params)
 {
     std::cout << "width " << arch.width << ", scale " << arch.scale << ", levels " << arch.levels
@@ -149,10 +219,11 @@ void print_architecture(const dsfn::Architecture &arch, int64_t params)
 // the step count, training time and schedule history of the narrow model.
 void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
 {
-    std::ifstream in(a.path + ".recipe");
+    const std::string &in_path = a.paths[0], &out_path = a.paths[1];
+    std::ifstream in(in_path + ".recipe");
     std::string schedule_line, step = "0";
-    std::ofstream out(a.second_path + ".recipe");
-    out << "# " << a.second_path << ": " << a.path << " widened from width " << narrow_width << " to "
+    std::ofstream out(out_path + ".recipe");
+    out << "# " << out_path << ": " << in_path << " widened from width " << narrow_width << " to "
         << a.arch.width << " by dsfn-tool widen --seed " << a.seed << " (same outputs)\n";
     const std::string event = "widened from width " + std::to_string(narrow_width) + " to " +
                               std::to_string(a.arch.width) + " (dsfn-tool widen --seed " + std::to_string(a.seed) + ")";
@@ -172,7 +243,7 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
     out << (schedule_line.empty() ? "schedule: " : schedule_line + "; ") << "at step " << step << ": " << event
         << "\n";
     if (!out)
-        throw std::runtime_error(a.second_path + ".recipe: cannot write");
+        throw std::runtime_error(out_path + ".recipe: cannot write");
 }
 
 // OUT.recipe: the recipes of the averaged files, each under its name (all read
@@ -201,51 +272,65 @@ void write_average_recipe(const std::string &out_path, const std::vector<std::st
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage();
-    const std::string cmd = argv[1];
+        return usage_error("no command given");
+    const std::string name = argv[1];
+    if (name == "help" || name == "--help" || name == "-h") {
+        std::cout << kUsage;
+        return 0;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::cout << kUsage;
+            return 0;
+        }
+    const auto cmd = std::find_if(kCommands.begin(), kCommands.end(), [&](const Command &c) { return name == c.name; });
+    if (cmd == kCommands.end())
+        return usage_error("unknown command '" + name + "'");
     Args a;
-    if (!parse(argc, argv, a) || (!a.second_path.empty() && cmd != "widen" && cmd != "average") ||
-        (!a.more_paths.empty() && cmd != "average"))
-        return usage();
+    const std::string bad = parse(*cmd, argc, argv, a);
+    if (!bad.empty())
+        return usage_error(bad);
     try {
-        if (cmd == "params") {
+        if (name == "params") {
             dsfn::Network net(a.arch);
             print_architecture(a.arch, net->parameter_count());
-        } else if (cmd == "init" && !a.path.empty()) {
+        } else if (name == "init") {
+            check_output(a.paths[0], {}, a.force);
             torch::manual_seed(a.seed);
             dsfn::Network net(a.arch);
             if (a.zero_residual)
                 net->zero_residuals();
-            dsfn::save_weights(a.path, *net, a.fp16 ? dsfn::Storage::Float16 : dsfn::Storage::Float32);
-            std::cout << a.path << ": random weights, ";
+            dsfn::save_weights(a.paths[0], *net, a.fp16 ? dsfn::Storage::Float16 : dsfn::Storage::Float32);
+            std::cout << a.paths[0] << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());
-        } else if (cmd == "cost") {
+        } else if (name == "cost") {
             dsfn::keep_freed_memory(); // as the engine does, so the timings match the filter's
-            auto net = a.path.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.path);
+            auto net = a.paths.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.paths[0]);
             net->eval();
+            std::cout << (a.paths.empty() ? "a random network" : a.paths[0]) << ": width "
+                      << net->architecture().width << ", levels " << net->architecture().levels << "\n";
             print_cost(*net, a);
             print_breakdown(*net, a);
-        } else if (cmd == "widen" && !a.second_path.empty() && a.width_given) {
-            auto narrow = dsfn::load_weights(a.path);
+        } else if (name == "widen") {
+            check_output(a.paths[1], {a.paths[0]}, a.force);
+            auto narrow = dsfn::load_weights(a.paths[0]);
             auto wide = dsfn::widen(*narrow, a.arch.width, a.seed);
-            dsfn::save_weights(a.second_path, *wide, dsfn::Storage::Float32);
+            dsfn::save_weights(a.paths[1], *wide, dsfn::Storage::Float32);
             write_widened_recipe(a, narrow->architecture().width, wide->parameter_count());
-            std::cout << a.second_path << ": " << a.path << " widened, ";
+            std::cout << a.paths[1] << ": " << a.paths[0] << " widened, ";
             print_architecture(wide->architecture(), wide->parameter_count());
-        } else if (cmd == "average" && !a.more_paths.empty()) {
-            std::vector<std::string> inputs{a.second_path};
-            inputs.insert(inputs.end(), a.more_paths.begin(), a.more_paths.end());
+        } else if (name == "average") {
+            const std::vector<std::string> inputs(a.paths.begin() + 1, a.paths.end());
+            check_output(a.paths[0], inputs, a.force);
             auto mean = dsfn::average_weights(inputs);
-            dsfn::save_weights(a.path, *mean, dsfn::Storage::Float32);
-            write_average_recipe(a.path, inputs);
-            std::cout << a.path << ": the mean of " << inputs.size() << " weights files, ";
+            dsfn::save_weights(a.paths[0], *mean, dsfn::Storage::Float32);
+            write_average_recipe(a.paths[0], inputs);
+            std::cout << a.paths[0] << ": the mean of " << inputs.size() << " weights files, ";
             print_architecture(mean->architecture(), mean->parameter_count());
-        } else if (cmd == "info" && !a.path.empty()) {
-            auto net = dsfn::load_weights(a.path);
-            std::cout << a.path << ": ";
+        } else if (name == "info") {
+            auto net = dsfn::load_weights(a.paths[0]);
+            std::cout << a.paths[0] << ": ";
             print_architecture(net->architecture(), net->parameter_count());
-        } else {
-            return usage();
         }
     } catch (const dsfn::WeightsError &e) {
         std::cerr << "dsfn-tool: " << e.what() << "\n";

@@ -1,37 +1,40 @@
 #include "map_to_picture.h"
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace dsfn {
 
 namespace {
 
-// round(255 * clamp(v, 0, 1)) for n values, in a loop GCC vectorises: adding
+// round(max * clamp(v, 0, 1)) for n values, in a loop GCC vectorises: adding
 // 2^23 rounds to an integer, ties to even as torch::round, and leaves it in the
-// float's low mantissa bits. The comparisons send NaN to 0.
-void to_bytes(const float *v, uint8_t *out, int64_t n)
+// float's low mantissa bits (max < 2^23). The comparisons send NaN to 0.
+template <typename Sample> void to_samples(const float *v, Sample *out, int64_t n)
 {
+    constexpr float max = std::numeric_limits<Sample>::max();
     for (int64_t k = 0; k < n; k++) {
         const float x = v[k] > 0.0f ? (v[k] < 1.0f ? v[k] : 1.0f) : 0.0f;
-        const float shifted = x * 255.0f + 8388608.0f;
+        const float shifted = x * max + 8388608.0f;
         uint32_t bits;
         std::memcpy(&bits, &shifted, sizeof bits);
-        out[k] = static_cast<uint8_t>(bits);
+        out[k] = static_cast<Sample>(bits);
     }
 }
 
-// One output row: pixel x * R + j takes byte x * channels + j of the low-res
-// row's bytes, `from` already pointing at its colour and sub-row.
-template <int64_t R, int64_t Step>
-void shuffle_row(const uint8_t *from, int64_t channels, int64_t w, uint8_t *row)
+// One output row: pixel x * R + j takes sample x * channels + j of the low-res
+// row's samples, `from` already pointing at its colour and sub-row.
+template <int64_t R, int64_t Step, typename Sample>
+void shuffle_row(const Sample *from, int64_t channels, int64_t w, Sample *row)
 {
     for (int64_t x = 0; x < w; x++)
         for (int64_t j = 0; j < R; j++)
             row[(x * R + j) * Step] = from[x * channels + j];
 }
 
-void shuffle_row_any(const uint8_t *from, int64_t channels, int64_t w, int64_t r, int64_t step, uint8_t *row)
+template <typename Sample>
+void shuffle_row_any(const Sample *from, int64_t channels, int64_t w, int64_t r, int64_t step, Sample *row)
 {
     if (r == 4 && step == 3)
         return shuffle_row<4, 3>(from, channels, w, row);
@@ -42,32 +45,49 @@ void shuffle_row_any(const uint8_t *from, int64_t channels, int64_t w, int64_t r
             row[(x * r + j) * step] = from[x * channels + j];
 }
 
-} // namespace
-
-void map_to_rgb8(const torch::Tensor &map, int64_t scale, const Rgb8Planes &dst)
+template <typename Sample> void map_to_rgb(const torch::Tensor &map, int64_t scale, const RgbPlanes<Sample> &dst)
 {
     TORCH_CHECK(map.device().is_cpu() && map.scalar_type() == torch::kFloat && map.dim() == 4 && map.size(0) == 1 &&
                     scale > 0 && map.size(1) == 3 * scale * scale,
-                "map_to_rgb8: expected a [1, 3 * scale^2, h, w] float map on the CPU");
+                "map_to_rgb: expected a [1, 3 * scale^2, h, w] float map on the CPU");
     // Channels-last: the 3 * scale^2 values of a low-res pixel lie side by side.
     const auto m = map.contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t channels = m.size(1), h = m.size(2), w = m.size(3), r = scale;
     const float *src = m.data_ptr<float>();
     at::parallel_for(0, h, 1, [&](int64_t y0, int64_t y1) {
-        std::vector<uint8_t> bytes(static_cast<size_t>(w * channels));
+        std::vector<Sample> samples(static_cast<size_t>(w * channels));
         for (int64_t y = y0; y < y1; y++) {
-            to_bytes(src + y * w * channels, bytes.data(), w * channels);
+            to_samples(src + y * w * channels, samples.data(), w * channels);
             for (int64_t i = 0; i < r; i++)
-                for (int k = 0; k < 3; k++)
-                    shuffle_row_any(bytes.data() + k * r * r + i * r, channels, w, r, dst.pixel_step,
-                                    dst.data[k] + (y * r + i) * dst.linesize[k]);
+                for (int k = 0; k < 3; k++) {
+                    auto *row = reinterpret_cast<Sample *>(reinterpret_cast<uint8_t *>(dst.data[k]) +
+                                                           (y * r + i) * dst.linesize[k]);
+                    shuffle_row_any(samples.data() + k * r * r + i * r, channels, w, r, dst.pixel_step, row);
+                }
         }
     });
+}
+
+} // namespace
+
+void map_to_rgb8(const torch::Tensor &map, int64_t scale, const Rgb8Planes &dst)
+{
+    map_to_rgb(map, scale, dst);
+}
+
+void map_to_rgb16(const torch::Tensor &map, int64_t scale, const Rgb16Planes &dst)
+{
+    map_to_rgb(map, scale, dst);
 }
 
 torch::Tensor map_to_rgb8_reference(const torch::Tensor &map, int64_t scale)
 {
     return torch::pixel_shuffle(map, scale)[0].clamp(0.0f, 1.0f).mul_(255.0f).round_().to(torch::kUInt8);
+}
+
+torch::Tensor map_to_rgb16_reference(const torch::Tensor &map, int64_t scale)
+{
+    return torch::pixel_shuffle(map, scale)[0].clamp(0.0f, 1.0f).mul_(65535.0f).round_().to(torch::kInt);
 }
 
 } // namespace dsfn

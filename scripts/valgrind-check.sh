@@ -1,6 +1,6 @@
 #!/bin/sh
 # Valgrind memcheck over short ffmpeg + dsfn jobs: a normal run, a run that ends at
-# a scene cut, and an error path (a truncated model, which throws inside the
+# a scene cut, a size change mid-stream, and an error path (a truncated model, which throws inside the
 # engine). Fails on any memcheck error or definite leak outside the suppressions
 # in tests/sanitizers/valgrind.supp.
 #   scripts/valgrind-check.sh BUILD_DIR
@@ -43,5 +43,11 @@ run "3 frames, full mode, 2 threads" 0 -f lavfi -i "$src,trim=end_frame=3" -vf "
 run "cut between two sources" 0 -f lavfi -i "$src,trim=end_frame=2" -f lavfi -i "mandelbrot=size=32x24:rate=10,trim=end_frame=2" \
     -filter_complex "[0:v][1:v]concat=n=2,dsfn=model=$work/w4.dsfn:threads=1"
 run "bottom-up input (vflip), ensemble=4" 0 -f lavfi -i "$src,trim=end_frame=2" -vf "vflip,dsfn=model=$work/w4.dsfn:ensemble=4"
+# A size change mid-stream: the ffmpeg tool drains the old graph, then builds a new one.
+"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "$src,trim=end_frame=2" -c:v mpeg4 "$work/a.mp4"
+"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "testsrc2=size=40x30:rate=10,trim=end_frame=2" -c:v mpeg4 "$work/b.mp4"
+printf "file 'a.mp4'\nfile 'b.mp4'\n" > "$work/list.txt"
+run "size change mid-stream (concat), 16-bit input" 0 -f concat -i "$work/list.txt" \
+    -vf "format=yuv420p10le,dsfn=model=$work/w4.dsfn:threads=1"
 run "truncated model (error path)" 1 -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn"
 [ $failed = 0 ]

@@ -116,10 +116,16 @@ std::vector<Tile> make_tiles(int64_t h, int64_t w, int64_t tile, int64_t overlap
     return tiles;
 }
 
+// A memory size with three significant digits, in the unit that fits it.
 std::string gib(double bytes)
 {
     char s[32];
-    std::snprintf(s, sizeof(s), "%.2f GiB", bytes / (1 << 30));
+    if (bytes >= 0.1 * (1 << 30))
+        std::snprintf(s, sizeof(s), "%.2f GiB", bytes / (1 << 30));
+    else if (bytes >= 0.1 * (1 << 20))
+        std::snprintf(s, sizeof(s), "%.1f MiB", bytes / (1 << 20));
+    else
+        std::snprintf(s, sizeof(s), "%.1f KiB", bytes / 1024);
     return s;
 }
 
@@ -183,7 +189,7 @@ struct DSFNEngine {
                                           std::to_string(kMaxEdgeMirror) + " pixels");
         edge = config.edge_mirror;
         tile_option = config.tile;
-        overlap = config.overlap;
+        overlap_option = overlap = config.overlap;
         threads = config.threads;
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
         dsfn::keep_freed_memory();
@@ -230,8 +236,10 @@ struct DSFNEngine {
     bool with_between;
     int threads = 0;
     double memory_budget = 0;
-    int64_t tile_option = 0, overlap = 0;
-    int64_t tile = 0; // side of the tiles of the current segment; 0: whole pictures
+    int64_t tile_option = 0, overlap_option = 0;
+    int64_t tile = 0;    // side of the tiles of the current segment; 0: whole pictures
+    int64_t overlap = 0; // context around each tile in the current segment (choose_tile)
+    bool tile_grown = false;
     int ensemble = 1; // copies of each pass averaged (flip_ensemble.h)
     int64_t edge = 0; // pixels of mirror image around each input picture (mirror_edges.h)
     dsfn::Network net{nullptr};
@@ -253,7 +261,8 @@ struct DSFNEngine {
 namespace {
 
 // An 8-bit plane of h rows of w pixels of `channels` bytes in the caller's memory,
-// as a [h, w, channels] tensor over its rows in memory order. FFmpeg passes
+// as a [h, w, channels] tensor over its rows in memory order (16-bit planes are
+// viewed as int16: LibTorch 1.13 has no unsigned 16-bit type). FFmpeg passes
 // bottom-up pictures (vflip) with a negative linesize; LibTorch has no negative
 // strides (from_blob aborts the process on one), so such a plane is viewed from
 // its lowest row and `bottom_up` says that its rows run the other way.
@@ -265,13 +274,26 @@ struct PlaneView {
     void write(const torch::Tensor &picture) { rows.copy_(bottom_up ? picture.flip(0) : picture); }
 };
 
-PlaneView plane_view(uint8_t *data, int linesize, int64_t h, int64_t w, int64_t channels)
+PlaneView plane_view(uint8_t *data, int linesize, int64_t h, int64_t w, int64_t channels,
+                     torch::ScalarType type = torch::kUInt8)
 {
     const bool bottom_up = linesize < 0;
+    const int64_t sample = type == torch::kUInt8 ? 1 : 2;
     uint8_t *lowest = bottom_up ? data + (h - 1) * static_cast<int64_t>(linesize) : data;
-    return {torch::from_blob(lowest, {h, w, channels}, {std::abs(static_cast<int64_t>(linesize)), channels, 1},
-                             torch::kUInt8),
+    return {torch::from_blob(lowest, {h, w, channels},
+                             {std::abs(static_cast<int64_t>(linesize)) / sample, channels, 1}, type),
             bottom_up};
+}
+
+bool is_16bit(const DSFNImage &image)
+{
+    return image.layout == DSFN_LAYOUT_GBRP16;
+}
+
+// The 16-bit samples of an int16 view as the values 0-65535 they hold.
+torch::Tensor unsigned_16bit(const torch::Tensor &samples)
+{
+    return samples.to(torch::kInt).bitwise_and_(0xFFFF);
 }
 
 } // namespace
@@ -282,6 +304,15 @@ torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
     torch::Tensor rgb;
     if (image.layout == DSFN_LAYOUT_RGB24) {
         rgb = plane_view(image.data[0], image.linesize[0], h, w, 3).read().permute({2, 0, 1});
+    } else if (is_16bit(image)) {
+        auto plane = [&](int i) {
+            return plane_view(image.data[i], image.linesize[i], h, w, 1, torch::kShort).read().squeeze(2);
+        };
+        rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
+        return dsfn::mirror_edges(unsigned_16bit(rgb).unsqueeze(0), edge)
+            .to(device, torch::kFloat)
+            .div_(65535.0f)
+            .contiguous(at::MemoryFormat::ChannelsLast);
     } else {
         auto plane = [&](int i) { return plane_view(image.data[i], image.linesize[i], h, w, 1).read().squeeze(2); };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
@@ -303,6 +334,24 @@ void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) c
                                       std::to_string(h));
     const bool packed = image.layout == DSFN_LAYOUT_RGB24;
     const int plane_of[3] = {2, 0, 1}; // planar: R, G, B -> planes of G, B, R
+    if (is_16bit(image)) {
+        if (map.is_cpu()) {
+            dsfn::Rgb16Planes dst;
+            for (int c = 0; c < 3; c++) {
+                dst.data[c] = reinterpret_cast<uint16_t *>(image.data[plane_of[c]]);
+                dst.linesize[c] = image.linesize[plane_of[c]];
+            }
+            dst.pixel_step = 1;
+            dsfn::map_to_rgb16(map, scale, dst);
+            return;
+        }
+        // 0-65535 in int32, written back as int16 with the same low 16 bits.
+        auto rgb = dsfn::map_to_rgb16_reference(map, scale).to(torch::kCPU).to(torch::kShort);
+        for (int c = 0; c < 3; c++)
+            plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1, torch::kShort)
+                .write(rgb[c].unsqueeze(2));
+        return;
+    }
     if (map.is_cpu()) {
         dsfn::Rgb8Planes dst;
         for (int c = 0; c < 3; c++) {
@@ -325,7 +374,8 @@ void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) c
 
 void DSFNEngine::send(const DSFNImage &image)
 {
-    if (image.width < 1 || image.height < 1 || !image.data[0])
+    if (image.width < 1 || image.height < 1 || !image.data[0] || image.layout < DSFN_LAYOUT_GBRP ||
+        image.layout > DSFN_LAYOUT_GBRP16)
         throw EngineError(EINVAL, "invalid picture");
     if (window.ended) {
         // Finish the previous segment (its outputs stay queued), then start anew.
@@ -367,6 +417,11 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
 {
     const int64_t model_width = net->architecture().width;
     const int64_t h = picture_h + 2 * edge, w = picture_w + 2 * edge;
+    // Context beyond the picture's far side is never there to read: the same
+    // pictures with less. A tile narrower than its context computes mostly
+    // context, each pass over again: grow it to the context where memory allows.
+    overlap = std::min(overlap_option, std::max(h, w));
+    tile_grown = false;
     std::string size = std::to_string(picture_w) + "x" + std::to_string(picture_h);
     if (edge > 0)
         size += " (" + std::to_string(w) + "x" + std::to_string(h) + " with edge_mirror=" + std::to_string(edge) + ")";
@@ -380,7 +435,12 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
         return;
     }
     if (tile_option > 0) {
-        tile = tile_option >= std::max(h, w) ? 0 : tile_option;
+        int64_t side = tile_option;
+        if (side < overlap && pass_fits(overlap)) {
+            side = overlap;
+            tile_grown = true;
+        }
+        tile = side >= std::max(h, w) ? 0 : side;
         if (!pass_fits(tile ? tile : std::max(h, w)))
             throw EngineError(ENOMEM, size + " pictures in tiles of " + std::to_string(tile_option) +
                                           " need about " +
@@ -639,6 +699,8 @@ void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats)
 {
     *stats = engine->stats;
     stats->tile = static_cast<int>(engine->tile);
+    stats->tile_grown = engine->tile_grown;
+    stats->overlap = static_cast<int>(engine->overlap);
 }
 
 const char *dsfn_engine_error(const DSFNEngine *engine)

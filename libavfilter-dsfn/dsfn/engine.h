@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 5
+#define DSFN_ENGINE_API_VERSION 6
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -21,11 +21,12 @@ extern "C" {
 typedef struct DSFNEngine DSFNEngine;
 
 enum DSFNPixelLayout {
-    DSFN_LAYOUT_GBRP,  /* three planes: G, B, R */
-    DSFN_LAYOUT_RGB24, /* one packed plane: R, G, B */
+    DSFN_LAYOUT_GBRP,   /* three 8-bit planes: G, B, R */
+    DSFN_LAYOUT_RGB24,  /* one packed 8-bit plane: R, G, B */
+    DSFN_LAYOUT_GBRP16, /* three planes of native-endian 16-bit samples (0-65535): G, B, R */
 };
 
-/* An 8-bit RGB picture in caller-owned memory. */
+/* An RGB picture in caller-owned memory; linesizes in bytes. */
 typedef struct DSFNImage {
     uint8_t *data[3];
     int linesize[3];
@@ -66,11 +67,15 @@ typedef struct DSFNEngineStats {
     int64_t frames_in, frames_out;
     int64_t tiles;          /* tiles run, over all passes (0 while pictures are whole) */
     int tile;               /* tile side of the current segment; 0: whole pictures */
+    int tile_grown;         /* 1: the tile option was smaller than the context each tile
+                               reads, and the tiles were grown to that context */
+    int overlap;            /* context read around each tile in the current segment: the
+                               overlap option, at most the picture's larger side */
     /* Wall-clock seconds spent inside the engine, by stage: */
     double level1_seconds;  /* DSFN1 passes */
     double level2_seconds;  /* DSFN2 passes, keyframe averaging included */
-    double input_seconds;   /* 8-bit pictures to tensors */
-    double output_seconds;  /* tensors to 8-bit pictures (pixel shuffle, rounding) */
+    double input_seconds;   /* pictures to tensors */
+    double output_seconds;  /* tensors to pictures (pixel shuffle, rounding) */
 } DSFNEngineStats;
 
 int dsfn_engine_api_version(void);

@@ -20,6 +20,12 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    const size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
 static int copy_path(char *path, size_t size, const char *value)
 {
     if (snprintf(path, size, "%s", value) >= (int)size)
@@ -41,7 +47,8 @@ int dsfn_model_resolve(const char *model, char *path, size_t path_size, char *er
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
         if (!dirs[i] || !*dirs[i])
             continue;
-        if (snprintf(path, path_size, "%s/%s.dsfn", dirs[i], name) >= (int)path_size)
+        if (snprintf(path, path_size, "%s/%s%s", dirs[i], name, has_suffix(name, ".dsfn") ? "" : ".dsfn") >=
+            (int)path_size)
             continue;
         if (is_file(path))
             return 0;

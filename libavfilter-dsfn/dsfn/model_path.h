@@ -17,8 +17,9 @@ extern "C" {
 /*
  * Resolve `model` (NULL or "" for the default) into a file path in `path`:
  * an existing file, or a value with a '/', is used as it is; otherwise it is a
- * model name, looked up as NAME.dsfn in $DSFN_MODEL_DIR, then the installed
- * models directory, then the source tree's model/weights.
+ * model name, looked up as NAME.dsfn (NAME itself when it ends in .dsfn) in
+ * $DSFN_MODEL_DIR, then the installed models directory, then the source tree's
+ * model/weights.
  * Returns 0, or a negative errno value (-ENOENT when no such model, with the
  * directories searched described in `err`).
  */

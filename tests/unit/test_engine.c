@@ -16,8 +16,9 @@ typedef struct Picture {
 
 static void picture_alloc(Picture *p, int w, int h, enum DSFNPixelLayout layout, unsigned seed)
 {
-    const int planes = layout == DSFN_LAYOUT_GBRP ? 3 : 1;
-    const int stride = (layout == DSFN_LAYOUT_GBRP ? w : 3 * w) + 5; /* padded rows */
+    const int planes = layout == DSFN_LAYOUT_RGB24 ? 1 : 3;
+    const int stride = layout == DSFN_LAYOUT_GBRP16 ? 2 * w + 6 : /* padded rows, in bytes */
+                       (layout == DSFN_LAYOUT_GBRP ? w : 3 * w) + 5;
 
     memset(p, 0, sizeof(*p));
     p->buf = malloc((size_t)stride * h * planes);
@@ -183,7 +184,9 @@ static void first_output(enum DSFNPixelLayout layout, int bottom_up, const Pictu
             for (int c = 0; c < 3; c++) {
                 const int plane = (c + 2) % 3; /* R, G, B -> planes 2, 0, 1 */
                 uint8_t v = gbrp->img.data[plane][y * gbrp->img.linesize[plane] + x];
-                if (layout == DSFN_LAYOUT_GBRP)
+                if (layout == DSFN_LAYOUT_GBRP16) /* v / 255 == 257 v / 65535 */
+                    ((uint16_t *)(in.img.data[plane] + y * in.img.linesize[plane]))[x] = (uint16_t)(257 * v);
+                else if (layout == DSFN_LAYOUT_GBRP)
                     in.img.data[plane][y * in.img.linesize[plane] + x] = v;
                 else
                     in.img.data[0][y * in.img.linesize[0] + 3 * x + c] = v;
@@ -199,6 +202,11 @@ static void first_output(enum DSFNPixelLayout layout, int bottom_up, const Pictu
         for (int x = 0; x < 4 * w; x++)
             for (int c = 0; c < 3; c++) {
                 const int plane = (c + 2) % 3;
+                if (layout == DSFN_LAYOUT_GBRP16) { /* to 8 bits, rounded */
+                    const uint16_t v = ((const uint16_t *)(out.img.data[plane] + y * out.img.linesize[plane]))[x];
+                    rgb[(y * 4 * w + x) * 3 + c] = (uint8_t)((v + 128) / 257);
+                    continue;
+                }
                 rgb[(y * 4 * w + x) * 3 + c] = layout == DSFN_LAYOUT_GBRP
                     ? out.img.data[plane][y * out.img.linesize[plane] + x]
                     : out.img.data[0][y * out.img.linesize[0] + 3 * x + c];
@@ -224,6 +232,14 @@ START_TEST(test_layouts_agree)
     ck_assert_mem_eq(a, b, sizeof(a));
     first_output(DSFN_LAYOUT_RGB24, 1, &src, b, w, h);
     ck_assert_mem_eq(a, b, sizeof(a));
+    /* 16-bit planes: the same picture, rounded to 8 bits, within one level (the
+     * network's float output rounds to 255 or to 65535 levels). */
+    first_output(DSFN_LAYOUT_GBRP16, 0, &src, b, w, h);
+    for (size_t i = 0; i < sizeof(a); i++)
+        ck_assert_int_le(abs(a[i] - b[i]), 1);
+    first_output(DSFN_LAYOUT_GBRP16, 1, &src, b, w, h);
+    for (size_t i = 0; i < sizeof(a); i++)
+        ck_assert_int_le(abs(a[i] - b[i]), 1);
     for (size_t i = 1; i < sizeof(a); i++)
         distinct += a[i] != a[0];
     ck_assert_int_gt(distinct, 0); /* not a constant picture */

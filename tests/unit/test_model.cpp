@@ -253,6 +253,24 @@ START_TEST(test_map_to_picture_matches_ops)
                 auto plane = torch::from_blob(planes[c].data(), {H, W}, {line[c], 1}, torch::kUInt8);
                 ck_assert_msg(torch::equal(plane, expected[c]), "plane %d differs (scale %d)", c, (int)scale);
             }
+
+            // 16-bit planes (gbrp16): linesizes in bytes, as FFmpeg gives them.
+            auto expected16 = dsfn::map_to_rgb16_reference(m, scale);
+            std::vector<uint16_t> planes16[3];
+            dsfn::Rgb16Planes planar16{};
+            for (int c = 0; c < 3; c++) {
+                planes16[c].assign(static_cast<size_t>(line[c] * H), 7777);
+                planar16.data[c] = planes16[c].data();
+                planar16.linesize[c] = 2 * line[c];
+            }
+            planar16.pixel_step = 1;
+            dsfn::map_to_rgb16(m, scale, planar16);
+            for (int c = 0; c < 3; c++) {
+                auto plane = torch::from_blob(planes16[c].data(), {H, W}, {line[c], 1}, torch::kInt16)
+                                 .to(torch::kInt).bitwise_and(0xFFFF);
+                ck_assert_msg(torch::equal(plane, expected16[c]), "16-bit plane %d differs (scale %d)", c, (int)scale);
+                ck_assert_int_eq(planes16[c][static_cast<size_t>(W)], line[c] > W ? 7777 : planes16[c][W]);
+            }
         }
     }
 

@@ -32,6 +32,9 @@ START_TEST(test_names)
     setenv("DSFN_MODEL_DIR", "models-a", 1);
     ck_assert_int_eq(dsfn_model_resolve("tiny", path, sizeof(path), err, sizeof(err)), 0);
     ck_assert_str_eq(path, "models-a/tiny.dsfn");
+    /* The file's own name is a name too. */
+    ck_assert_int_eq(dsfn_model_resolve("tiny.dsfn", path, sizeof(path), err, sizeof(err)), 0);
+    ck_assert_str_eq(path, "models-a/tiny.dsfn");
 
     ck_assert_int_eq(dsfn_model_resolve("absent", path, sizeof(path), err, sizeof(err)), -ENOENT);
     ck_assert_msg(strstr(err, "models-a") != NULL, "searched directories not named: %s", err);

@@ -1,0 +1,248 @@
+# End-to-end tests of the paths users take around the filter: mid-stream size
+# changes, the sample scripts, the README's commands, dsfn-tool, model names,
+# settings that would look like a hang, and high bit depth.
+# Sourced by tests/e2e/run.sh, whose helpers (ff, crc, ffp, pass, fail, ...) it uses.
+
+has() { ff "-$1" 2>/dev/null | grep -q " $2 "; } # has encoders|decoders|muxers|demuxers NAME
+# The ASan build has only the codecs and formats of the core tests (Makefile):
+# a test that needs more says so and is skipped there.
+full_build=1
+for need in "encoders libx264" "muxers matroska" "encoders ffv1" "encoders mov_text" "encoders srt"; do
+    has $need || full_build=0
+done
+skip() { echo "SKIP: $1 (this build has no libx264, matroska, ffv1 or subtitle encoders)"; }
+
+# --- A size change mid-stream loses nothing (fftools drains the old graph) ------------
+ff -f lavfi -i "testsrc2=size=32x18:rate=15,trim=end_frame=15" -c:v mpeg4 -q:v 2 "$work/part1.mp4" 2> /dev/null
+ff -f lavfi -i "smptebars=size=48x28:rate=15,trim=end_frame=15" -c:v mpeg4 -q:v 2 "$work/part2.mp4" 2> /dev/null
+printf "file 'part1.mp4'\nfile 'part2.mp4'\n" > "$work/list.txt"
+# Output k of 60 at k/30 s: every frame there, each step 1/30 s, across the change.
+continuous_60() { # framecrc lines -> exit 0 when 60 frames at a constant step
+    grep '^0, ' | awk -F', *' '{ p[n++] = $2 } END {
+        if (n != 60) exit 1
+        for (i = 1; i < n; i++) if (p[i] - p[i - 1] != p[1] - p[0] || p[1] <= p[0]) exit 1 }'
+}
+for vf in "$dsfn" "scale=32:18,$dsfn"; do
+    out=$(crc -f concat -i "$work/list.txt" -vf "$vf" -fps_mode passthrough)
+    n=$(echo "$out" | grep -c '^0, ')
+    echo "$out" | continuous_60 && grep -q "Reconfiguring filter graph" "$work/log" &&
+        pass "concat 32x18 + 48x28 (-vf \"${vf%%=*}...\"): 60 frames, one every 1/30 s across the change" ||
+        fail "concat size change with -vf \"$vf\" ($n frames)" "$(echo "$out" | grep '^0, ' | cut -d, -f2 | tr '\n' ' ')
+$(cat "$work/log")"
+done
+if [ $full_build = 1 ]; then
+    ff -y -f concat -i "$work/list.txt" -vf "$dsfn" -c:v ffv1 "$work/joined.mkv" 2> "$work/log"
+    pts=$(ffp -select_streams v -show_entries frame=pts -of csv=p=0 "$work/joined.mkv")
+    # Matroska keeps milliseconds: steps of 33 or 34 ms.
+    echo "$pts" | awk '{ p[n++] = $1 } END { if (n != 60) exit 1; for (i = 1; i < n; i++) { d = p[i] - p[i - 1]; if (d < 33 || d > 34) exit 1 } }' &&
+        pass "concat size change to ffv1 in Matroska: 60 frames, 33-34 ms apart" ||
+        fail "concat size change to ffv1/mkv ($(echo "$pts" | wc -l) frames)" "$(echo "$pts" | tr '\n' ' ')
+$(cat "$work/log")"
+else
+    skip "concat size change to ffv1 in Matroska"
+fi
+
+# --- The sample scripts: nothing replaced, nothing lost ---------------------------------
+samples="$top/samples"
+if [ $full_build = 1 ]; then
+    mkdir -p "$work/batch/in"
+    clip() { ff -y -f lavfi -i "testsrc2=size=24x16:rate=10,trim=end_frame=3" "$@" 2> /dev/null; }
+    clip -c:v mpeg4 "$work/batch/in/a.mp4"
+    clip -c:v mpeg4 -vf hflip "$work/batch/in/a.mov"
+    clip -c:v mpeg4 "$work/batch/in/b.mp4"
+    sums() { (cd "$1" && md5sum -- * 2>/dev/null); }
+    before=$(sums "$work/batch/in")
+    for same in "$work/batch/in" "$work/batch/in/." "$work/batch/in/../in"; do
+        out=$("$samples/batch-enhance.sh" "$same" "$same" "$model" "$ffmpeg" 2>&1)
+        rc=$?
+        [ $rc = 2 ] && echo "$out" | grep -q "output folder is the input folder" && [ "$(sums "$work/batch/in")" = "$before" ] &&
+            pass "batch-enhance.sh refuses the input folder as output ($same), inputs untouched" ||
+            fail "batch-enhance.sh with the output folder $same (exit $rc)" "$out"
+    done
+    out=$("$samples/batch-enhance.sh" "$work/batch/in" "$work/batch/out" "$model" "$ffmpeg" 2>&1)
+    rc=$?
+    frames_of() { ffp -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 "$1" 2>/dev/null; }
+    [ $rc = 0 ] && [ "$(frames_of "$work/batch/out/a.mp4.mkv")" = 6 ] && [ "$(frames_of "$work/batch/out/a.mov.mkv")" = 6 ] &&
+        [ "$(frames_of "$work/batch/out/b.mkv")" = 6 ] && [ "$(ls "$work/batch/out" | wc -l)" = 3 ] &&
+        ! cmp -s "$work/batch/out/a.mp4.mkv" "$work/batch/out/a.mov.mkv" &&
+        pass "batch-enhance.sh: a.mp4 and a.mov give a.mp4.mkv and a.mov.mkv, b.mp4 gives b.mkv" ||
+        fail "batch-enhance.sh with inputs sharing a stem (exit $rc)" "$out
+$(ls -l "$work/batch/out")"
+    kept=$(md5sum < "$work/batch/out/b.mkv")
+    out=$("$samples/batch-enhance.sh" "$work/batch/in" "$work/batch/out" "$model" "$ffmpeg" 2>&1)
+    rc=$?
+    [ $rc = 0 ] && [ "$(echo "$out" | grep -c '^exists: ')" = 3 ] && [ "$(md5sum < "$work/batch/out/b.mkv")" = "$kept" ] &&
+        pass "batch-enhance.sh run again: the 3 outputs are kept, not replaced" ||
+        fail "batch-enhance.sh rerun (exit $rc)" "$out"
+
+    # mov_text subtitles (phone and store mp4 files) become SubRip in Matroska.
+    mkdir -p "$work/subs/in"
+    printf '1\n00:00:00,000 --> 00:00:00,250\nHello from mov_text\n' > "$work/subs/s.srt"
+    ff -y -f lavfi -i "testsrc2=size=24x16:rate=10,trim=end_frame=3" -i "$work/subs/s.srt" -map 0 -map 1 \
+        -c:v mpeg4 -c:s mov_text "$work/subs/in/phone.mp4" 2> "$work/log"
+    out=$("$samples/batch-enhance.sh" "$work/subs/in" "$work/subs/out" "$model" "$ffmpeg" 2>&1)
+    rc=$?
+    codecs=$(ffp -show_entries stream=codec_type,codec_name -of csv=p=0 "$work/subs/out/phone.mkv" 2>&1 | tr '\n' ' ')
+    text=$(ff -i "$work/subs/out/phone.mkv" -map 0:s -f srt - 2>/dev/null)
+    [ $rc = 0 ] && echo "$codecs" | grep -q "subrip,subtitle" && echo "$text" | grep -q "Hello from mov_text" &&
+        pass "batch-enhance.sh: mov_text subtitles kept, as SubRip ($codecs)" ||
+        fail "batch-enhance.sh with mov_text subtitles (exit $rc; $codecs)" "$out"
+
+    # Model paths with the filter syntax's special characters.
+    odd="$work/m:o,d;e[l]'s \\dir"
+    mkdir -p "$odd"
+    cp "$model" "$odd/w4:a,b.dsfn"
+    out=$("$samples/transcode-with-audio.sh" "$work/batch/in/b.mp4" "$work/odd.mp4" "$odd/w4:a,b.dsfn" "$ffmpeg" 2>&1)
+    rc=$?
+    [ $rc = 0 ] && [ "$(frames_of "$work/odd.mp4")" = 6 ] &&
+        pass "transcode-with-audio.sh with a model path holding : , ; [ ] ' \\ and a space" ||
+        fail "transcode-with-audio.sh with an odd model path (exit $rc)" "$out"
+    out=$("$samples/batch-enhance.sh" "$work/subs/in" "$work/odd-out" "$odd/w4:a,b.dsfn" "$ffmpeg" 2>&1)
+    rc=$?
+    [ $rc = 0 ] && [ "$(frames_of "$work/odd-out/phone.mkv")" = 6 ] &&
+        pass "batch-enhance.sh with a model path holding : , ; [ ] ' \\ and a space" ||
+        fail "batch-enhance.sh with an odd model path (exit $rc)" "$out"
+else
+    skip "the sample scripts (batch-enhance.sh, transcode-with-audio.sh)"
+fi
+
+# --- Every ffmpeg command in the README runs and makes a file that plays everywhere -----
+# Each code block that starts with an ffmpeg command (or a loop over one) runs in a
+# folder of its own holding the inputs it names; each H.264 file it writes must be
+# 4:2:0 (yuv420p), which every player decodes.
+if [ $full_build = 1 ]; then
+    readme="$top/README.md"
+    mkdir -p "$work/readme"
+    awk -v dir="$work/readme" '
+        /^```/ { if (inside) { close(f); inside = 0 } else { inside = 1; n++; f = sprintf("%s/block%02d.sh", dir, n); first = 1 } next }
+        inside { if (first) { keep = ($0 ~ /^(ffmpeg|for) /); first = 0 } if (keep) print > f }
+    ' "$readme"
+    ff -y -f lavfi -i "testsrc2=size=32x18:rate=10,trim=end_frame=4" -f lavfi -i "sine=duration=0.4" \
+        -c:v libx264 -c:a aac -shortest "$work/in.mp4" 2> /dev/null
+    ran=0
+    for block in "$work"/readme/block*.sh; do
+        [ -s "$block" ] || continue
+        if grep -q 'device=cuda' "$block"; then
+            echo "SKIP: README block $(basename "$block" .sh) needs a GPU: $(head -n 1 "$block")"
+            continue
+        fi
+        d="$work/readme/run-$(basename "$block" .sh)"
+        mkdir -p "$d/in" "$d/out"
+        for name in in.mp4 in.mkv blurry_lowres_30fps.mp4 in/a.mp4; do cp "$work/in.mp4" "$d/$name"; done
+        out=$(cd "$d" && PATH="$build/bin:$PATH" timeout $limit sh -e "$block" < /dev/null 2>&1)
+        rc=$?
+        bad= made=0
+        for f in $(cd "$d" && find . -newer "$block" -type f \( -name '*.mp4' -o -name '*.mkv' \) ! -path './in*' ! -name 'blurry*'); do
+            made=$((made + 1))
+            v=$(ffp -select_streams v -show_entries stream=codec_name,pix_fmt -of csv=p=0 "$d/$f")
+            case $v in h264,yuv420p|*,yuv420p) ;; *) bad="$bad $f:$v" ;; esac
+        done
+        ran=$((ran + 1))
+        [ $rc = 0 ] && [ $made -gt 0 ] && [ -z "$bad" ] &&
+            pass "README: $(head -n 1 "$block" | cut -c1-70)... ($made file(s), yuv420p)" ||
+            fail "README block: $(head -n 1 "$block") (exit $rc, $made files;$bad)" "$out"
+    done
+    [ $ran -ge 4 ] && pass "README: $ran example blocks run" || fail "README: only $ran example blocks found"
+else
+    skip "the README's example commands"
+fi
+
+# --- Settings that cannot help are clamped, with a warning -----------------------------
+out=$(ff -v verbose -f lavfi -i "testsrc2=size=160x90:rate=10,trim=end_frame=2" \
+    -vf "$dsfn:tile=16:overlap=1024:edge_mirror=64" -f null - 2>&1)
+echo "$out" | grep -q "overlap=1024 reaches beyond the 160x90 picture; using 288" &&
+    echo "$out" | grep -q "tile=16 is smaller than the 288 pixels of context each tile reads; running whole pictures" &&
+    echo "$out" | grep -q "2 frames in, 4 frames out, .* 0 tiles" &&
+    pass "tile=16:overlap=1024:edge_mirror=64 on 160x90: overlap clamped, whole pictures, warned" ||
+    fail "tile=16:overlap=1024:edge_mirror=64 on 160x90" "$(echo "$out" | grep -i dsfn)"
+out=$(ff -v verbose -f lavfi -i "testsrc2=size=96x72:rate=10,trim=end_frame=2" -vf "$dsfn:tile=16:overlap=24" -f null - 2>&1)
+echo "$out" | grep -q "tile=16 is smaller than the 24 pixels of context each tile reads; using tiles of 24" &&
+    echo "$out" | grep -q "96x72 pictures run in tiles of 24 pixels (overlap 24)" &&
+    pass "tile=16:overlap=24: tiles grown to 24, warned" || fail "tile=16:overlap=24" "$(echo "$out" | grep -i dsfn)"
+cores=$(nproc)
+out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=1024" -f null - 2>&1)
+echo "$out" | grep -q "threads=1024 is more than the $cores cores here; using $cores" && echo "$out" | grep -q "$cores threads," &&
+    pass "threads=1024 on $cores cores: $cores threads, warned" || fail "threads=1024" "$(echo "$out" | grep -i dsfn)"
+expect_error "max_memory=0.001: a size that says how much" "need about .* MiB, more than the 1.0 MiB allowed" \
+    -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:max_memory=0.001" $null_out
+
+# --- dsfn-tool: never overwrites unasked, never over an input, clear usage --------------
+tw="$work/tool"
+mkdir -p "$tw"
+"$tool" init "$tw/a.dsfn" --width 4 --seed 1 > /dev/null
+sum=$(md5sum < "$tw/a.dsfn")
+out=$("$tool" init "$tw/a.dsfn" --width 4 --seed 2 2>&1)
+rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "a.dsfn exists: give --force to replace it" && [ "$(md5sum < "$tw/a.dsfn")" = "$sum" ] &&
+    pass "dsfn-tool init refuses to replace a file" || fail "dsfn-tool init over a file (exit $rc)" "$out"
+"$tool" init "$tw/a.dsfn" --width 4 --seed 2 --force > /dev/null && [ "$(md5sum < "$tw/a.dsfn")" != "$sum" ] &&
+    pass "dsfn-tool init --force replaces it" || fail "dsfn-tool init --force"
+"$tool" init "$tw/b.dsfn" --width 4 --seed 3 > /dev/null
+sum=$(md5sum < "$tw/a.dsfn")
+for args in "$tw/a.dsfn $tw/a.dsfn $tw/b.dsfn" "$tw/a.dsfn $tw/b.dsfn $tw/../tool/a.dsfn --force"; do
+    out=$("$tool" average $args 2>&1)
+    rc=$?
+    [ $rc = 1 ] && echo "$out" | grep -q "is also an input" && [ "$(md5sum < "$tw/a.dsfn")" = "$sum" ] &&
+        pass "dsfn-tool average never writes over an input ($(echo $args | wc -w) arguments)" ||
+        fail "dsfn-tool average $args (exit $rc)" "$out"
+done
+out=$("$tool" widen "$tw/a.dsfn" "$tw/a.dsfn" --width 6 --force 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "is also an input" && [ "$(md5sum < "$tw/a.dsfn")" = "$sum" ] &&
+    pass "dsfn-tool widen never writes over its input" || fail "dsfn-tool widen IN IN" "$out"
+out=$("$tool" --help 2>/dev/null)
+rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "^  cost \[FILE\]" && echo "$out" | grep -q "roofline" &&
+    pass "dsfn-tool --help: exit 0, usage on stdout, cost documented" || fail "dsfn-tool --help (exit $rc)" "$out"
+tool_error() { # name, expected message, arguments...
+    name=$1 msg=$2
+    shift 2
+    out=$("$tool" "$@" 2>&1)
+    rc=$?
+    [ $rc = 2 ] && echo "$out" | grep -q -- "$msg" && pass "dsfn-tool: $name" || fail "dsfn-tool: $name (exit $rc)" "$out"
+}
+tool_error "extra argument" "init takes 1 file argument(s), not 2" init "$tw/c.dsfn" "$tw/d.dsfn"
+tool_error "width out of range" "\-\-width must be a width of 1 to 1024 channels, not '0'" init "$tw/c.dsfn" --width 0
+tool_error "bad size" "\-\-size must be WxH, each 1 to 16384 pixels, not '8'" cost --size 8
+tool_error "an option of another command" "'--seed' is not an option of info" info "$tw/a.dsfn" --seed 2
+tool_error "unknown command" "unknown command 'frobnicate'" frobnicate
+[ ! -e "$tw/c.dsfn" ] && pass "dsfn-tool: refused commands write nothing" || fail "dsfn-tool: a refused command wrote c.dsfn"
+out=$("$tool" cost --size 8x8 2>&1)
+echo "$out" | grep -q "^a random network: width 16, levels 2" && echo "$out" | grep -q "size 8x8, threads $cores" &&
+    pass "dsfn-tool cost without a file: says width 16, uses the $cores cores" || fail "dsfn-tool cost without a file" "$out"
+
+# --- Model names with or without .dsfn ----------------------------------------------------
+out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=w4.dsfn -f null - 2>&1)
+echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4.dsfn found in DSFN_MODEL_DIR" ||
+    fail "model=w4.dsfn in DSFN_MODEL_DIR" "$out"
+expect_vf_error "unknown model: the message says how names are looked up" \
+    "a name (with or without .dsfn) is looked up in DSFN_MODEL_DIR, then in the installed models" "dsfn=model=mine.dsfn"
+
+# --- High bit depth: 10-bit stays deeper than 8 bits; 8-bit stays 8-bit ------------------
+# A 10-bit ramp of 1024 grey levels; the zero-residual model's keyframes are its
+# input, nearest-upscaled: more than 256 levels come out only if 16 bits go through.
+ramp="nullsrc=size=256x4:rate=10,trim=end_frame=2,format=gray10le,geq=lum='X*4+Y'"
+out=$(ffp -f lavfi -i "$ramp,dsfn=model=$zero" -show_entries stream=pix_fmt -of csv=p=0)
+levels=$(ff -f lavfi -i "$ramp,dsfn=model=$zero" -frames:v 1 -f rawvideo - 2>/dev/null |
+    od -An -v -tu2 -w2 | sort -u | wc -l)
+[ "$out" = gbrp16le ] && [ "$levels" -gt 256 ] &&
+    pass "10-bit input: gbrp16le out, $levels levels in a picture" || fail "10-bit input ($out, $levels levels)"
+for fmt in yuv420p10le yuv422p10le; do
+    out=$(ffp -f lavfi -i "$src,trim=end_frame=2,format=$fmt,$dsfn" -show_entries stream=pix_fmt -of csv=p=0)
+    [ "$out" = gbrp16le ] && pass "$fmt input: 16-bit RGB through dsfn" || fail "$fmt input negotiates $out"
+done
+for fmt in yuv420p nv12 rgb24; do
+    out=$(ffp -f lavfi -i "$src,trim=end_frame=2,format=$fmt,$dsfn" -show_entries stream=pix_fmt -of csv=p=0)
+    case $fmt:$out in yuv420p:gbrp|nv12:gbrp|rgb24:rgb24) pass "$fmt input stays 8-bit ($out)" ;; *) fail "$fmt input negotiates $out" ;; esac
+done
+p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3" -filter_complex \
+    "[0:v]split[a][b];[a]format=gbrp16le,$dsfn,format=gbrp[x];[b]format=gbrp,$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' &&
+    pass "the same 8-bit picture through 16 bits: the same output within rounding (PSNR $p)" ||
+    fail "16-bit path against 8-bit (PSNR '$p')"
+if has encoders prores_ks && has decoders prores; then
+    ff -y -f lavfi -i "$src,trim=end_frame=3" -c:v prores_ks -profile:v 2 -pix_fmt yuv422p10le "$work/pr.mov" 2> /dev/null
+    ff -y -i "$work/pr.mov" -vf "$dsfn" -c:v prores_ks -profile:v 2 "$work/pr-out.mov" 2> "$work/log"
+    out=$(ffp -show_entries stream=pix_fmt,width -of csv=p=0 "$work/pr-out.mov")
+    [ "$out" = "128,yuv422p10le" ] && pass "ProRes 4:2:2 10-bit in, ProRes 4:2:2 10-bit out" ||
+        fail "ProRes 10-bit round trip ($out)" "$(cat "$work/log")"
+fi
