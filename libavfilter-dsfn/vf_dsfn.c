@@ -64,6 +64,7 @@ typedef struct DSFNContext {
     int edge_mirror;
     int tile_logged;        ///< tile side last reported; 0: whole pictures
     int overlap_logged;     ///< overlap last reported as clamped
+    int tile_grown_logged;  ///< the tiles' growth to their context was reported
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
@@ -300,11 +301,11 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
     }
     dsfn_engine_get_stats(s->engine, &st);
     if (st.overlap != s->overlap_logged && st.overlap < s->overlap) {
-        av_log(ctx, AV_LOG_WARNING, "overlap=%d reaches beyond the %dx%d picture; using %d, the same pictures.\n",
-               s->overlap, in->width, in->height, st.overlap);
+        av_log(ctx, AV_LOG_WARNING, "overlap=%d is more than the %d pixels of the picture's larger side "
+               "(edge_mirror included); using %d: the same pictures.\n", s->overlap, st.overlap, st.overlap);
         s->overlap_logged = st.overlap;
     }
-    if (st.tile_grown && st.tile != s->tile_logged) {
+    if (st.tile_grown && !s->tile_grown_logged) {
         if (st.tile)
             av_log(ctx, AV_LOG_WARNING, "tile=%d is smaller than the %d pixels of context each tile reads; "
                    "using tiles of %d.\n", s->tile, st.overlap, st.tile);
@@ -312,6 +313,7 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
             av_log(ctx, AV_LOG_WARNING, "tile=%d is smaller than the %d pixels of context each tile reads; "
                    "running whole pictures.\n", s->tile, st.overlap);
     }
+    s->tile_grown_logged = st.tile_grown;
     if (st.tile != s->tile_logged) {
         av_log(ctx, AV_LOG_INFO, st.tile ? "%dx%d pictures run in tiles of %d pixels (overlap %d).\n"
                                          : "%dx%d pictures run whole.\n", in->width, in->height, st.tile, st.overlap);

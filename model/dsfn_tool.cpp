@@ -304,6 +304,8 @@ int main(int argc, char **argv)
             std::cout << a.paths[0] << ": random weights, ";
             print_architecture(a.arch, net->parameter_count());
         } else if (name == "cost") {
+            if (!a.width_given)
+                a.arch.width = 16; // the shipped default model's width
             dsfn::keep_freed_memory(); // as the engine does, so the timings match the filter's
             auto net = a.paths.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.paths[0]);
             net->eval();

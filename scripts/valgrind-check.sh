@@ -44,8 +44,8 @@ run "cut between two sources" 0 -f lavfi -i "$src,trim=end_frame=2" -f lavfi -i 
     -filter_complex "[0:v][1:v]concat=n=2,dsfn=model=$work/w4.dsfn:threads=1"
 run "bottom-up input (vflip), ensemble=4" 0 -f lavfi -i "$src,trim=end_frame=2" -vf "vflip,dsfn=model=$work/w4.dsfn:ensemble=4"
 # A size change mid-stream: the ffmpeg tool drains the old graph, then builds a new one.
-"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "$src,trim=end_frame=2" -c:v mpeg4 "$work/a.mp4"
-"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "testsrc2=size=40x30:rate=10,trim=end_frame=2" -c:v mpeg4 "$work/b.mp4"
+"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "$src,trim=end_frame=2" -c:v mpeg4 -bsf:v dump_extra=freq=keyframe "$work/a.mp4"
+"$build/bin/ffmpeg" -nostdin -v error -f lavfi -i "testsrc2=size=40x30:rate=10,trim=end_frame=2" -c:v mpeg4 -bsf:v dump_extra=freq=keyframe "$work/b.mp4"
 printf "file 'a.mp4'\nfile 'b.mp4'\n" > "$work/list.txt"
 run "size change mid-stream (concat), 16-bit input" 0 -f concat -i "$work/list.txt" \
     -vf "format=yuv420p10le,dsfn=model=$work/w4.dsfn:threads=1"

@@ -374,8 +374,9 @@ void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) c
 
 void DSFNEngine::send(const DSFNImage &image)
 {
-    if (image.width < 1 || image.height < 1 || !image.data[0] || image.layout < DSFN_LAYOUT_GBRP ||
-        image.layout > DSFN_LAYOUT_GBRP16)
+    const int layout = static_cast<int>(image.layout);
+    if (image.width < 1 || image.height < 1 || !image.data[0] || layout < DSFN_LAYOUT_GBRP ||
+        layout > DSFN_LAYOUT_GBRP16)
         throw EngineError(EINVAL, "invalid picture");
     if (window.ended) {
         // Finish the previous segment (its outputs stay queued), then start anew.
