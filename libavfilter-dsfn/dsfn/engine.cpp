@@ -528,8 +528,11 @@ void DSFNEngine::run_level2(const DSFNStep &step)
     // Keyframe k: mean of the estimates of windows k-1 and k (only window k for the first).
     auto keyframe = pending_keyframe.defined() ? (pending_keyframe + maps[0]) * 0.5 : maps[0];
     outputs.push_back({keyframe, {segment_start + step.index, 0}});
+    // The segment's last window has frame k alone (the window repeats it past a
+    // cut or the end of the stream): its in-between frame is keyframe k itself.
+    const bool last = window.ended && step.index == window.received - 1;
     if (with_between)
-        outputs.push_back({maps[1], {segment_start + step.index, 1}});
+        outputs.push_back({last ? keyframe : maps[1], {segment_start + step.index, 1}});
     pending_keyframe = maps[2];
 }
 

@@ -252,3 +252,16 @@ if has encoders prores_ks && has decoders prores; then
     [ "$out" = "128,yuv422p10le" ] && pass "ProRes 4:2:2 10-bit in, ProRes 4:2:2 10-bit out" ||
         fail "ProRes 10-bit round trip ($out)" "$(cat "$work/log")"
 fi
+
+# --- The in-between frame at a cut and at the end repeats the last keyframe exactly ------
+outputs_vs() { # source graph, output index a, output index b -> PSNR of dsfn's outputs a and b
+    ff -f lavfi -i "$1" -filter_complex \
+        "[0:v]$dsfn,split[x][y];[x]select='eq(n\,$2)',setpts=N/TB[a];[y]select='eq(n\,$3)',setpts=N/TB[b];[a][b]psnr" \
+        -f null - 2>&1 | psnr_of
+}
+p_cut=$(outputs_vs "$two_scenes[out0]" 9 8)
+p_end=$(outputs_vs "$src,trim=end_frame=3,format=gbrp" 5 4)
+p_mid=$(outputs_vs "$src,trim=end_frame=3,format=gbrp" 3 2)
+[ "$p_cut" = inf ] && [ "$p_end" = inf ] && [ -n "$p_mid" ] && [ "$p_mid" != inf ] &&
+    pass "in-between at a cut and at the end: the last keyframe exactly; elsewhere not ($p_mid dB)" ||
+    fail "in-between at a cut ($p_cut), at the end ($p_end), elsewhere ($p_mid)"
