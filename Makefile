@@ -17,6 +17,11 @@ config.mk: configure
 	./configure
 
 -include config.mk
+# A second LibTorch for one build folder (make check-libtorch2): its flags
+# (scripts/libtorch-flags.sh) override config.mk's.
+ifneq ($(TORCH_MK),)
+include $(TORCH_MK)
+endif
 
 FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),build/ffmpeg-src)
 FFOBJ := $(BUILD)/ffmpeg
@@ -34,18 +39,18 @@ TORCH_LINK    := $(SANITIZE) $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm 
 LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
                model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp model/weights_average.cpp \
                libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp \
-               libavfilter-dsfn/dsfn/mirror_edges.cpp
+               libavfilter-dsfn/dsfn/mirror_edges.cpp libavfilter-dsfn/dsfn/device_stream.cpp
 TRAIN_SRC   := model/train_data.cpp model/training.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
 LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
-$(OBJDIR)/%.o: %.cpp config.mk
+$(OBJDIR)/%.o: %.cpp config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) -c $< -o $@
 
-$(OBJDIR)/%.o: %.c config.mk
+$(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) -c $< -o $@
 
@@ -81,7 +86,7 @@ tools: $(TOOL) $(TRAINER)
 # pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
 # Rewritten only when its text changes, so an edit elsewhere in this Makefile
 # does not make FFmpeg configure again.
-$(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile
+$(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile $(TORCH_MK)
 	@mkdir -p $(@D)
 	@printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: 1.0' \
 	    'Cflags: -I$(CURDIR)/libavfilter-dsfn' \
@@ -143,7 +148,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 FORCE:
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
-        fuzz check-asan check-valgrind bench bench-memory bench-large
+        fuzz check-asan check-libtorch2 check-valgrind bench bench-memory bench-large
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -154,11 +159,11 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 TEST_CFLAGS := -Itests/unit -DDSFN_TEST_HAS_CUDA=$(TORCH_HAS_CUDA) $(shell pkg-config --cflags check 2>/dev/null)
 UNIT_TEST := $(BUILD)/tests/unit-tests
 
-$(OBJDIR)/tests/unit/%.o: tests/unit/%.c config.mk
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.c config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
-$(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
@@ -201,6 +206,26 @@ ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" \
 check-asan:
 	$(MAKE) $(ASAN_VARS) -j$(NPROC) $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/bin/dsfn-tool ffmpeg
 	scripts/run-sanitized.sh $(ASAN_BUILD) $(MAKE) $(ASAN_VARS) unit-tests e2e-tests
+
+# --- LibTorch 2.x with CUDA (PyPI's torch wheel) -------------------------------------
+# Both suites again on a third build, against the pinned torch wheel that
+# scripts/fetch-libtorch.sh installs into the cache: device=cpu, and on a machine
+# without a GPU the suites check that device=cuda fails clearly. Its FFmpeg has
+# the ASan build's codecs and formats. The built ffmpeg must need libtorch_cuda and
+# c10_cuda (the linker's --as-needed would drop them, and CUDA would be "unavailable").
+TORCH2_BUILD := build/torch2
+TORCH2_MK    := $(TORCH2_BUILD)/libtorch.mk
+TORCH2_VARS  := BUILD=$(TORCH2_BUILD) TORCH_MK=$(TORCH2_MK) FF_EXTRA_CONFIG="$(ASAN_FF_CODECS)"
+check-libtorch2:
+	@mkdir -p $(TORCH2_BUILD)
+	dir=$$(scripts/fetch-libtorch.sh $(CACHE_DIR)) && scripts/libtorch-flags.sh "$$dir" > $(TORCH2_MK).new
+	@if cmp -s $(TORCH2_MK).new $(TORCH2_MK); then rm $(TORCH2_MK).new; else mv $(TORCH2_MK).new $(TORCH2_MK); fi
+	$(MAKE) $(TORCH2_VARS) -j$(NPROC) $(TORCH2_BUILD)/tests/unit-tests $(TORCH2_BUILD)/bin/dsfn-tool ffmpeg
+	@for lib in libtorch_cuda.so libc10_cuda.so; do \
+	    readelf -d $(TORCH2_BUILD)/bin/ffmpeg | grep -q "NEEDED.*\[$$lib\]" || \
+	        { echo "check-libtorch2: $(TORCH2_BUILD)/bin/ffmpeg does not need $$lib"; exit 1; }; \
+	    echo "check-libtorch2: $(TORCH2_BUILD)/bin/ffmpeg needs $$lib"; done
+	$(MAKE) $(TORCH2_VARS) unit-tests e2e-tests
 
 # Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
 check-valgrind: ffmpeg $(TOOL)

@@ -89,9 +89,10 @@ static const AVOption dsfn_options[] = {
     { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
     { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
     { "max_memory", "memory the filter may use, in GiB (0: 80% of the memory available); larger pictures run in tiles", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
-    { "precision", "arithmetic of the convolutions", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, FLAGS, .unit = "precision" },
+    { "precision", "arithmetic of the convolutions", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_FP16, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
         { "bf16", "bfloat16 convolutions, fp32 sums: faster on CPUs with AVX512-BF16 or AMX", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
+        { "fp16", "half-precision convolutions, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
     { "ensemble", "average each pass over flipped copies: 1 (off), 2 (and mirrored), 4 (each also upside down); a slightly better picture for as many times the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
@@ -149,7 +150,8 @@ static av_cold int init(AVFilterContext *ctx)
     }
     av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads, %s, ensemble of %d, edge_mirror %d\n",
            path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
-           s->device, config.threads, s->precision == DSFN_PRECISION_BF16 ? "bf16" : "fp32",
+           s->device, config.threads,
+           s->precision == DSFN_PRECISION_BF16 ? "bf16" : s->precision == DSFN_PRECISION_FP16 ? "fp16" : "fp32",
            s->ensemble, s->edge_mirror);
     return 0;
 }

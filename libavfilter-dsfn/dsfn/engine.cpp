@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "block_cache.h"
+#include "device_stream.h"
 #include "dsfn_net.h"
 #include "flip_ensemble.h"
 #include "malloc_policy.h"
@@ -117,7 +118,7 @@ std::vector<Tile> make_tiles(int64_t h, int64_t w, int64_t tile, int64_t overlap
 }
 
 // A memory size with three significant digits, in the unit that fits it.
-std::string gib(double bytes)
+std::string readable_size(double bytes)
 {
     char s[32];
     if (bytes >= 0.1 * (1 << 30))
@@ -171,7 +172,8 @@ private:
 
 struct DSFNEngine {
     DSFNEngine(const DSFNEngineConfig &config)
-        : device(parse_device(config.device ? config.device : "cpu")), with_between(config.with_between != 0)
+        : place(parse_device(config.device ? config.device : "cpu")), device(place.device()),
+          with_between(config.with_between != 0)
     {
         if (!config.model_path || !*config.model_path)
             throw EngineError(EINVAL, "no model file given");
@@ -191,15 +193,30 @@ struct DSFNEngine {
         tile_option = config.tile;
         overlap_option = overlap = config.overlap;
         threads = config.threads;
+        const auto on_device = place.enter();
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
         dsfn::keep_freed_memory();
         const SerialScope serial; // the passes set their thread count (use_threads)
-        if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16)
+        if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16 &&
+            config.precision != DSFN_PRECISION_FP16)
             throw EngineError(EINVAL, "unknown precision " + std::to_string(config.precision));
+        if (config.precision == DSFN_PRECISION_FP16 && !place.on_gpu())
+            throw EngineError(EINVAL, "precision fp16 needs device=cuda (on a CPU, bf16 is the fast one)");
         net = dsfn::load_weights(config.model_path);
         net->to(device);
         if (config.precision == DSFN_PRECISION_BF16)
             net->to(torch::kBFloat16);
+        else if (config.precision == DSFN_PRECISION_FP16)
+            net->to(torch::kHalf);
+        if (place.on_gpu()) {
+            // Every segment's passes have one input size: let cuDNN time its
+            // algorithms once per size and keep the fastest (a process-wide setting).
+            at::globalContext().setBenchmarkCuDNN(true);
+            if (config.max_memory <= 0) {
+                const double free = place.free_bytes();
+                memory_budget = free > 0 ? 0.8 * free : 0; // 0: unknown, tiles only when asked
+            }
+        }
         net->eval();
         // Channels-last convolutions run several times faster on CPU (oneDNN).
         torch::NoGradGuard no_grad;
@@ -228,10 +245,12 @@ struct DSFNEngine {
     dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
     void from_tensor(const torch::Tensor &map, DSFNImage &image) const;
+    torch::Tensor download(const torch::Tensor &picture) const;
     void run_level1(const DSFNStep &step);
     void run_level2(const DSFNStep &step);
     void release_unneeded();
 
+    dsfn::DeviceStream place; // the device, and on a GPU this engine's own stream
     torch::Device device;
     bool with_between;
     int threads = 0;
@@ -301,25 +320,32 @@ torch::Tensor unsigned_16bit(const torch::Tensor &samples)
 torch::Tensor DSFNEngine::to_tensor(const DSFNImage &image) const
 {
     const int64_t h = image.height, w = image.width;
+    const bool deep = is_16bit(image);
     torch::Tensor rgb;
     if (image.layout == DSFN_LAYOUT_RGB24) {
         rgb = plane_view(image.data[0], image.linesize[0], h, w, 3).read().permute({2, 0, 1});
-    } else if (is_16bit(image)) {
+    } else {
         auto plane = [&](int i) {
-            return plane_view(image.data[i], image.linesize[i], h, w, 1, torch::kShort).read().squeeze(2);
+            return plane_view(image.data[i], image.linesize[i], h, w, 1, deep ? torch::kShort : torch::kUInt8)
+                .read()
+                .squeeze(2);
         };
         rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
+    }
+    if (place.on_gpu()) {
+        // The samples go up as they are, from pinned memory without waiting;
+        // mirroring and the float conversion run on the device.
+        auto staged = place.host_tensor(rgb.sizes(), rgb.scalar_type());
+        staged.copy_(rgb);
+        rgb = staged.to(device, /*non_blocking=*/true);
+    }
+    if (deep) // mirrored as integers, then scaled: the float picture is written once
         return dsfn::mirror_edges(unsigned_16bit(rgb).unsqueeze(0), edge)
-            .to(device, torch::kFloat)
+            .to(torch::kFloat)
             .div_(65535.0f)
             .contiguous(at::MemoryFormat::ChannelsLast);
-    } else {
-        auto plane = [&](int i) { return plane_view(image.data[i], image.linesize[i], h, w, 1).read().squeeze(2); };
-        rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
-    }
-    // Mirrored in 8 bits, so the float conversion writes the grown picture once.
     return dsfn::mirror_edges(rgb.unsqueeze(0), edge)
-        .to(device, torch::kFloat)
+        .to(torch::kFloat)
         .div_(255.0f)
         .contiguous(at::MemoryFormat::ChannelsLast);
 }
@@ -346,7 +372,7 @@ void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) c
             return;
         }
         // 0-65535 in int32, written back as int16 with the same low 16 bits.
-        auto rgb = dsfn::map_to_rgb16_reference(map, scale).to(torch::kCPU).to(torch::kShort);
+        const auto rgb = download(dsfn::map_to_rgb16_reference(map, scale).to(torch::kShort));
         for (int c = 0; c < 3; c++)
             plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1, torch::kShort)
                 .write(rgb[c].unsqueeze(2));
@@ -363,13 +389,23 @@ void DSFNEngine::from_tensor(const torch::Tensor &grown_map, DSFNImage &image) c
         return;
     }
     // Other devices: convert there and copy 8-bit values back.
-    auto rgb = dsfn::map_to_rgb8_reference(map, scale).to(torch::kCPU);
+    const auto rgb = download(dsfn::map_to_rgb8_reference(map, scale));
     if (packed) {
         plane_view(image.data[0], image.linesize[0], h, w, 3).write(rgb.permute({1, 2, 0}));
     } else {
         for (int c = 0; c < 3; c++)
             plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1).write(rgb[c].unsqueeze(2));
     }
+}
+
+// A picture computed on the device, in host memory: one copy into pinned
+// memory and one wait for the stream, the output picture's only synchronisation.
+torch::Tensor DSFNEngine::download(const torch::Tensor &picture) const
+{
+    auto host = place.host_tensor(picture.sizes(), picture.scalar_type());
+    host.copy_(picture, /*non_blocking=*/true);
+    place.synchronize();
+    return host;
 }
 
 void DSFNEngine::send(const DSFNImage &image)
@@ -431,7 +467,7 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
         return pass_of(std::min(h, side + 2 * overlap), std::min(w, side + 2 * overlap)) + state_bytes(h, w) <=
                memory_budget;
     };
-    if (!device.is_cpu()) { // no host-side estimate for device memory: tile only when asked
+    if (!device.is_cpu() && memory_budget <= 0) { // device memory unknown: tile only when asked
         tile = tile_option;
         return;
     }
@@ -445,10 +481,10 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
         if (!pass_fits(tile ? tile : std::max(h, w)))
             throw EngineError(ENOMEM, size + " pictures in tiles of " + std::to_string(tile_option) +
                                           " need about " +
-                                          gib(pass_of(std::min(h, tile_option + 2 * overlap),
+                                          readable_size(pass_of(std::min(h, tile_option + 2 * overlap),
                                                       std::min(w, tile_option + 2 * overlap)) +
                                               state_bytes(h, w)) +
-                                          ", more than the " + gib(memory_budget) +
+                                          ", more than the " + readable_size(memory_budget) +
                                           " allowed: use smaller tiles (or tile=0), or raise max_memory");
         return;
     }
@@ -460,8 +496,8 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
     const int64_t side = left > 0 ? static_cast<int64_t>(std::sqrt(left / pass_of(1, 1))) - 2 * overlap : 0;
     if (side < kMinTile || !pass_fits(side))
         throw EngineError(ENOMEM, size + " pictures need about " +
-                                      gib(pass_of(kMinTile + 2 * overlap, kMinTile + 2 * overlap) + state_bytes(h, w)) +
-                                      " even in the smallest tiles, more than the " + gib(memory_budget) +
+                                      readable_size(pass_of(kMinTile + 2 * overlap, kMinTile + 2 * overlap) + state_bytes(h, w)) +
+                                      " even in the smallest tiles, more than the " + readable_size(memory_budget) +
                                       " allowed: scale the input down before dsfn, or raise max_memory");
     tile = side;
 }
@@ -670,6 +706,7 @@ int dsfn_engine_send(DSFNEngine *engine, const DSFNImage *image)
     return guarded(engine->error, [&] {
         if (!image)
             throw EngineError(EINVAL, "no picture given");
+        const auto on_device = engine->place.enter();
         engine->send(*image);
         return 0;
     });
@@ -685,7 +722,10 @@ int dsfn_engine_end_segment(DSFNEngine *engine)
 
 int dsfn_engine_output_ready(DSFNEngine *engine)
 {
-    return guarded(engine->error, [&] { return engine->output_ready() ? 1 : 0; });
+    return guarded(engine->error, [&] {
+        const auto on_device = engine->place.enter();
+        return engine->output_ready() ? 1 : 0;
+    });
 }
 
 int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *info)
@@ -694,6 +734,7 @@ int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *in
         DSFNOutputInfo unused;
         if (!image)
             throw EngineError(EINVAL, "no picture given");
+        const auto on_device = engine->place.enter();
         engine->receive(*image, info ? *info : unused);
         return 0;
     });

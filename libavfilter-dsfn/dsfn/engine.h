@@ -38,15 +38,18 @@ enum DSFNPrecision {
     DSFN_PRECISION_FP32, /* everything in fp32 */
     DSFN_PRECISION_BF16, /* convolutions in bf16 (CPUs with AVX512-BF16/AMX run them ~2x
                             faster); residual bases, sums and sampling stay fp32 */
+    DSFN_PRECISION_FP16, /* convolutions in fp16, on a GPU only; as bf16 otherwise */
 };
 
 typedef struct DSFNEngineConfig {
     const char *model_path; /* DSFN weights file */
-    const char *device;     /* "cpu", "cuda" or "cuda:N" */
+    const char *device;     /* "cpu", "cuda" or "cuda:N" (cuda: the first GPU); on a GPU the
+                               engine queues its work on a stream of its own */
     int threads;            /* CPU threads for LibTorch; <= 0: leave as is */
     int with_between;       /* 1: keyframes and in-between frames; 0: keyframes only */
     double max_memory;      /* bytes the engine may use (state + one pass); <= 0: 80% of the
-                               memory available; larger pictures run in tiles */
+                               memory available (on a GPU, of the device's free memory);
+                               larger pictures run in tiles */
     int precision;          /* a DSFNPrecision (an int, so a bad value is an error, not UB) */
     int tile;               /* tile side in input pixels; 0: automatic (whole pictures when
                                they fit max_memory, else the largest tiles that do); else >= 16 */

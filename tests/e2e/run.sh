@@ -34,7 +34,7 @@ out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
 out=$(ff -h filter=dsfn 2>&1)
 ok=1
-for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 tile overlap ensemble edge_mirror; do echo "$out" | grep -q "^ *$opt " || ok=0; done
+for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 fp16 tile overlap ensemble edge_mirror; do echo "$out" | grep -q "^ *$opt " || ok=0; done
 [ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
@@ -350,10 +350,13 @@ expect_vf_error "random bytes as model" "not a DSFN weights file" "dsfn=model=$w
 cp "$model" "$work/v99.dsfn"
 printf '\143' | dd of="$work/v99.dsfn" bs=1 seek=8 conv=notrunc 2> /dev/null
 expect_vf_error "unsupported format version" "unsupported weights format version 99" "dsfn=model=$work/v99.dsfn"
-if grep -q '^TORCH_HAS_CUDA = 1' "$build/../config.mk" 2>/dev/null; then
-    echo "SKIP: device=cuda on a CPU build (this build has CUDA)"
+# Without a GPU (or without CUDA in this LibTorch) device=cuda must fail clearly;
+# with one it must run.
+if out=$(crc -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:device=cuda" -fps_mode passthrough); then
+    [ "$(echo "$out" | grep -c '^0, ')" = 4 ] && pass "device=cuda: a GPU is here, and 2 frames in give 4 out" ||
+        fail "device=cuda on a GPU" "$(cat "$work/log")"
 else
-    expect_vf_error "device=cuda on a CPU build" "CUDA is not available" "$dsfn:device=cuda"
+    expect_vf_error "device=cuda without a GPU or without CUDA" "CUDA is not available" "$dsfn:device=cuda"
 fi
 expect_vf_error "malformed device" "invalid device 'gpu'" "$dsfn:device=gpu"
 expect_vf_error "negative threads" "out of range" "dsfn=model=$model:threads=-1"
@@ -366,6 +369,7 @@ expect_error "output too large to allocate" "too large to upscale" \
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
+expect_vf_error "precision=fp16 on the CPU" "precision fp16 needs device=cuda" "$dsfn:precision=fp16"
 expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$dsfn:ensemble=3"
 
 # --- The evaluation script refuses impossible settings before fetching or writing -------
