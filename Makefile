@@ -148,7 +148,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 FORCE:
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
-        fuzz check-asan check-libtorch2 check-valgrind bench bench-memory bench-large
+        fuzz check-asan libtorch2 check-libtorch2 check-valgrind bench bench-libtorch2 bench-memory bench-large
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -216,15 +216,17 @@ check-asan:
 TORCH2_BUILD := build/torch2
 TORCH2_MK    := $(TORCH2_BUILD)/libtorch.mk
 TORCH2_VARS  := BUILD=$(TORCH2_BUILD) TORCH_MK=$(TORCH2_MK) FF_EXTRA_CONFIG="$(ASAN_FF_CODECS)"
-check-libtorch2:
+libtorch2:
 	@mkdir -p $(TORCH2_BUILD)
 	dir=$$(scripts/fetch-libtorch.sh $(CACHE_DIR)) && scripts/libtorch-flags.sh "$$dir" > $(TORCH2_MK).new
 	@if cmp -s $(TORCH2_MK).new $(TORCH2_MK); then rm $(TORCH2_MK).new; else mv $(TORCH2_MK).new $(TORCH2_MK); fi
 	$(MAKE) $(TORCH2_VARS) -j$(NPROC) $(TORCH2_BUILD)/tests/unit-tests $(TORCH2_BUILD)/bin/dsfn-tool ffmpeg
 	@for lib in libtorch_cuda.so libc10_cuda.so; do \
 	    readelf -d $(TORCH2_BUILD)/bin/ffmpeg | grep -q "NEEDED.*\[$$lib\]" || \
-	        { echo "check-libtorch2: $(TORCH2_BUILD)/bin/ffmpeg does not need $$lib"; exit 1; }; \
-	    echo "check-libtorch2: $(TORCH2_BUILD)/bin/ffmpeg needs $$lib"; done
+	        { echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg does not need $$lib"; exit 1; }; \
+	    echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg needs $$lib"; done
+
+check-libtorch2: libtorch2
 	$(MAKE) $(TORCH2_VARS) unit-tests e2e-tests
 
 # Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
@@ -286,6 +288,14 @@ eval-curve: ffmpeg
 bench: ffmpeg $(TOOL)
 	scripts/install-deps.sh time
 	scripts/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR)
+
+# make bench on Debian's LibTorch 1.13 (this build) and on the torch wheel's 2.x
+# (make libtorch2), one after the other in one run, same model and settings.
+bench-libtorch2: ffmpeg $(TOOL) libtorch2
+	scripts/install-deps.sh time
+	for b in $(BUILD) $(TORCH2_BUILD); do \
+	    echo "== $$b"; \
+	    scripts/bench.sh $$b $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR) || exit 1; done
 
 # --- Long run: RSS stays flat over 10,000 frames (minutes; never part of check) --------
 BENCH_MODEL   ?= dsfn-w32

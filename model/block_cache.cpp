@@ -2,8 +2,10 @@
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -24,9 +26,23 @@ size_t size_class(size_t n)
     return (n + granule - 1) / granule * granule;
 }
 
+// LibTorch 2.3 made Allocator::allocate non-const and added copy_data.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define DSFN_ALLOCATOR_2_3 1
+#else
+#define DSFN_ALLOCATOR_2_3 0
+#endif
+
 class BlockCache final : public c10::Allocator {
 public:
-    c10::DataPtr allocate(size_t n) const override
+#if DSFN_ALLOCATOR_2_3
+    c10::DataPtr allocate(size_t n) override { return allocate_block(n); }
+    void copy_data(void *dest, const void *src, std::size_t count) const override { std::memcpy(dest, src, count); }
+#else
+    c10::DataPtr allocate(size_t n) const override { return allocate_block(n); }
+#endif
+
+    c10::DataPtr allocate_block(size_t n) const
     {
         if (n < kBlockCacheMin) {
             void *ptr = c10::alloc_cpu(n);

@@ -30,6 +30,7 @@ mirror=$(echo "$probe" | sed -n 's/.*, edge_mirror \([0-9]*\)$/\1/p')
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "libtorch: $(ldd "$ffmpeg" | sed -n 's/.*libtorch_cpu[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)"
 echo "model:   $path; threads: $([ "$threads" = 0 ] && echo "all ($(nproc))" || echo "$threads")"
 echo "runs:    the fastest of $repeats of each; ensemble=$ensemble, edge_mirror=$mirror"
 
