@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetch the evaluation clips (real footage shipped in Debian packages, see
-# shared/DATA.md) into CACHE_DIR/clips. None of them is ever used for training.
+# docs/DATA.md) into CACHE_DIR/clips. None of them is ever used for training.
 #   fetch-eval-clips.sh CACHE_DIR
 set -eu
 cache=$1

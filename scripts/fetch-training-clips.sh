@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetch real clips for training (footage shipped in Debian packages, see
-# shared/DATA.md) into CACHE_DIR/clips/NAME/NNNNN.ppm, scaled down 2x as the
+# docs/DATA.md) into CACHE_DIR/clips/NAME/NNNNN.ppm, scaled down 2x as the
 # evaluation does (it hides the compression). None of the evaluation clips
 # (scripts/fetch-eval-clips.sh) is here, nor libopenshot's run.mp4, which samples/
 # is made from.

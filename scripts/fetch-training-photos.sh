@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetch the training photos (real photographs shipped in Debian packages, see
-# shared/DATA.md) into a cache and convert them to 8-bit PPM for dsfn-train.
+# docs/DATA.md) into a cache and convert them to 8-bit PPM for dsfn-train.
 #   fetch-training-photos.sh CACHE_DIR FFMPEG [more]
 # Photos are scaled to at most 1920 pixels wide, which also hides JPEG artefacts.
 # The shipped weights were trained on the first list (31 photos). "more" adds 25

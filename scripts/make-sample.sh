@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rebuild samples/openshot-run-degraded.mp4, the main job's input: libopenshot's
-# examples/run.mp4 (30 fps, 720x400) degraded as DESIGN §5's protocol degrades
+# examples/run.mp4 (30 fps, 720x400) degraded as docs/EVAL-PROTOCOL.md's protocol degrades
 # the evaluation clips at 30 fps: the mean of 3 consecutive frames (shutter blur),
 # every 2nd one kept (15 fps), 4x bicubic reduction (180x100).
 #   scripts/make-sample.sh BUILD_DIR CACHE_DIR
