@@ -43,7 +43,7 @@ LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp mo
                model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp model/weights_average.cpp \
                libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp \
                libavfilter-dsfn/dsfn/mirror_edges.cpp libavfilter-dsfn/dsfn/device_stream.cpp
-TRAIN_SRC   := model/train_data.cpp model/training.cpp
+TRAIN_SRC   := model/train_data.cpp model/training.cpp model/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
 LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
@@ -151,7 +151,8 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 FORCE:
 
 .PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
-        fuzz check-asan libtorch2 check-libtorch2 check-valgrind bench bench-libtorch2 bench-memory bench-large
+        fuzz check-asan libtorch2 check-libtorch2 check-valgrind \
+        accelerator-pack accelerator-build accelerator-unit-tests bench bench-libtorch2 bench-memory bench-large
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -231,8 +232,37 @@ libtorch2:
 	        { echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg does not need $$lib"; exit 1; }; \
 	    echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg needs $$lib"; done
 
-check-libtorch2: libtorch2
-	$(MAKE) $(TORCH2_VARS) unit-tests e2e-tests
+# The suites on that LibTorch run as the accelerator run's rehearsal: the
+# same script, from a copy of exactly what a `device` run carries (the files git
+# sees and the pack), on the CPU with tiny sizes. It builds its own libdsfn,
+# tools, unit tests and ffmpeg, runs both suites with device=cpu (device=cuda
+# must fail with "CUDA is not available") and checks that ffmpeg needs libtorch_cuda.
+REHEARSAL := $(TORCH2_BUILD)/rehearsal
+check-libtorch2: accelerator-pack
+	scripts/fetch-libtorch.sh $(CACHE_DIR) > /dev/null
+	rm -rf $(REHEARSAL) && mkdir -p $(REHEARSAL)/tree
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(REHEARSAL)/tree
+	cp -r $(ACCEL_PACK) $(REHEARSAL)/tree/
+	cd $(REHEARSAL)/tree && PYTHON=$$($(CURDIR)/scripts/fetch-libtorch.sh $(CACHE_DIR) --python) \
+	    scripts/accelerator-run.sh --cpu --out $(CURDIR)/$(REHEARSAL)/out
+
+# --- The accelerator run (scripts/accelerator-run.sh; a lent GPU machine) -------------
+# Its ffmpeg: the end-to-end suite's codecs and formats, JPEG in and PPM out for the
+# training data, no assembly (that machine has no nasm), and pkg-config-lite.sh
+# where pkg-config is missing.
+ACCEL_PACK      := accelerator-pack
+ACCEL_BUILD     := build/accel
+ACCEL_FF_CONFIG := $(ASAN_FF_CODECS) --enable-decoder=mjpeg --enable-encoder=ppm --enable-muxer=image2 \
+                   --enable-demuxer=image2 --disable-x86asm \
+                   $(if $(shell command -v pkg-config),,--pkg-config=$(CURDIR)/scripts/pkg-config-lite.sh)
+ACCEL_VARS      := BUILD=$(ACCEL_BUILD) FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
+HAVE_CHECK      := $(shell pkg-config --exists check 2>/dev/null && echo yes)
+accelerator-pack:
+	scripts/accelerator-pack.sh $(CACHE_DIR) $(ACCEL_PACK)
+accelerator-build:
+	$(MAKE) $(ACCEL_VARS) -j$(NPROC) ffmpeg tools $(if $(HAVE_CHECK),$(ACCEL_BUILD)/tests/unit-tests)
+accelerator-unit-tests:
+	$(MAKE) $(ACCEL_VARS) unit-tests
 
 # Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
 check-valgrind: ffmpeg $(TOOL)

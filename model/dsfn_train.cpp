@@ -6,6 +6,7 @@
 // given, else from random weights. Stops after --steps or --minutes, or on
 // SIGINT/SIGTERM, always saving the checkpoint and writing WEIGHTS (fp16) and
 // WEIGHTS.recipe (how it was made).
+#include <algorithm>
 #include <csignal>
 #include <chrono>
 #include <cmath>
@@ -47,6 +48,7 @@ int usage()
                  "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
                  "                  [--schedule-from STEP]\n"
                  "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
+                 "                  [--device cpu|cuda|cuda:N] [--precision fp32|bf16]\n"
                  "                  [--save-minutes 10] [--log-every 10]\n"
                  "                  [--snapshots DIR] [--snapshot-minutes 15]\n";
     return 2;
@@ -76,6 +78,8 @@ bool parse(int argc, char **argv, Options &o)
         else if (k == "--loss" && (v == "l1" || v == "mse"))
             o.train.loss = v == "l1" ? dsfn::LossKind::L1 : dsfn::LossKind::SquaredError;
         else if (k == "--edge-mirror") o.train.edge_mirror = std::stoll(v);
+        else if (k == "--device") o.train.device = torch::Device(v);
+        else if (k == "--precision" && (v == "fp32" || v == "bf16")) o.train.mixed_precision = v == "bf16";
         else if (k == "--width") o.train.arch.width = std::stoll(v);
         else if (k == "--batch") o.train.batch = std::stoll(v);
         else if (k == "--patch") o.train.data.patch = std::stoll(v);
@@ -100,7 +104,15 @@ bool parse(int argc, char **argv, Options &o)
            o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
            o.train.data.bicubic_a <= 0 && o.train.data.photo_levels >= 1 &&
            o.train.data.photo_levels <= dsfn::PhotoSet::levels && o.train.edge_mirror >= 0 &&
-           o.train.edge_mirror <= 64;
+           o.train.edge_mirror <= 64 && (o.train.device.is_cpu() || o.train.device.is_cuda());
+}
+
+// What trained it, for the recipe's wall time.
+std::string hardware(const Options &o)
+{
+    if (o.train.device.is_cuda())
+        return "CUDA GPU" + std::string(o.train.mixed_precision ? ", bf16 mixed precision" : "");
+    return std::to_string(o.threads) + "-core CPU";
 }
 
 void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
@@ -128,7 +140,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << " (Adam, cosine decay to 10% over steps " << o.train.schedule_from << "-" << o.train.steps
       << ")\nschedule: " << t.schedule_history << "\nseed: " << o.train.seed
       << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
-      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (2-core CPU)"
+      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (" << hardware(o) << ")"
       << "\nfinal loss: " << std::setprecision(5) << t.last_loss
       << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
       << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
@@ -152,6 +164,8 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         r << " --loss mse";
     if (o.train.edge_mirror > 0)
         r << " --edge-mirror " << o.train.edge_mirror;
+    if (o.train.mixed_precision)
+        r << " --precision bf16";
     r << "\n";
 }
 
@@ -184,6 +198,12 @@ int main(int argc, char **argv)
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     at::set_num_threads(o.threads);
+    if (o.train.device.is_cuda() && static_cast<int64_t>(torch::cuda::device_count()) <=
+                                           std::max<int64_t>(0, o.train.device.index())) {
+        std::cerr << "dsfn-train: --device " << o.train.device << ": CUDA is not available"
+                  << (torch::cuda::is_available() ? " at that index" : " (no GPU, or a LibTorch without CUDA)") << "\n";
+        return 1;
+    }
 
     try {
         dsfn::PhotoSet photos(o.photos);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "mirror_edges.h"
+#include "mixed_precision.h"
 #include "weights_file.h"
 
 namespace dsfn {
@@ -29,10 +30,10 @@ Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edg
     auto five = NetworkImpl::merge_level1(first, second);
     auto refined = net.level2(first, second);
 
-    torch::Tensor l1 = torch::zeros({});
+    torch::Tensor l1 = torch::zeros({}, batch.truth[0].options());
     for (int i = 0; i < 5; i++)
         l1 = l1 + distance(net.to_image(five[i]), batch.truth[i]);
-    torch::Tensor l2 = torch::zeros({});
+    torch::Tensor l2 = torch::zeros({}, batch.truth[0].options());
     for (int i = 0; i < 3; i++)
         l2 = l2 + distance(net.to_image(refined[i]), batch.truth[i + 1]);
     Loss loss;
@@ -44,6 +45,7 @@ Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edg
 
 Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
 {
+    net->to(cfg.device);
     optimizer = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(cfg.lr));
 }
 
@@ -78,6 +80,8 @@ void Trainer::record_schedule(bool with_clips)
         entry << ", squared-error loss";
     if (config.edge_mirror > 0)
         entry << ", inputs grown by " << config.edge_mirror << " mirrored pixels a side";
+    if (config.mixed_precision)
+        entry << ", bf16 mixed precision";
     const std::string e = entry.str();
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
@@ -95,14 +99,28 @@ Loss Trainer::train_step(const PhotoSet &photos)
 
 Loss Trainer::train_step(const PhotoSet &photos, const ClipSet &clips)
 {
-    // Seeded by (seed, step) alone: resuming at a step replays the same data.
-    const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(step);
     if (!clips.empty() && clips_from < 0)
         clips_from = step;
     const auto start = std::chrono::steady_clock::now();
-    const Batch batch = make_batch(photos, clips, config.data, config.batch, seed);
+    const Batch batch = batch_for_step(photos, clips);
     data_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return train_on(batch);
+}
+
+Batch Trainer::batch_for_step(const PhotoSet &photos, const ClipSet &clips)
+{
+    const auto make = [this, &photos, &clips](int64_t at_step) {
+        // Seeded by (seed, step) alone: resuming at a step replays the same data.
+        const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(at_step);
+        return make_batch(photos, clips, config.data, config.batch, seed);
+    };
+    Batch batch = next_batch_step_ == step ? next_batch_.get() : make(step);
+    next_batch_step_ = -1;
+    if (!config.device.is_cpu()) {
+        next_batch_ = std::async(std::launch::async, make, step + 1);
+        next_batch_step_ = step + 1;
+    }
+    return batch;
 }
 
 Loss Trainer::train_on(const Batch &batch)
@@ -111,7 +129,17 @@ Loss Trainer::train_on(const Batch &batch)
     for (auto &group : optimizer->param_groups())
         static_cast<torch::optim::AdamOptions &>(group.options()).lr(learning_rate());
     optimizer->zero_grad();
-    Loss loss = paper_loss(*net, batch, config.loss, config.edge_mirror);
+    Batch on_device = batch;
+    for (auto &t : on_device.inputs)
+        t = t.to(config.device);
+    for (auto &t : on_device.truth)
+        t = t.to(config.device);
+    Loss loss;
+    {
+        // The forward pass in bf16 where autocast allows; backward follows its types.
+        MixedPrecision amp(config.device.type(), config.mixed_precision);
+        loss = paper_loss(*net, on_device, config.loss, config.edge_mirror);
+    }
     loss.total.backward();
     optimizer->step();
     step++;

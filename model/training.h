@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <future>
 #include <string>
 
 #include "dsfn_net.h"
@@ -32,6 +33,8 @@ struct TrainConfig {
     uint64_t seed = 1;
     LossKind loss = LossKind::L1;
     int64_t edge_mirror = 0; // see paper_loss
+    torch::Device device{torch::kCPU}; // where the network trains; batches are made on the CPU
+    bool mixed_precision = false;      // bf16 autocast (mixed_precision.h)
 };
 
 // Model, optimiser and progress; save()/load() round-trip all of it, and batches
@@ -70,7 +73,13 @@ public:
     int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
     std::string schedule_history; // every schedule used so far, for the recipe
     bool fresh_optimizer = false; // set by init_from until record_schedule notes it
-    double data_seconds = 0; // time spent making batches in this process (not saved)
+    double data_seconds = 0; // time spent making batches, or waiting for them, in this process (not saved)
+
+private:
+    // On a GPU the next step's batch is made on the CPU while this step trains.
+    Batch batch_for_step(const PhotoSet &photos, const ClipSet &clips);
+    std::future<Batch> next_batch_;
+    int64_t next_batch_step_ = -1;
 };
 
 } // namespace dsfn

@@ -3,10 +3,12 @@
 # (cuBLAS, cuDNN, ...), into a virtual environment in the cache, and print the
 # LibTorch directory inside it (include/, lib/ with libtorch_cuda.so, share/cmake)
 # for ./configure --with-libtorch=DIR. The system Python is not touched.
-#   scripts/fetch-libtorch.sh [CACHE_DIR]
+# With --python it prints the environment's python3 instead.
+#   scripts/fetch-libtorch.sh [CACHE_DIR] [--python]
 set -eu
 version=2.9.1
 cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/vf_dsfn}
+print=${2:-}
 venv=$cache/libtorch-$version
 if [ ! -f "$venv/.installed" ]; then
     rm -rf "$venv"
@@ -21,4 +23,4 @@ if [ ! -f "$venv/.installed" ]; then
 fi
 dir=$(ls -d "$venv"/lib/python3*/site-packages/torch | head -n 1)
 [ -f "$dir/lib/libtorch_cuda.so" ] || { echo "fetch-libtorch: $dir has no lib/libtorch_cuda.so" >&2; exit 1; }
-echo "$dir"
+if [ "$print" = --python ]; then echo "$venv/bin/python3"; else echo "$dir"; fi

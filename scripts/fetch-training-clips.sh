@@ -4,13 +4,19 @@
 # evaluation does (it hides the compression). None of the evaluation clips
 # (scripts/fetch-eval-clips.sh) is here, nor libopenshot's run.mp4, which samples/
 # is made from.
-#   fetch-training-clips.sh CACHE_DIR FFMPEG
+#   fetch-training-clips.sh [--copy-sources-to DIR | --sources-from DIR] CACHE_DIR FFMPEG
+# The options as in fetch-training-photos.sh: DIR/PACKAGE/PATH holds the original files.
 set -eu
+copy_to= from=
+case ${1:-} in
+--copy-sources-to) copy_to=$2; shift 2 ;;
+--sources-from) from=$2; shift 2 ;;
+esac
 cache=$1 ffmpeg=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 raw=$cache/clip-sources out=$cache/clips
 mkdir -p "$raw" "$out"
-. "$top/scripts/private-apt.sh"
+[ -n "$from" ] || . "$top/scripts/private-apt.sh"
 
 # name | where it comes from | filter before the 2x reduction
 clips='
@@ -24,6 +30,11 @@ pd-diver|pd-extendedview:usr/share/doc/pd-extendedview/media/diver.mov|mpdecimat
 # extracted once from the bookworm source package.
 source_file() {
     pkg=$1 path=$2
+    if [ -n "$from" ]; then
+        [ -f "$from/$pkg/$path" ] || { echo "fetch-training-clips: $from/$pkg/$path is missing" >&2; exit 1; }
+        echo "$from/$pkg/$path"
+        return
+    fi
     case $pkg in
     pd-extendedview)
         tree=$(package_tree "$cache" "$pkg") # fails the script when the fetch fails
@@ -40,10 +51,16 @@ source_file() {
     esac
 }
 
-echo "$clips" | while IFS='|' read -r name from filter; do
+echo "$clips" | while IFS='|' read -r name where filter; do
     [ -n "$name" ] || continue
-    [ -f "$out/$name/.done" ] && continue
-    file=$(source_file "${from%%:*}" "${from#*:}")
+    [ -z "$copy_to" ] && [ -f "$out/$name/.done" ] && continue
+    file=$(source_file "${where%%:*}" "${where#*:}")
+    if [ -n "$copy_to" ]; then
+        mkdir -p "$copy_to/${where%%:*}/$(dirname "${where#*:}")"
+        cp "$file" "$copy_to/${where%%:*}/${where#*:}"
+        echo "$name: copied"
+        continue
+    fi
     rm -rf "$out/$name"
     mkdir -p "$out/$name"
     "$ffmpeg" -nostdin -hide_banner -loglevel error -i "$file" \
@@ -51,6 +68,7 @@ echo "$clips" | while IFS='|' read -r name from filter; do
         "$out/$name/%05d.ppm"
     touch "$out/$name/.done"
 done
+[ -n "$copy_to" ] && exit 0
 for d in "$out"/*/; do
     echo "$(basename "$d"): $(ls "$d" | grep -c '\.ppm$') frames"
 done

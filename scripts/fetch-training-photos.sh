@@ -1,13 +1,22 @@
 #!/bin/sh
 # Fetch the training photos (real photographs shipped in Debian packages, see
 # docs/DATA.md) into a cache and convert them to 8-bit PPM for dsfn-train.
-#   fetch-training-photos.sh CACHE_DIR FFMPEG [more]
+#   fetch-training-photos.sh [--copy-sources-to DIR | --sources-from DIR] CACHE_DIR FFMPEG [more]
+# --copy-sources-to copies the original files, as the packages hold them, under
+# DIR/PACKAGE/PATH and converts nothing (FFMPEG is not run); --sources-from reads
+# them from such a folder instead of the packages: the accelerator run's data
+# (scripts/accelerator-pack.sh) goes through the same conversion as here.
 # Photos are scaled to at most 1920 pixels wide, which also hides JPEG artefacts.
 # The shipped weights were trained on the first list (31 photos). "more" adds 25
 # from lomiri-wallpapers and lxqt-themes: they did not change the evaluation in a
 # 2,500-step test (eval/REPORT.md, 2026-12-02), so they stay out of `make train`.
 # dsfn-train reads every photo in the folder: fetch "more" into a cache of its own.
 set -eu
+copy_to= from=
+case ${1:-} in
+--copy-sources-to) copy_to=$2; shift 2 ;;
+--sources-from) from=$2; shift 2 ;;
+esac
 cache=$1 ffmpeg=$2 set=${3:-}
 case $set in
 '' | more) ;;
@@ -16,7 +25,7 @@ esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$cache/photos
 mkdir -p "$out"
-. "$top/scripts/private-apt.sh"
+[ -n "$from" ] || . "$top/scripts/private-apt.sh"
 
 # package | files (photographs only: drawings and renders are left out)
 list='
@@ -32,12 +41,21 @@ lxqt-themes|usr/share/lxqt/wallpapers/Valendas.png usr/share/lxqt/wallpapers/aft
 [ "$set" = more ] && list="$list$more"
 echo "$list" | while IFS='|' read -r pkg files; do
     [ -n "$pkg" ] || continue
-    tree=$(package_tree "$cache" "$pkg")
+    if [ -n "$from" ]; then tree=$from/$pkg; else tree=$(package_tree "$cache" "$pkg"); fi
     for f in $(cd "$tree" && eval ls $files); do
+        if [ -n "$copy_to" ]; then
+            mkdir -p "$copy_to/$pkg/$(dirname "$f")"
+            cp "$tree/$f" "$copy_to/$pkg/$f"
+            continue
+        fi
         name=$(echo "$pkg-$f" | sed 's|usr/share/||; s|[/ ]|_|g; s|\.[a-zA-Z]*$||')
         [ -f "$out/$name.ppm" ] && continue
         "$ffmpeg" -nostdin -hide_banner -loglevel error -y -i "$tree/$f" \
             -vf "scale='min(1920,iw)':-2:flags=lanczos,format=rgb24" -frames:v 1 "$out/$name.ppm"
     done
 done
-echo "$(ls "$out"/*.ppm | wc -l) photos in $out"
+if [ -n "$copy_to" ]; then
+    echo "$(find "$copy_to" -type f | wc -l) photos copied to $copy_to"
+else
+    echo "$(ls "$out"/*.ppm | wc -l) photos in $out"
+fi

@@ -23,7 +23,10 @@ ffp() { timeout $limit "$ffprobe" -hide_banner -v error "$@"; }
 
 model="$work/w4.dsfn"
 "$tool" init "$model" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
-dsfn="dsfn=model=$model:threads=2"
+# DSFN_E2E_DEVICE=cuda runs every filter instance on the GPU (scripts/accelerator-run.sh).
+device=${DSFN_E2E_DEVICE:-cpu}
+dev=":device=$device"
+dsfn="dsfn=model=$model:threads=2$dev"
 src="testsrc2=size=32x24:rate=10"
 
 # Frames of a lavfi graph, read straight by ffprobe: the filter's own timestamps.
@@ -93,11 +96,11 @@ zero="$work/zero.dsfn"
 psnr_of() { sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1; }
 moving="testsrc2=size=32x24:rate=10,trim=end_frame=5,format=gbrp"
 k=$(ff -f lavfi -i "$moving" -filter_complex \
-    "[0:v]split[a][b];[a]dsfn=model=$zero,select='not(mod(n\,2))',setpts=N/TB[k];[b]scale=128:96:flags=neighbor,setpts=N/TB[r];[k][r]psnr" \
+    "[0:v]split[a][b];[a]dsfn=model=$zero$dev,select='not(mod(n\,2))',setpts=N/TB[k];[b]scale=128:96:flags=neighbor,setpts=N/TB[r];[k][r]psnr" \
     -f null - 2>&1 | psnr_of)
 [ "$k" = inf ] && pass "keyframes are the inputs, nearest-upscaled (PSNR $k)" || fail "keyframes are the inputs (PSNR '$k')"
 b=$(ff -f lavfi -i "$moving" -filter_complex \
-    "[0:v]split[a][b];[a]dsfn=model=$zero,select='mod(n\,2)*lt(n\,8)',setpts=N/TB[i];[b]tmix=frames=2,select='gte(n\,1)',scale=128:96:flags=neighbor,setpts=N/TB[r];[i][r]psnr" \
+    "[0:v]split[a][b];[a]dsfn=model=$zero$dev,select='mod(n\,2)*lt(n\,8)',setpts=N/TB[i];[b]tmix=frames=2,select='gte(n\,1)',scale=128:96:flags=neighbor,setpts=N/TB[r];[i][r]psnr" \
     -f null - 2>&1 | psnr_of)
 awk -v p="$b" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' &&
     pass "in-between frames are the means of their neighbours (PSNR $b)" || fail "in-between frames are means (PSNR '$b')"
@@ -108,7 +111,7 @@ awk -v p="$b" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' &&
 two_scenes="testsrc2=size=32x24:rate=10:duration=0.5[a];smptebars=size=32x24:rate=10:duration=0.5[b];[a][b]concat=n=2:v=1:a=0,format=gbrp"
 between_vs() { # source graph, dsfn options, output index, input index -> PSNR of that output vs that input upscaled
     ff -f lavfi -i "$1[out0]" -filter_complex \
-        "[0:v]split[x][y];[x]dsfn=model=$zero$2,select='eq(n\,$3)',setpts=N/TB[o];[y]select='eq(n\,$4)',scale=iw*4:ih*4:flags=neighbor,setpts=N/TB[r];[o][r]psnr" \
+        "[0:v]split[x][y];[x]dsfn=model=$zero$dev$2,select='eq(n\,$3)',setpts=N/TB[o];[y]select='eq(n\,$4)',scale=iw*4:ih*4:flags=neighbor,setpts=N/TB[r];[o][r]psnr" \
         -f null - 2>&1 | psnr_of
 }
 cut_case() { # name, graph, dsfn options, in-between index, last frame before, first after, expect cut (1/0)
@@ -129,7 +132,7 @@ cut_case "scdet metadata honoured" "$two_scenes,scdet=threshold=10" ":scene=100"
 jump="testsrc2=size=32x24:rate=10,trim=end_frame=6,setpts=N+gt(N\\,2)*100,format=gbrp"
 cut_case "10 s timestamp gap" "$jump" "" 5 2 3 1
 cut_case "10 s timestamp gap, gap=0" "$jump" ":gap=0" 5 2 3 0
-out=$(ff -v verbose -f lavfi -i "$two_scenes[out0]" -vf "dsfn=model=$zero" -f null - 2>&1)
+out=$(ff -v verbose -f lavfi -i "$two_scenes[out0]" -vf "dsfn=model=$zero$dev" -f null - 2>&1)
 echo "$out" | grep -q '10 frames in, 20 frames out, .* 1 cuts' && pass "cut: still 2N frames, 1 cut logged" ||
     fail "cut: frame count and log" "$(echo "$out" | grep -i 'dsfn')"
 
@@ -164,15 +167,15 @@ for fmt in yuv420p yuv444p10le rgba gray nv12; do
 done
 
 # --- Models by name: the shipped default, and names in DSFN_MODEL_DIR ----------------------
-out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn -f null - 2>&1)
+out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=device=$device" -f null - 2>&1)
 echo "$out" | grep -q "model .*/dsfn-w16.dsfn: width 16" && echo "$out" | grep -q '2 frames in, 4 frames out' &&
     pass "no model option: the shipped dsfn-w16" || fail "no model option: the shipped dsfn-w16" "$out"
 for name in dsfn-w16-denoise dsfn-w32; do
-    out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=$name -f null - 2>&1)
+    out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$name$dev" -f null - 2>&1)
     echo "$out" | grep -q "model .*/$name.dsfn: width" && echo "$out" | grep -q '2 frames in, 4 frames out' &&
         pass "model=$name: a shipped model by name" || fail "model=$name: a shipped model by name" "$out"
 done
-out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=w4 -f null - 2>&1)
+out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=w4$dev" -f null - 2>&1)
 echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4 found in DSFN_MODEL_DIR" ||
     fail "model=w4 found in DSFN_MODEL_DIR" "$out"
 
@@ -185,7 +188,7 @@ p=$(same_as_whole ":tile=24:overlap=24")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' && pass "tile=24: seamless against whole pictures (PSNR $p)" ||
     fail "tile=24 seamless (PSNR '$p')"
 p=$(ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
-    "[0:v]split[a][b];[a]dsfn=model=$model:threads=1[x];[b]dsfn=model=$model:threads=2[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+    "[0:v]split[a][b];[a]dsfn=model=$model:threads=1$dev[x];[b]dsfn=model=$model:threads=2$dev[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 50) }' && pass "threads=1 and threads=2 agree (PSNR $p)" ||
     fail "threads=1 and threads=2 agree (PSNR '$p')"
 p=$(same_as_whole ":precision=bf16")
@@ -227,7 +230,7 @@ p=$(two_graphs gbrp "$dsfn" "$dsfn:edge_mirror=4")
 # DSFN2 hands on level-1 maps the engine keeps: averaging must leave them alone.
 "$tool" init "$work/zero-l1.dsfn" --width 4 --levels 1 --zero-residual > /dev/null
 for m in "$zero" "$work/zero-l1.dsfn"; do
-    p=$(two_graphs gbrp "dsfn=model=$m:ensemble=4" "dsfn=model=$m")
+    p=$(two_graphs gbrp "dsfn=model=$m:ensemble=4$dev" "dsfn=model=$m$dev")
     [ "$p" = inf ] && pass "ensemble=4 of an equivariant model ($(basename "$m")): its own pictures" ||
         fail "ensemble=4 of the zero-residual model $(basename "$m") (PSNR '$p')"
 done
@@ -246,14 +249,14 @@ done
 
 # --- A model of another width and a single level is just another model -------------------
 "$tool" init "$work/w8l1.dsfn" --width 8 --levels 1 > /dev/null
-out=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w8l1.dsfn" -fps_mode passthrough)
+out=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=$work/w8l1.dsfn$dev" -fps_mode passthrough)
 [ "$(echo "$out" | grep -c '^0, ')" = 6 ] && pass "width-8 single-level model: 3 frames in, 6 out" ||
     fail "width-8 single-level model" "$(cat "$work/log")"
 
 # --- A widened model (dsfn-tool widen) makes the same pictures as the narrow one --------------
 "$tool" widen "$model" "$work/w4to6.dsfn" --width 6 --seed 2 > /dev/null
 w=$(ff -f lavfi -i "$moving" -filter_complex \
-    "[0:v]split[a][b];[a]dsfn=model=$model[n];[b]dsfn=model=$work/w4to6.dsfn[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
+    "[0:v]split[a][b];[a]dsfn=model=$model$dev[n];[b]dsfn=model=$work/w4to6.dsfn$dev[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
 awk -v p="$w" 'BEGIN { exit !(p == "inf" || p + 0 >= 60) }' &&
     pass "width 4 widened to 6: the same pictures (PSNR $w)" || fail "widened model's pictures (PSNR '$w')"
 out=$("$tool" widen "$model" "$work/w2.dsfn" --width 2 2>&1)
@@ -263,7 +266,7 @@ out=$("$tool" widen "$model" "$work/w2.dsfn" --width 2 2>&1)
 # --- The mean of weights files (dsfn-tool average) --------------------------------------------
 "$tool" average "$work/mean.dsfn" "$model" "$model" > /dev/null
 w=$(ff -f lavfi -i "$moving" -filter_complex \
-    "[0:v]split[a][b];[a]dsfn=model=$model[n];[b]dsfn=model=$work/mean.dsfn[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
+    "[0:v]split[a][b];[a]dsfn=model=$model$dev[n];[b]dsfn=model=$work/mean.dsfn$dev[w];[n][w]psnr" -f null - 2>&1 | psnr_of)
 awk -v p="$w" 'BEGIN { exit !(p == "inf" || p + 0 >= 60) }' && grep -q "dsfn-tool average" "$work/mean.dsfn.recipe" &&
     pass "a model averaged with itself: the same pictures (PSNR $w), a recipe" || fail "averaged model's pictures (PSNR '$w')"
 out=$("$tool" average "$work/mixed.dsfn" "$model" "$work/w8l1.dsfn" 2>&1)
@@ -369,7 +372,13 @@ expect_error "output too large to allocate" "too large to upscale" \
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
-expect_vf_error "precision=fp16 on the CPU" "precision fp16 needs device=cuda" "$dsfn:precision=fp16"
+if [ "$device" = cpu ]; then
+    expect_vf_error "precision=fp16 on the CPU" "precision fp16 needs device=cuda" "$dsfn:precision=fp16"
+else
+    p=$(same_as_whole ":precision=fp16")
+    awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=fp16 on $device: close to fp32 (PSNR $p)" ||
+        fail "precision=fp16 on $device close to fp32 (PSNR '$p')"
+fi
 expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$dsfn:ensemble=3"
 
 # --- The evaluation script refuses impossible settings before fetching or writing -------

@@ -165,7 +165,7 @@ echo "$out" | grep -q "tile=16 is smaller than the 24 pixels of context each til
     echo "$out" | grep -q "96x72 pictures run in tiles of 24 pixels (overlap 24)" &&
     pass "tile=16:overlap=24: tiles grown to 24, warned" || fail "tile=16:overlap=24" "$(echo "$out" | grep -i dsfn)"
 cores=$(nproc)
-out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=1024" -f null - 2>&1)
+out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=1024$dev" -f null - 2>&1)
 echo "$out" | grep -q "threads=1024 is more than the $cores cores here; using $cores" && echo "$out" | grep -q "$cores threads," &&
     pass "threads=1024 on $cores cores: $cores threads, warned" || fail "threads=1024" "$(echo "$out" | grep -i dsfn)"
 expect_error "max_memory=0.001: sizes in MiB, not 0.00 GiB" "need about [0-9.]* MiB .*more than the 1.0 MiB allowed" \
@@ -216,7 +216,7 @@ echo "$out" | grep -q "^a random network: width 16, levels 2" && echo "$out" | g
     pass "dsfn-tool cost without a file: says width 16, uses the $cores cores" || fail "dsfn-tool cost without a file" "$out"
 
 # --- Model names with or without .dsfn ----------------------------------------------------
-out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf dsfn=model=w4.dsfn -f null - 2>&1)
+out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=w4.dsfn$dev" -f null - 2>&1)
 echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4.dsfn found in DSFN_MODEL_DIR" ||
     fail "model=w4.dsfn in DSFN_MODEL_DIR" "$out"
 expect_vf_error "unknown model: the message says how names are looked up" \
@@ -226,8 +226,8 @@ expect_vf_error "unknown model: the message says how names are looked up" \
 # A 10-bit ramp of 1024 grey levels; the zero-residual model's keyframes are its
 # input, nearest-upscaled: more than 256 levels come out only if 16 bits go through.
 ramp="nullsrc=size=256x4:rate=10,trim=end_frame=2,format=gray10le,geq=lum='X*4+Y'"
-out=$(ffp -f lavfi -i "$ramp,dsfn=model=$zero" -show_entries stream=pix_fmt -of csv=p=0)
-levels=$(ff -f lavfi -i "$ramp,dsfn=model=$zero" -frames:v 1 -f rawvideo - 2>/dev/null |
+out=$(ffp -f lavfi -i "$ramp,dsfn=model=$zero$dev" -show_entries stream=pix_fmt -of csv=p=0)
+levels=$(ff -f lavfi -i "$ramp,dsfn=model=$zero$dev" -frames:v 1 -f rawvideo - 2>/dev/null |
     od -An -v -tu2 -w2 | sort -u | wc -l)
 [ "$out" = gbrp16le ] && [ "$levels" -gt 256 ] &&
     pass "10-bit input: gbrp16le out, $levels levels in a picture" || fail "10-bit input ($out, $levels levels)"

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests.h"
+#include "mixed_precision.h"
 #include "training.h"
 #include "weights_file.h"
 
@@ -330,6 +331,38 @@ START_TEST(test_training_lowers_loss)
 }
 END_TEST
 
+// --precision bf16: convolutions run in bf16 inside the guard only, nesting restores
+// the state, and training in mixed precision still lowers the loss.
+START_TEST(test_mixed_precision)
+{
+    at::set_num_threads(1);
+    torch::manual_seed(3);
+    const auto x = torch::rand({1, 3, 8, 8});
+    const auto w = torch::rand({4, 3, 3, 3});
+    {
+        dsfn::MixedPrecision outer(torch::kCPU, true);
+        ck_assert(torch::conv2d(x, w).scalar_type() == torch::kBFloat16);
+        {
+            dsfn::MixedPrecision inner(torch::kCPU, true);
+            dsfn::MixedPrecision off(torch::kCPU, false);
+            ck_assert(torch::conv2d(x, w).scalar_type() == torch::kBFloat16);
+        }
+        ck_assert(torch::conv2d(x, w).scalar_type() == torch::kBFloat16);
+    }
+    ck_assert(torch::conv2d(x, w).scalar_type() == torch::kFloat);
+
+    auto photos = synthetic_photos();
+    auto cfg = tiny_config();
+    cfg.mixed_precision = true;
+    dsfn::Trainer t(cfg);
+    auto batch = dsfn::make_batch(photos, t.config.data, 2, 7);
+    const double before = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    check_variant_trains_and_is_named(t, batch, before, 0.9, "bf16 mixed precision");
+    for (const auto &p : t.net->parameters())
+        ck_assert(p.scalar_type() == torch::kFloat);
+}
+END_TEST
+
 // --loss mse: the same eq. 12 sum with squared error, which training lowers and the recipe names
 START_TEST(test_squared_error_loss)
 {
@@ -493,6 +526,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_photo_levels_reduce_some_scenes);
     tcase_add_test(tc, test_clip_set_loads_frames_in_order);
     tcase_add_test(tc, test_training_lowers_loss);
+    tcase_add_test(tc, test_mixed_precision);
     tcase_add_test(tc, test_squared_error_loss);
     tcase_add_test(tc, test_edge_mirror_loss);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);

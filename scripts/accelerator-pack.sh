@@ -1,0 +1,25 @@
+#!/bin/sh
+# What the accelerator run needs that is not in git, packed into one folder that
+# a `device` run carries (inside its 64 MiB): the FFmpeg source tarball and the
+# training data's original files, as Debian's packages hold them.
+#   accelerator-pack.sh CACHE_DIR PACK_DIR
+# PACK_DIR/ffmpeg_*.orig.tar.xz, PACK_DIR/photos/PACKAGE/PATH, PACK_DIR/clips/PACKAGE/PATH;
+# scripts/accelerator-run.sh converts them as `make train` does.
+set -eu
+cache=$1 pack=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$pack/.done" ] && { echo "accelerator-pack: $pack is complete"; exit 0; }
+rm -rf "$pack"
+mkdir -p "$pack.tmp"
+tarball=$(ls "$cache"/apt-trixie/src/ffmpeg_7.1.*.orig.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$tarball" ]; then
+    "$top/scripts/fetch-ffmpeg-source.sh" trixie 7.1 "$cache" "$pack.tmp/unpacked" > /dev/null
+    rm -rf "$pack.tmp/unpacked"
+    tarball=$(ls "$cache"/apt-trixie/src/ffmpeg_7.1.*.orig.tar.xz | sort -V | tail -n 1)
+fi
+cp "$tarball" "$pack.tmp/"
+"$top/scripts/fetch-training-photos.sh" --copy-sources-to "$pack.tmp/photos" "$cache/train" -
+"$top/scripts/fetch-training-clips.sh" --copy-sources-to "$pack.tmp/clips" "$cache/train" -
+touch "$pack.tmp/.done"
+mv "$pack.tmp" "$pack"
+echo "accelerator-pack: $(du -sh "$pack" | cut -f1) in $pack"
