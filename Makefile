@@ -249,12 +249,11 @@ check-libtorch2: accelerator-pack
 # --- The accelerator run (scripts/accelerator-run.sh; a lent GPU machine) -------------
 # Its ffmpeg: the end-to-end suite's codecs and formats, JPEG in and PPM out for the
 # training data, no assembly (that machine has no nasm), and pkg-config-lite.sh
-# where pkg-config is missing.
+# for libdsfn.pc (that machine may have no pkg-config; the rehearsal uses it too).
 ACCEL_PACK      := accelerator-pack
 ACCEL_BUILD     := build/accel
 ACCEL_FF_CONFIG := $(ASAN_FF_CODECS) --enable-decoder=mjpeg --enable-encoder=ppm --enable-muxer=image2 \
-                   --enable-demuxer=image2 --disable-x86asm \
-                   $(if $(shell command -v pkg-config),,--pkg-config=$(CURDIR)/scripts/pkg-config-lite.sh)
+                   --enable-demuxer=image2 --disable-x86asm --pkg-config=$(CURDIR)/scripts/pkg-config-lite.sh
 ACCEL_VARS      := BUILD=$(ACCEL_BUILD) FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
 HAVE_CHECK      := $(shell pkg-config --exists check 2>/dev/null && echo yes)
 accelerator-pack:
