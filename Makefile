@@ -57,11 +57,15 @@ $(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) -c $< -o $@
 
-# Shipped models: installed under the prefix, and found in this tree before that.
+# Shipped models: the filter looks for them beside its binary (model_path.h), so
+# each build folder holds copies where an installed prefix has them.
 MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
 SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
-$(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += \
-    -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"' -DDSFN_MODEL_SOURCE_DIR='"$(CURDIR)/model/weights"'
+BUILD_MODELS      := $(SHIPPED_MODELS:model/weights/%=$(BUILD)/share/vf_dsfn/models/%)
+$(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"'
+$(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
+	@mkdir -p $(@D)
+	cp -p $< $@
 
 # The fused deformable sampler's channel loops need the vectoriser's full cost model,
 # and its corner loop (float to int conversions) vectorises only without trapping math.
@@ -140,7 +144,7 @@ $(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc config.mk 
 
 # FFmpeg's make does not see libdsfn.a changing: relink when it has. The binaries
 # are copied, then renamed, so that one still running (a long bench) is replaced.
-ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
+ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN) $(BUILD_MODELS)
 	@if [ -f $(FFOBJ)/ffmpeg_g ] && [ $(LIBDSFN) -nt $(FFOBJ)/ffmpeg_g ]; then \
 	    rm -f $(FFOBJ)/ffmpeg_g $(FFOBJ)/ffprobe_g; fi
 	$(MAKE) -C $(FFOBJ) -j$(NPROC) ffmpeg ffprobe
@@ -150,7 +154,7 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN)
 
 FORCE:
 
-.PHONY: all tools ffmpeg install clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
+.PHONY: all tools ffmpeg install install-files clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
         fuzz check-asan libtorch2 check-libtorch2 check-valgrind \
         accelerator-pack accelerator-build accelerator-unit-tests bench bench-libtorch2 bench-memory bench-large
 
@@ -173,7 +177,7 @@ $(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk $(TORCH_MK)
 
 UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
 
-$(UNIT_TEST): $(UNIT_OBJS) $(TRAIN_OBJS) $(LIBDSFN)
+$(UNIT_TEST): $(UNIT_OBJS) $(TRAIN_OBJS) $(LIBDSFN) | $(BUILD_MODELS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(shell pkg-config --libs check) $(TORCH_LINK)
 
@@ -378,7 +382,13 @@ params: $(TOOL)
 	$(TOOL) params --width 64
 
 # --- Install -----------------------------------------------------------------
+# The installed ffmpeg finds the models beside itself (PREFIX/bin -> PREFIX/share),
+# so a prefix can be staged under DESTDIR, moved or installed anywhere.
 install: ffmpeg tools
+	$(MAKE) install-files
+
+# make install without building first (the end-to-end suite installs what it tested).
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(FFMPEG) $(FFPROBE) $(TOOL) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(MODEL_INSTALL_DIR)

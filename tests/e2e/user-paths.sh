@@ -265,3 +265,21 @@ p_mid=$(outputs_vs "$src,trim=end_frame=3,format=gbrp" 3 2)
 [ "$p_cut" = inf ] && [ "$p_end" = inf ] && [ -n "$p_mid" ] && [ "$p_mid" != inf ] &&
     pass "in-between at a cut and at the end: the last keyframe exactly; elsewhere not ($p_mid dB)" ||
     fail "in-between at a cut ($p_cut), at the end ($p_end), elsewhere ($p_mid)"
+
+# --- An installed ffmpeg finds its shipped models wherever the prefix is ---------------
+# Staged under DESTDIR for one prefix, then run from there: from another folder, with
+# no DSFN_MODEL_DIR, it must take dsfn-w16 from its own prefix, and the binary must
+# not name the source tree's weights.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+stage=$work/stage
+rel=${build#"$top"/}
+if [ "$rel" != "$build" ] && make -s -C "$top" install-files BUILD="$rel" PREFIX=/opt/vf-dsfn DESTDIR="$stage" > "$work/install.log" 2>&1; then
+    out=$(cd "$work" && env -u DSFN_MODEL_DIR timeout $limit "$stage/opt/vf-dsfn/bin/ffmpeg" -nostdin -hide_banner -v verbose \
+        -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn$(echo "$dev" | sed 's/^:/=/')" -f null - 2>&1)
+    echo "$out" | grep -q "model $stage/opt/vf-dsfn/share/vf_dsfn/models/dsfn-w16.dsfn: width 16" &&
+        echo "$out" | grep -q '2 frames in, 4 frames out' && ! grep -qF "$top/model/weights" "$stage/opt/vf-dsfn/bin/ffmpeg" &&
+        pass "installed ffmpeg (DESTDIR staging, another prefix, another folder): the default model from its own prefix" ||
+        fail "installed ffmpeg finds its models" "$out"
+else
+    fail "make install-files into a staging folder" "$(cat "$work/install.log" 2>/dev/null)"
+fi

@@ -47,11 +47,19 @@ START_TEST(test_default_is_shipped)
 {
     char path[4096], err[1024];
 
-    /* The build points the lookup at this source tree's model/weights. */
+    /* The build folder holds the shipped models beside its binaries. */
     unsetenv("DSFN_MODEL_DIR");
     ck_assert_int_eq(dsfn_model_resolve(NULL, path, sizeof(path), err, sizeof(err)), 0);
     ck_assert_msg(strstr(path, "/" DSFN_DEFAULT_MODEL ".dsfn") != NULL, "default resolved to %s", path);
     ck_assert_int_eq(dsfn_model_resolve("", path, sizeof(path), err, sizeof(err)), 0);
+    ck_assert_msg(strstr(path, "/share/vf_dsfn/models/") != NULL, "default resolved to %s", path);
+
+    /* BUILD/tests/unit-tests: BUILD/share/vf_dsfn/models. */
+    char dir[4096];
+    ck_assert_int_eq(dsfn_model_dir_beside_binary(dir, sizeof(dir)), 0);
+    const size_t n = strlen(dir), m = strlen("/share/vf_dsfn/models");
+    ck_assert_msg(n > m && !strcmp(dir + n - m, "/share/vf_dsfn/models"), "%s", dir);
+    ck_assert_int_eq(dsfn_model_dir_beside_binary(dir, 8), -ENAMETOOLONG);
 }
 END_TEST
 
