@@ -12,7 +12,7 @@ FFPROBE := $(BUILD)/bin/ffprobe
 all: ffmpeg tools
 
 # A fresh checkout: install the Debian packages, then configure with the defaults.
-config.mk: configure
+config.mk: | configure
 	scripts/install-deps.sh
 	./configure
 
@@ -258,7 +258,7 @@ ACCEL_PACK      := accelerator-pack
 ACCEL_BUILD     := build/accel
 ACCEL_FF_CONFIG := $(ASAN_FF_CODECS) --enable-decoder=mjpeg --enable-encoder=ppm --enable-muxer=image2 \
                    --enable-demuxer=image2 --disable-x86asm --pkg-config=$(CURDIR)/scripts/pkg-config-lite.sh
-ACCEL_VARS      := BUILD=$(ACCEL_BUILD) FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
+ACCEL_VARS      := BUILD=$(ACCEL_BUILD) HAVE_X264=no FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
 HAVE_CHECK      := $(shell pkg-config --exists check 2>/dev/null && echo yes)
 accelerator-pack:
 	scripts/accelerator-pack.sh $(CACHE_DIR) $(ACCEL_PACK)

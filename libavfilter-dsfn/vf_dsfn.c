@@ -82,7 +82,7 @@ typedef struct DSFNContext {
 static const AVOption dsfn_options[] = {
     { "model",   "DSFN weights file, or the name of a shipped model (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
     { "device",  "where to run the network: cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
-    { "threads", "CPU threads for LibTorch (0: all online cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
+    { "threads", "CPU threads for LibTorch (0: the graph's, -filter_threads, else all cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
     { "mode",    "which frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
         { "full",      "keyframes and in-between frames: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
         { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
@@ -95,7 +95,10 @@ static const AVOption dsfn_options[] = {
         { "fp16", "half-precision convolutions, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
-    { "ensemble", "average each pass over flipped copies: 1 (off), 2 (and mirrored), 4 (each also upside down); a slightly better picture for as many times the time", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS },
+    { "ensemble", "average each pass over flipped copies (as many times the time)", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
+        { "off",   "the picture alone", 0, AV_OPT_TYPE_CONST, { .i64 = 1 }, 0, 0, FLAGS, .unit = "ensemble" },
+        { "hflip", "the picture and its mirror image", 0, AV_OPT_TYPE_CONST, { .i64 = 2 }, 0, 0, FLAGS, .unit = "ensemble" },
+        { "all",   "each also upside down: four copies", 0, AV_OPT_TYPE_CONST, { .i64 = 4 }, 0, 0, FLAGS, .unit = "ensemble" },
     { "edge_mirror", "input pixels of mirror image added at each edge before the network and cropped from its output (0: none); helps the pixels next to dark edge rows", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 4 }, 0, 64, FLAGS },
     { NULL }
 };
@@ -128,7 +131,11 @@ static av_cold int init(AVFilterContext *ctx)
 
     config.model_path   = path;
     config.device       = s->device;
-    config.threads      = s->threads > 0 ? s->threads : av_cpu_count();
+    /* The graph's thread count (ffmpeg -filter_threads; libavfilter's automatic
+     * count is one over the cores) is a default, so it is capped silently. */
+    config.threads      = s->threads > 0 ? s->threads : FFMIN(ff_filter_get_nb_threads(ctx), av_cpu_count());
+    if (config.threads < 1)
+        config.threads = av_cpu_count();
     if (config.threads > av_cpu_count()) {
         /* More threads than cores only wait on each other at every barrier. */
         av_log(ctx, AV_LOG_WARNING, "threads=%d is more than the %d cores here; using %d.\n",

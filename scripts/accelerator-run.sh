@@ -17,10 +17,10 @@
 #   accelerator-run.sh [--cpu] [--pack DIR] [--out DIR] [--seconds N]
 #
 # --cpu is the rehearsal (make check-libtorch2): the same steps on the CPU with
-# tiny sizes, a width-8 "wide" network and a few training steps. --seconds is the
+# tiny sizes, a width-20 "wide" network and a few training steps. --seconds is the
 # whole run's budget (default 510 on the GPU, inside the 9 minutes a 10-minute
 # command leaves; 3600 with --cpu). Run it in a copy of the tree: it writes config.mk
-# and builds in build/accel.
+# and builds in build/accel (a second run in the same copy reuses that build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -44,6 +44,7 @@ mkdir -p "$out" "$build"
 out=$(cd "$out" && pwd)
 summary=$out/summary.txt
 : > "$summary"
+: > "$out/run.log"
 exec > >(tee -a "$out/run.log") 2>&1
 
 say() { echo "$*" | tee -a "$summary"; }
@@ -55,12 +56,14 @@ if [ $mode = gpu ]; then
     dev=cuda sizes="480x270 960x540" precisions="fp32 bf16 fp16" wide=64 frames_short=8 frames_long=32 sample_frames=1000
     train_args="--batch 16 --patch 64 --device cuda --precision bf16 --log-every 20"
 else
-    dev=cpu sizes="32x18 48x28" precisions="fp32 bf16" wide=8 frames_short=2 frames_long=4 sample_frames=6
+    dev=cpu sizes="32x18 48x28" precisions="fp32 bf16" wide=20 frames_short=2 frames_long=4 sample_frames=6
     train_args="--batch 2 --patch 16 --device cpu --precision bf16 --run-steps 4 --log-every 2"
 fi
 
 # --- 0. What is here --------------------------------------------------------------
-[ -f config.mk ] && die "config.mk exists: run this in a copy of the tree (make check-libtorch2 makes one)"
+# A config.mk not from an earlier run here means a working tree of someone's own.
+[ -f config.mk ] && [ ! -f "$build/.configured-here" ] &&
+    die "config.mk exists: run this in a copy of the tree (make check-libtorch2 makes one)"
 [ -f "$pack/.done" ] || die "no complete pack in '$pack' (make accelerator-pack)"
 say "accelerator run ($mode), $(date -u '+%Y-%m-%d %H:%M UTC'), $jobs cores, budget $budget s"
 for tool in make gcc g++ tar xz patch readelf; do
@@ -74,11 +77,14 @@ say "compiler: $(gcc --version | head -n 1)"
 
 # --- 1. Build ---------------------------------------------------------------------
 step_start=$SECONDS
-rm -rf "$build/ffmpeg-src"
-mkdir -p "$build/ffmpeg-src"
-tar -xJf "$pack"/ffmpeg_*.orig.tar.xz -C "$build/ffmpeg-src" --strip-components=1 || die "cannot unpack FFmpeg"
+if [ ! -f "$build/ffmpeg-src/.patched" ]; then
+    rm -rf "$build/ffmpeg-src"
+    mkdir -p "$build/ffmpeg-src"
+    tar -xJf "$pack"/ffmpeg_*.orig.tar.xz -C "$build/ffmpeg-src" --strip-components=1 || die "cannot unpack FFmpeg"
+fi
 ./configure --with-libtorch="$torch_dir" --ffmpeg-source="$build/ffmpeg-src" --cache-dir="$build/cache" ||
     die "configure failed"
+touch "$build/.configured-here"
 make -j"$jobs" accelerator-build > "$build/make.log" 2>&1 || { tail -n 40 "$build/make.log"; die "build failed"; }
 say "build: $((SECONDS - step_start)) s"
 ffmpeg=$build/bin/ffmpeg tool=$build/bin/dsfn-tool trainer=$build/bin/dsfn-train
@@ -119,7 +125,7 @@ done
 # --- 5. Speed -------------------------------------------------------------------------
 # Output frames per second from two runs of each setting, N and 4N input frames:
 # the difference leaves out start-up (loading, CUDA context, cuDNN's autotuning).
-"$tool" widen model/weights/dsfn-w16.dsfn "$build/dsfn-w$wide-init.dsfn" --width $wide > /dev/null ||
+"$tool" widen model/weights/dsfn-w16.dsfn "$build/dsfn-w$wide-init.dsfn" --width $wide --force > /dev/null ||
     die "cannot widen dsfn-w16 to $wide"
 run_seconds() { # model size precision frames -> wall seconds, or nothing on failure
     local t0=$EPOCHREALTIME
@@ -136,7 +142,8 @@ for model in model/weights/dsfn-w16.dsfn "$build/dsfn-w$wide-init.dsfn"; do
             w=${size%x*} h=${size#*x}
             a=$(run_seconds "$model" "$size" $p $frames_short) && b=$(run_seconds "$model" "$size" $p $frames_long)
             if [ -n "${a:-}" ] && [ -n "${b:-}" ]; then
-                fps=$(awk -v a="$a" -v b="$b" -v n=$((2 * (frames_long - frames_short))) 'BEGIN { printf "%.2f", n / (b - a) }')
+                fps=$(awk -v a="$a" -v b="$b" -v n=$((2 * (frames_long - frames_short))) \
+                    'BEGIN { if (b > a) printf "%.2f", n / (b - a); else print "unmeasurable" }')
             else
                 fps=failed
             fi
@@ -151,7 +158,7 @@ done
 from=$(sed -n 's/^steps done: //p' model/weights/dsfn-w16.dsfn.recipe)
 train_seconds=$(($(left) - 40))
 if [ $mode = cpu ] || [ $train_seconds -ge 30 ]; then
-    minutes=$(awk -v s=$train_seconds 'BEGIN { printf "%.2f", s > 0 ? s / 60 : 0 }')
+    minutes=$(awk -v s=$train_seconds 'BEGIN { printf "%.2f", (s > 0 ? s / 60 : 0) }')
     say "training width $wide for $minutes min from step $from"
     # shellcheck disable=SC2086
     "$trainer" --photos "$data/photos" --clips "$data/clips" --checkpoint "$build/ckpt-w$wide" \

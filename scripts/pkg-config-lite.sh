@@ -2,7 +2,7 @@
 # A stand-in for pkg-config where it is not installed (the accelerator machine):
 # answers FFmpeg's configure for .pc files without variables or Requires, such
 # as the libdsfn.pc the Makefile writes, from the folders in PKG_CONFIG_PATH.
-#   pkg-config-lite.sh [--exists] [--print-errors] [--cflags] [--libs] [--modversion] [--static] NAME
+#   pkg-config-lite.sh [--exists] [--print-errors] [--cflags] [--libs] [--modversion] [--variable=V] [--static] NAME
 set -eu
 want= name=
 for a in "$@"; do
@@ -10,6 +10,7 @@ for a in "$@"; do
     --cflags) want="$want Cflags" ;;
     --libs) want="$want Libs" ;;
     --modversion) want="$want Version" ;;
+    --variable=*) want="$want ${a#--variable=}=" ;;
     --exists | --print-errors | --static) ;;
     --version) echo 0.29; exit 0 ;;
     -*) echo "pkg-config-lite: unsupported option $a" >&2; exit 1 ;;
@@ -23,7 +24,10 @@ for dir in ${PKG_CONFIG_PATH:-}; do
     unset IFS
     line=
     for key in $want; do
-        line="$line $(sed -n "s/^$key: *//p" "$dir/$name.pc")"
+        case $key in
+        *=) line="$line $(sed -n "s/^$key *//p" "$dir/$name.pc")" ;; # a variable: NAME=VALUE
+        *) line="$line $(sed -n "s/^$key: *//p" "$dir/$name.pc")" ;;
+        esac
     done
     [ -z "$want" ] || echo $line
     exit 0

@@ -209,8 +209,8 @@ done
 flipped_vs_plain() { two_graphs gbrp "$dsfn$1" "$2,$dsfn$1,$2"; } # dsfn options, flip filter
 p=$(flipped_vs_plain ":ensemble=4" vflip)
 [ "$p" = inf ] && pass "ensemble=4: upside-down input, upside-down output" || fail "ensemble=4 flip-equivariant (PSNR '$p')"
-p=$(flipped_vs_plain ":ensemble=2" hflip)
-[ "$p" = inf ] && pass "ensemble=2: mirrored input, mirrored output" || fail "ensemble=2 mirror-equivariant (PSNR '$p')"
+p=$(flipped_vs_plain ":ensemble=hflip" hflip)
+[ "$p" = inf ] && pass "ensemble=hflip (2): mirrored input, mirrored output" || fail "ensemble=2 mirror-equivariant (PSNR '$p')"
 p=$(flipped_vs_plain "" hflip)
 [ -n "$p" ] && [ "$p" != inf ] && pass "ensemble=1: one pass is not mirror-equivariant (PSNR $p)" ||
     fail "ensemble=1 not mirror-equivariant (PSNR '$p')"

@@ -168,6 +168,12 @@ cores=$(nproc)
 out=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model:threads=1024$dev" -f null - 2>&1)
 echo "$out" | grep -q "threads=1024 is more than the $cores cores here; using $cores" && echo "$out" | grep -q "$cores threads," &&
     pass "threads=1024 on $cores cores: $cores threads, warned" || fail "threads=1024" "$(echo "$out" | grep -i dsfn)"
+# No threads option: ffmpeg's -filter_threads, else all cores, without a warning.
+out=$(ff -v verbose -filter_threads 1 -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model$dev" -f null - 2>&1)
+out_all=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$model$dev" -f null - 2>&1)
+echo "$out" | grep -q ", 1 threads," && ! echo "$out" | grep -q ", $cores threads," && echo "$out_all" | grep -q ", $cores threads," && ! echo "$out_all" | grep -q "more than the" &&
+    pass "no threads option: -filter_threads 1 gives 1 thread, no -filter_threads all $cores" ||
+    fail "threads from -filter_threads" "$(echo "$out $out_all" | grep -i 'threads')"
 expect_error "max_memory=0.001: sizes in MiB, not 0.00 GiB" "need about [0-9.]* MiB .*more than the 1.0 MiB allowed" \
     -f lavfi -i "$src,trim=end_frame=2" -vf "$dsfn:max_memory=0.001" $null_out
 
