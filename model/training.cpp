@@ -109,15 +109,19 @@ Loss Trainer::train_step(const PhotoSet &photos, const ClipSet &clips)
 
 Batch Trainer::batch_for_step(const PhotoSet &photos, const ClipSet &clips)
 {
-    const auto make = [this, &photos, &clips](int64_t at_step) {
-        // Seeded by (seed, step) alone: resuming at a step replays the same data.
+    // Seeded by (seed, step) alone: resuming at a step replays the same data.
+    const auto make = [this](const PhotoSet &p, const ClipSet &c, int64_t at_step) {
         const uint64_t seed = config.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(at_step);
-        return make_batch(photos, clips, config.data, config.batch, seed);
+        return make_batch(p, c, config.data, config.batch, seed);
     };
-    Batch batch = next_batch_step_ == step ? next_batch_.get() : make(step);
+    Batch batch = next_batch_step_ == step ? next_batch_.get() : make(photos, clips, step);
     next_batch_step_ = -1;
     if (!config.device.is_cpu()) {
-        next_batch_ = std::async(std::launch::async, make, step + 1);
+        // The sets by value (their tensors are shared, not copied): the caller's may be
+        // temporaries gone before the next batch is made.
+        next_batch_ = std::async(std::launch::async, [make, photos, clips, next = step + 1] {
+            return make(photos, clips, next);
+        });
         next_batch_step_ = step + 1;
     }
     return batch;
