@@ -231,10 +231,7 @@ libtorch2:
 	dir=$$(scripts/fetch-libtorch.sh $(CACHE_DIR)) && scripts/libtorch-flags.sh "$$dir" > $(TORCH2_MK).new
 	@if cmp -s $(TORCH2_MK).new $(TORCH2_MK); then rm $(TORCH2_MK).new; else mv $(TORCH2_MK).new $(TORCH2_MK); fi
 	$(MAKE) $(TORCH2_VARS) -j$(NPROC) $(TORCH2_BUILD)/tests/unit-tests $(TORCH2_BUILD)/bin/dsfn-tool ffmpeg
-	@for lib in libtorch_cuda.so libc10_cuda.so; do \
-	    readelf -d $(TORCH2_BUILD)/bin/ffmpeg | grep -q "NEEDED.*\[$$lib\]" || \
-	        { echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg does not need $$lib"; exit 1; }; \
-	    echo "libtorch2: $(TORCH2_BUILD)/bin/ffmpeg needs $$lib"; done
+	scripts/check-cuda-linked.sh $(TORCH2_BUILD)/bin/ffmpeg
 
 # The suites on that LibTorch run as the accelerator run's rehearsal: the
 # same script, from a copy of exactly what a `device` run carries (the files git

@@ -89,10 +89,8 @@ make -j"$jobs" accelerator-build > "$build/make.log" 2>&1 || { tail -n 40 "$buil
 say "build: $((SECONDS - step_start)) s"
 ffmpeg=$build/bin/ffmpeg tool=$build/bin/dsfn-tool trainer=$build/bin/dsfn-train
 if grep -q '^TORCH_HAS_CUDA = 1' config.mk; then
-    for lib in libtorch_cuda.so libc10_cuda.so; do
-        readelf -d "$ffmpeg" | grep -q "NEEDED.*\[$lib\]" || die "$ffmpeg does not need $lib"
-    done
-    say "ffmpeg needs libtorch_cuda.so and libc10_cuda.so"
+    linked=$(scripts/check-cuda-linked.sh "$ffmpeg") || die "the CUDA libraries are not linked"
+    say "$linked"
 fi
 
 # --- 2. Tests: the unit tests where Check is installed, the end-to-end suite on $dev --

@@ -281,7 +281,7 @@ stage=$work/stage
 rel=${build#"$top"/}
 if [ "$rel" != "$build" ] && make -s -C "$top" install-files BUILD="$rel" PREFIX=/opt/vf-dsfn DESTDIR="$stage" > "$work/install.log" 2>&1; then
     out=$(cd "$work" && env -u DSFN_MODEL_DIR timeout $limit "$stage/opt/vf-dsfn/bin/ffmpeg" -nostdin -hide_banner -v verbose \
-        -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn$(echo "$dev" | sed 's/^:/=/')" -f null - 2>&1)
+        -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=device=$device" -f null - 2>&1)
     echo "$out" | grep -q "model $stage/opt/vf-dsfn/share/vf_dsfn/models/dsfn-w16.dsfn: width 16" &&
         echo "$out" | grep -q '2 frames in, 4 frames out' && ! grep -qF "$top/model/weights" "$stage/opt/vf-dsfn/bin/ffmpeg" &&
         pass "installed ffmpeg (DESTDIR staging, another prefix, another folder): the default model from its own prefix" ||
