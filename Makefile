@@ -23,7 +23,7 @@ ifneq ($(TORCH_MK),)
 include $(TORCH_MK)
 endif
 
-FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),build/ffmpeg-src)
+FFSRC := $(if $(FFMPEG_SOURCE),$(FFMPEG_SOURCE),build/ffmpeg-src-$(FFMPEG_VERSION))
 FFOBJ := $(BUILD)/ffmpeg
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
@@ -115,7 +115,7 @@ PATCHES := $(wildcard patches/ffmpeg$(FFMPEG_VERSION)/*.patch)
 # a tree of the user's own is patched once.
 $(FFSRC)/.patched: $(PATCHES)
 ifeq ($(FFMPEG_SOURCE),)
-	scripts/fetch-ffmpeg-source.sh trixie $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
+	scripts/fetch-ffmpeg-source.sh $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
 endif
 	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg$(FFMPEG_VERSION)
 	@mkdir -p $(FFSRC)/libavfilter/dsfn
@@ -187,10 +187,11 @@ unit-tests: $(UNIT_TEST) $(TOOL)
 	cd $(BUILD)/tests && CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} ./unit-tests
 
 e2e-tests: ffmpeg $(TOOL)
-	tests/e2e/run.sh $(BUILD)
+	DSFN_E2E_FFMPEG_VERSION=$(FFMPEG_VERSION) tests/e2e/run.sh $(BUILD)
 
 # Build everything in parallel, then run the suites one after the other.
 check:
+	scripts/check-patch-sets.sh
 	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
 	$(MAKE) unit-tests e2e-tests
 
@@ -207,8 +208,11 @@ ASAN_FF_CODECS := --disable-encoders --disable-decoders --disable-parsers --disa
                   --enable-decoder=rawvideo,wrapped_avframe,mpeg4,h264,aac,pcm_s16le \
                   --enable-parser=mpeg4video,h264,aac \
                   --enable-muxer=framecrc,null,mp4,rawvideo --enable-demuxer=mov,concat
+# Its FFmpeg is another release than the default's, so CI builds and tests each
+# release: the default in make check, this one here, 7.1 in check-libtorch2.
+ASAN_FFMPEG_VERSION ?= 8.1
 ASAN_BUILD := build/asan
-ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" \
+ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" FFMPEG_VERSION=$(ASAN_FFMPEG_VERSION) FFMPEG_SOURCE= \
               SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
               FF_EXTRA_CONFIG="--toolchain=gcc-asan --extra-cflags=-fsanitize=undefined \
                                --extra-ldflags=-fsanitize=undefined --enable-debug --disable-stripping \

@@ -32,6 +32,7 @@
 #include "libavutil/opt.h"
 
 #include "avfilter.h"
+#include "version_major.h"
 #include "filters.h"
 #include "formats.h"
 #include "video.h"
@@ -80,26 +81,26 @@ typedef struct DSFNContext {
 #define FLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM
 
 static const AVOption dsfn_options[] = {
-    { "model",   "DSFN weights file, or the name of a shipped model (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
-    { "device",  "where to run the network: cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
-    { "threads", "CPU threads for LibTorch (0: the graph's, -filter_threads, else all cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
-    { "mode",    "which frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
-        { "full",      "keyframes and in-between frames: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
-        { "keyframes", "deblurred, upscaled keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
-    { "scene",   "scene-change threshold (0-100); frames across a cut are never mixed; upstream scdet cuts are honoured; 0 disables both", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
-    { "gap",     "longest pause (seconds) to interpolate across; a longer or backward timestamp jump counts as a cut (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
-    { "max_memory", "memory the filter may use, in GiB (0: 80% of the memory available); larger pictures run in tiles", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
-    { "precision", "arithmetic of the convolutions", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_FP16, FLAGS, .unit = "precision" },
+    { "model",   "weights file or shipped model name (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
+    { "device",  "cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
+    { "threads", "CPU threads (0: -filter_threads, else all cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
+    { "mode",    "frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
+        { "full",      "keyframes and in-betweens: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
+        { "keyframes", "keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
+    { "scene",   "scene-cut threshold, 0-100 (0: no cut detection)", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
+    { "gap",     "longest pause to interpolate, in seconds (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
+    { "max_memory", "memory limit in GiB (0: 80% of what is available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
+    { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_FP16, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
-        { "bf16", "bfloat16 convolutions, fp32 sums: faster on CPUs with AVX512-BF16 or AMX", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
-        { "fp16", "half-precision convolutions, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
-    { "tile",    "tile side in input pixels (0: automatic, whole pictures when they fit max_memory; else at least 16)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
-    { "overlap", "context read around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
-    { "ensemble", "average each pass over flipped copies (as many times the time)", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
-        { "off",   "the picture alone", 0, AV_OPT_TYPE_CONST, { .i64 = 1 }, 0, 0, FLAGS, .unit = "ensemble" },
-        { "hflip", "the picture and its mirror image", 0, AV_OPT_TYPE_CONST, { .i64 = 2 }, 0, 0, FLAGS, .unit = "ensemble" },
-        { "all",   "each also upside down: four copies", 0, AV_OPT_TYPE_CONST, { .i64 = 4 }, 0, 0, FLAGS, .unit = "ensemble" },
-    { "edge_mirror", "input pixels of mirror image added at each edge before the network and cropped from its output (0: none); helps the pixels next to dark edge rows", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 4 }, 0, 64, FLAGS },
+        { "bf16", "bfloat16, fp32 sums (CPUs with AVX512-BF16 or AMX)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
+        { "fp16", "half precision, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
+    { "tile",    "tile side in input pixels (0: automatic)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
+    { "overlap", "context around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
+    { "ensemble", "flipped copies averaged", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
+        { "off",   "none", 0, AV_OPT_TYPE_CONST, { .i64 = 1 }, 0, 0, FLAGS, .unit = "ensemble" },
+        { "hflip", "and the mirror image", 0, AV_OPT_TYPE_CONST, { .i64 = 2 }, 0, 0, FLAGS, .unit = "ensemble" },
+        { "all",   "all four flips", 0, AV_OPT_TYPE_CONST, { .i64 = 4 }, 0, 0, FLAGS, .unit = "ensemble" },
+    { "edge_mirror", "mirrored input pixels added at each edge (0: none)", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 4 }, 0, 64, FLAGS },
     { NULL }
 };
 
@@ -119,6 +120,15 @@ static av_cold int init(AVFilterContext *ctx)
     DSFNEngineConfig config = { 0 };
     char path[4096], err[1024];
     int ret;
+
+    /* libdsfn is linked apart from FFmpeg (statically here, but a packager may
+     * ship it shared): a header of another version would misread its structs. */
+    if (dsfn_engine_api_version() != DSFN_ENGINE_API_VERSION) {
+        av_log(ctx, AV_LOG_ERROR, "libdsfn has engine API version %d, but this filter was built for %d: "
+               "rebuild FFmpeg against the libdsfn it runs with.\n",
+               dsfn_engine_api_version(), DSFN_ENGINE_API_VERSION);
+        return AVERROR(EINVAL);
+    }
 
     ret = dsfn_model_resolve(s->model_path, path, sizeof(path), err, sizeof(err));
     if (ret < 0) {
@@ -496,11 +506,19 @@ static const AVFilterPad dsfn_outputs[] = {
     },
 };
 
+/* FFmpeg 8.0 (libavfilter 11) moved the public fields into FFFilter.p. */
+#if LIBAVFILTER_VERSION_MAJOR >= 11
+const FFFilter ff_vf_dsfn = {
+    .p.name        = "dsfn",
+    .p.description = NULL_IF_CONFIG_SMALL("Deblur, upscale 4x and double the frame rate with the DSFN network."),
+    .p.priv_class  = &dsfn_class,
+#else
 const AVFilter ff_vf_dsfn = {
     .name          = "dsfn",
     .description   = NULL_IF_CONFIG_SMALL("Deblur, upscale 4x and double the frame rate with the DSFN network."),
-    .priv_size     = sizeof(DSFNContext),
     .priv_class    = &dsfn_class,
+#endif
+    .priv_size     = sizeof(DSFNContext),
     .init          = init,
     .uninit        = uninit,
     .activate      = activate,

@@ -11,12 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$pack/.done" ] && { echo "accelerator-pack: $pack is complete"; exit 0; }
 rm -rf "$pack"
 mkdir -p "$pack.tmp"
-tarball=$(ls "$cache"/apt-trixie/src/ffmpeg_7.1.*.orig.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$tarball" ]; then
-    "$top/scripts/fetch-ffmpeg-source.sh" trixie 7.1 "$cache" "$pack.tmp/unpacked" > /dev/null
-    rm -rf "$pack.tmp/unpacked"
-    tarball=$(ls "$cache"/apt-trixie/src/ffmpeg_7.1.*.orig.tar.xz | sort -V | tail -n 1)
-fi
+# FFmpeg 7.1: CI's rehearsal of this run is its build of that release (Makefile).
+tarball=$("$top/scripts/fetch-ffmpeg-source.sh" 7.1 "$cache" -)
 cp "$tarball" "$pack.tmp/"
 "$top/scripts/fetch-training-photos.sh" --copy-sources-to "$pack.tmp/photos" "$cache/train" -
 "$top/scripts/fetch-training-clips.sh" --copy-sources-to "$pack.tmp/clips" "$cache/train" -

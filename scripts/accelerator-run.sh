@@ -100,7 +100,7 @@ if [ -x "$build/tests/unit-tests" ]; then
 fi
 step_start=$SECONDS
 # At most a third of the time left, so that a slow or stuck suite leaves the rest its turn.
-DSFN_E2E_DEVICE=$dev timeout $(($(left) / 3)) tests/e2e/run.sh "$build" > "$out/e2e.log" 2>&1
+DSFN_E2E_FFMPEG_VERSION=$(sed -n "s/^FFMPEG_VERSION = //p" config.mk) DSFN_E2E_DEVICE=$dev timeout $(($(left) / 3)) tests/e2e/run.sh "$build" > "$out/e2e.log" 2>&1
 e2e_rc=$?
 [ $e2e_rc = 124 ] && say "end-to-end suite stopped at its time limit"
 say "end-to-end suite on $dev: $(tail -n 1 "$out/e2e.log") ($((SECONDS - step_start)) s)"

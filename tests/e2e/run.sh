@@ -35,10 +35,16 @@ frames() { ffp -f lavfi -i "$1" -show_entries frame=pts,duration,width,height -o
 # --- The filter exists and documents itself -------------------------------------
 out=$(ff -filters 2>&1)
 echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fail "ffmpeg -filters lists dsfn" "$out"
+# The same options, types and constants on every FFmpeg release the filter builds into.
 out=$(ff -h filter=dsfn 2>&1)
-ok=1
-for opt in model device threads mode full keyframes scene gap max_memory precision fp32 bf16 fp16 tile overlap ensemble edge_mirror; do echo "$out" | grep -q "^ *$opt " || ok=0; done
-[ $ok = 1 ] && pass "ffmpeg -h filter=dsfn documents every option" || fail "ffmpeg -h filter=dsfn documents every option" "$out"
+got=$(echo "$out" | sed -n '/^dsfn AVOptions:/,$p' | awk '/^  +[a-z_0-9]+ +[^ ]+ +[.A-Z]+ / { printf "%s %s;", $1, $2 }')
+want="model <string>;device <string>;threads <int>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
+want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;tile <int>;overlap <int>;ensemble <int>;"
+want="${want}off 1;hflip 2;all 4;edge_mirror <int>;"
+[ "$got" = "$want" ] && pass "ffmpeg -h filter=dsfn lists every option, type and constant" ||
+    fail "ffmpeg -h filter=dsfn lists every option, type and constant" "got:  $got
+want: $want
+$out"
 
 # --- N input frames give 2N output frames, through ffmpeg -------------------------
 for n in 0 1 2 3 4 5; do

@@ -289,3 +289,44 @@ if [ "$rel" != "$build" ] && make -s -C "$top" install-files BUILD="$rel" PREFIX
 else
     fail "make install-files into a staging folder" "$(cat "$work/install.log" 2>/dev/null)"
 fi
+
+# --- The FFmpeg release: the one configured, and clear errors for any other ----------
+# make passes the release it built (config.mk, or check-asan's own) in DSFN_E2E_FFMPEG_VERSION.
+want=${DSFN_E2E_FFMPEG_VERSION:-}
+have=$(ff -version 2>&1 | sed -n '1s/^ffmpeg version n\{0,1\}\([0-9]*\.[0-9]*\).*/\1/p')
+if [ -n "$want" ]; then
+    [ "$have" = "$want" ] && pass "this ffmpeg is FFmpeg $want, the release it was configured for" ||
+        fail "this ffmpeg is FFmpeg '$have', configured for $want" "$(ff -version 2>&1 | head -n 1)"
+fi
+supported=$(ls -d "$top"/patches/ffmpeg*/ | sed 's|.*/ffmpeg\([^/]*\)/$|\1|' | sort -V | tr '\n' ' ' | sed 's/ $//')
+fake_tree() { # folder, RELEASE text, libavfilter major -> the files configure reads
+    mkdir -p "$1/libavfilter" && : > "$1/configure" && : > "$1/libavfilter/allfilters.c" &&
+        echo "$2" > "$1/RELEASE" && echo "#define LIBAVFILTER_VERSION_MAJOR  $3" > "$1/libavfilter/version_major.h"
+}
+fake_tree "$work/ff61" 6.1.2 9
+fake_tree "$work/ffgit" git 11
+mkdir -p "$work/conf"
+configure_case() { # name, expected message, configure options...
+    name=$1 msg=$2; shift 2
+    out=$(cd "$work/conf" && rm -f config.mk && "$top/configure" --cache-dir="$work/cache" "$@" 2>&1)
+    rc=$?
+    if [ -z "$msg" ]; then
+        [ $rc = 0 ] && pass "configure $name" || fail "configure $name" "$out"
+    else
+        [ $rc != 0 ] && echo "$out" | grep -qF "$msg" && [ ! -f "$work/conf/config.mk" ] &&
+            pass "configure $name: \"$msg\"" || fail "configure $name (rc $rc)" "$out"
+    fi
+}
+configure_case "--ffmpeg-version=6.1" "FFmpeg '6.1' is not supported; supported releases: $supported" --ffmpeg-version=6.1
+configure_case "--ffmpeg-version=latest" "supported releases: $supported" --ffmpeg-version=latest
+configure_case "--ffmpeg-source=(not FFmpeg)" "is not an FFmpeg source tree" --ffmpeg-source="$work/conf"
+configure_case "--ffmpeg-source=(missing folder)" "is not an FFmpeg source tree" --ffmpeg-source="$work/none"
+configure_case "--ffmpeg-source=(FFmpeg 6.1)" "is FFmpeg 6.1; supported releases: $supported" --ffmpeg-source="$work/ff61"
+configure_case "--ffmpeg-source=(8.x git tree) --ffmpeg-version=9.0" "--ffmpeg-version=9.0, but the tree" \
+    --ffmpeg-source="$work/ffgit" --ffmpeg-version=9.0
+# The LibTorch this tree was configured with: configure checks one.
+torch=$(sed -n 's/^LIBTORCH_DIR = //p' "$top/config.mk" 2>/dev/null)
+configure_case "--ffmpeg-source=(8.x git tree): reads the release from libavfilter" "" --ffmpeg-source="$work/ffgit" \
+    ${torch:+--with-libtorch="$torch"}
+grep -q '^FFMPEG_VERSION = 8.1$' "$work/conf/config.mk" && pass "configure: a git tree of libavfilter 11 is FFmpeg 8.1" ||
+    fail "configure: a git tree of libavfilter 11 is FFmpeg 8.1" "$(cat "$work/conf/config.mk" 2>/dev/null)"
