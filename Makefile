@@ -31,7 +31,9 @@ CC  := $(CCACHE) gcc
 CXX := $(CCACHE) g++
 OPTFLAGS ?= -O2 -g
 SANITIZE ?=
-DSFN_CPPFLAGS := -Imodel -Ilibavfilter-dsfn/dsfn -MMD -MP
+# Includes name their folder: "net/dsfn_net.h", "kernels/...", "train/...", "tools/...",
+# "dsfn/engine.h" (the filter's headers, as FFmpeg's tree has them).
+DSFN_CPPFLAGS := -I. -Imodel -Ilibavfilter-dsfn -MMD -MP
 DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_CXXFLAGS)
 DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 # libstdc++ first: PyPI's libtorch.so (2.x) exports its own copies of
@@ -39,13 +41,19 @@ DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
 TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state \
                  $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
-LIB_CXX_SRC := model/block_cache.cpp model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp model/conv_cost.cpp \
-               model/malloc_policy.cpp model/map_to_picture.cpp model/widen.cpp model/weights_average.cpp \
-               libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp \
-               libavfilter-dsfn/dsfn/mirror_edges.cpp libavfilter-dsfn/dsfn/device_stream.cpp
-TRAIN_SRC   := model/train_data.cpp model/training.cpp model/mixed_precision.cpp
+# libdsfn: what the filter needs (engine, network, kernels) and nothing else; the
+# tools and the trainer link their own objects besides it. Dependencies run one way:
+# tools, trainer -> net -> kernels; filter -> engine -> net.
+NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
+KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp model/kernels/block_cache.cpp \
+               model/kernels/malloc_policy.cpp
+ENGINE_SRC  := libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp libavfilter-dsfn/dsfn/device_stream.cpp
+LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(ENGINE_SRC)
+TRAIN_SRC   := model/train/train_data.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
+TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp
+TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
 LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
@@ -71,20 +79,20 @@ $(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
 # and its corner loop (float to int conversions) vectorises only without trapping math.
 # at::parallel_for is a header template that runs serially unless the file that
 # calls it is built with OpenMP (LibTorch's own runtime, libgomp, linked below).
-$(OBJDIR)/model/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+$(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
-$(OBJDIR)/model/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+$(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
 
-$(TOOL): $(OBJDIR)/model/dsfn_tool.o $(LIBDSFN)
+$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 
-$(TRAINER): $(OBJDIR)/model/dsfn_train.o $(TRAIN_OBJS) $(LIBDSFN)
+$(TRAINER): $(OBJDIR)/model/train/dsfn_train.o $(TRAIN_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 
@@ -136,7 +144,11 @@ $(FFOBJ)/configure-args: FORCE
 
 $(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc config.mk $(FFOBJ)/configure-args \
                       | $(LIBDSFN) $(FF_SOURCES)
-	@mkdir -p $(FFOBJ)
+	@# Another source tree (another release): start afresh. FFmpeg's configure links
+	@# src to the tree with ln -sf, which leaves an existing link to the old one.
+	@if [ "$$(cat $(FFOBJ)/.source 2>/dev/null)" != "$(abspath $(FFSRC))" ]; then \
+	    find $(FFOBJ) -mindepth 1 -maxdepth 1 ! -name configure-args -exec rm -rf {} +; fi
+	@mkdir -p $(FFOBJ) && echo "$(abspath $(FFSRC))" > $(FFOBJ)/.source
 	cd $(FFOBJ) && PKG_CONFIG_PATH="$(CURDIR)/$(BUILD)/pkgconfig$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH}" \
 	    $(abspath $(FFSRC))/configure $(FF_CONFIG) > configure.log 2>&1 || \
 	    { tail -n 30 configure.log; echo "FFmpeg configure failed: see $(FFOBJ)/configure.log"; exit 1; }
@@ -177,7 +189,7 @@ $(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk $(TORCH_MK)
 
 UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
 
-$(UNIT_TEST): $(UNIT_OBJS) $(TRAIN_OBJS) $(LIBDSFN) | $(BUILD_MODELS)
+$(UNIT_TEST): $(UNIT_OBJS) $(TRAIN_OBJS) $(TOOLS_OBJS) $(LIBDSFN) | $(BUILD_MODELS)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(shell pkg-config --libs check) $(TORCH_LINK)
 
@@ -278,13 +290,12 @@ check-valgrind: ffmpeg $(TOOL)
 # it starts from the committed weights of that width when there are some.
 TRAIN_WIDTH   ?= 16
 TRAIN_MINUTES ?= 0
-# The data of the shipped models' last runs: three quarters of the windows from real
-# clips, inputs without added noise, reduced with FFmpeg's bicubic kernel
-# (eval/REPORT.md, 2026-11-30 and 2026-12-01). The committed dsfn-w16 is at step
-# 103,000, after 9,000-step cosine cycles from 3e-5: `make train` runs the next one
-# (dsfn-w32, at 107,500, joins that cycle halfway, at 55% of its rate).
-TRAIN_ARGS    ?= --batch 4 --patch 32 --steps 112000 --schedule-from 103000 --lr 3e-5 --seed 15 \
-                 --clip-fraction 0.75 --noise 0 --bicubic-a -0.6
+# The next cycle of the shipped model of that width, from its recipe
+# (scripts/next-cycle.sh: the last run's options, TRAIN_CYCLE more steps, the next
+# seed); a width with no shipped model needs TRAIN_ARGS.
+TRAIN_CYCLE   ?= 9000
+TRAIN_RECIPE  := model/weights/dsfn-w$(TRAIN_WIDTH).dsfn.recipe
+TRAIN_ARGS    ?= $(shell scripts/next-cycle.sh $(TRAIN_RECIPE) $(TRAIN_CYCLE))
 TRAIN_DIR     := $(CACHE_DIR)/train
 train: $(TRAINER) ffmpeg
 	scripts/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
@@ -361,10 +372,11 @@ bench-large: ffmpeg
 FUZZ_SECONDS ?= 600
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZER       := $(FUZZ_DIR)/fuzz-weights
-FUZZ_SRC     := model/dsfn_net.cpp model/deform_conv.cpp model/deform_sample.cpp model/weights_file.cpp tests/fuzz/fuzz_weights.cpp
+FUZZ_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/kernels/deform_sample.cpp model/net/weights_file.cpp \
+                tests/fuzz/fuzz_weights.cpp
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -O1 -g
 
-$(FUZZER): $(FUZZ_SRC) $(wildcard model/*.h) config.mk
+$(FUZZER): $(FUZZ_SRC) $(wildcard model/*/*.h) config.mk
 	scripts/install-deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(@D)
 	clang++ $(FUZZ_FLAGS) -std=c++17 -Imodel $(TORCH_CXXFLAGS) $(FUZZ_SRC) -o $@ $(TORCH_LINK)

@@ -19,8 +19,8 @@ fi
 inc="-isystem $root/usr/include -isystem $root/usr/include/torch/csrc/api/include"
 printf '#include <torch/version.h>\nTORCH_VERSION\n' | g++ -x c++ -E $inc - | tail -n 1 | sed 's/^/LibTorch headers /'
 status=0
-for f in $(cd "$top" && ls model/*.cpp libavfilter-dsfn/dsfn/*.cpp tests/unit/*.cpp); do
-    if (cd "$top" && g++ -std=c++17 -fsyntax-only -Imodel -Ilibavfilter-dsfn/dsfn -Itests/unit $inc "$f"); then
+for f in $(cd "$top" && ls model/*/*.cpp tools/*.cpp libavfilter-dsfn/dsfn/*.cpp tests/unit/*.cpp); do
+    if (cd "$top" && g++ -std=c++17 -fsyntax-only -I. -Imodel -Ilibavfilter-dsfn -Itests/unit $inc "$f"); then
         echo "ok: $f"
     else
         echo "FAILED: $f"

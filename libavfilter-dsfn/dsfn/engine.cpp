@@ -20,14 +20,13 @@
 #include <string>
 #include <vector>
 
-#include "block_cache.h"
 #include "device_stream.h"
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 #include "flip_ensemble.h"
-#include "malloc_policy.h"
-#include "map_to_picture.h"
-#include "mirror_edges.h"
-#include "weights_file.h"
+#include "kernels/malloc_policy.h"
+#include "kernels/map_to_picture.h"
+#include "net/mirror_edges.h"
+#include "net/weights_file.h"
 #include "window.h"
 
 namespace {
@@ -195,7 +194,6 @@ struct DSFNEngine {
         threads = config.threads;
         const auto on_device = place.enter();
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
-        dsfn::keep_freed_memory();
         const SerialScope serial; // the passes set their thread count (use_threads)
         if (config.precision != DSFN_PRECISION_FP32 && config.precision != DSFN_PRECISION_BF16 &&
             config.precision != DSFN_PRECISION_FP16)
@@ -241,7 +239,7 @@ struct DSFNEngine {
     void receive(DSFNImage &image, DSFNOutputInfo &info);
 
     void choose_tile(int64_t picture_h, int64_t picture_w);
-    void keep_blocks_for_passes() const;
+    void keep_blocks_for_passes();
     dsfn::Maps3 run_tiled(const std::vector<torch::Tensor> &inputs, bool packed_inputs, const dsfn::Pass &pass);
     torch::Tensor to_tensor(const DSFNImage &image) const;
     void from_tensor(const torch::Tensor &map, DSFNImage &image) const;
@@ -250,6 +248,9 @@ struct DSFNEngine {
     void run_level2(const DSFNStep &step);
     void release_unneeded();
 
+    // First, so that it is given up last, after every tensor below: the process's
+    // allocator settings while this engine lives (malloc_policy.h).
+    dsfn::MemoryPolicy memory_policy;
     dsfn::DeviceStream place; // the device, and on a GPU this engine's own stream
     torch::Device device;
     bool with_between;
@@ -429,7 +430,7 @@ void DSFNEngine::send(const DSFNImage &image)
     }
     if (window.received == 0) {
         if (image.width != width || image.height != height)
-            dsfn::release_block_cache(); // kept for pictures of another size
+            memory_policy.forget_blocks(); // kept for pictures of another size
         choose_tile(image.height, image.width);
         width = image.width;
         height = image.height;
@@ -505,13 +506,13 @@ void DSFNEngine::choose_tile(int64_t picture_h, int64_t picture_w)
 // Every pass allocates what the pass before it freed: let the block cache keep
 // as much as a pass and the state between passes take (which choose_tile kept
 // within the memory budget), so that none of it is faulted in again.
-void DSFNEngine::keep_blocks_for_passes() const
+void DSFNEngine::keep_blocks_for_passes()
 {
     const int64_t h = height + 2 * edge, w = width + 2 * edge; // what the passes see
     const int64_t pass_h = tile ? std::min<int64_t>(h, tile + 2 * overlap) : h;
     const int64_t pass_w = tile ? std::min<int64_t>(w, tile + 2 * overlap) : w;
-    dsfn::raise_block_cache_cap(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width, ensemble) +
-                                                    state_bytes(h, w)));
+    memory_policy.keep_for_passes(static_cast<size_t>(pass_bytes(pass_h, pass_w, net->architecture().width, ensemble) +
+                                                      state_bytes(h, w)));
 }
 
 // One level pass over the whole picture, or tile by tile: each tile reads its
@@ -686,9 +687,7 @@ void dsfn_engine_free(DSFNEngine **engine)
         return;
     std::unique_ptr<DSFNEngine> owned(*engine);
     *engine = nullptr;
-    owned.reset();
-    // What the engine kept for its next pass is not needed any more.
-    dsfn::release_block_cache();
+    owned.reset(); // its MemoryPolicy gives back what it kept, when no other engine holds one
 }
 
 int dsfn_engine_scale(const DSFNEngine *engine)

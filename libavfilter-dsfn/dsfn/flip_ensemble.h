@@ -10,7 +10,7 @@
 #include <functional>
 #include <vector>
 
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

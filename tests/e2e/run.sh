@@ -185,6 +185,17 @@ out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf
 echo "$out" | grep -q "model $work/w4.dsfn: width 4" && pass "model=w4 found in DSFN_MODEL_DIR" ||
     fail "model=w4 found in DSFN_MODEL_DIR" "$out"
 
+# --- Two instances in one graph share the process's memory policy, and change nothing ---
+# Each instance's frames are exactly what it makes alone, though the second, on
+# pictures of another size, ends and closes its segments early.
+two_src="testsrc2=size=48x36:rate=10,trim=end_frame=6,format=gbrp"
+alone=$(crc -f lavfi -i "$two_src" -vf "$dsfn" -fps_mode passthrough)
+both=$(ff -f lavfi -i "$two_src" -filter_complex "[0:v]split[a][b];[a]$dsfn[x];[b]scale=32:24,$dsfn,trim=end_frame=3[y]" \
+    -map "[x]" -fps_mode passthrough -f framecrc - -map "[y]" -f null - 2> "$work/log")
+[ -n "$alone" ] && [ "$(echo "$alone" | grep '^0, ')" = "$(echo "$both" | grep '^0, ')" ] &&
+    pass "two instances in one graph: each makes the frames it makes alone" ||
+    fail "two instances in one graph: the same frames as alone" "$(cat "$work/log")"
+
 # --- Tiles and precision: the same pictures, within a tolerance --------------------------
 same_as_whole() { # dsfn options -> PSNR of its output against the whole-picture fp32 output
     ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \

@@ -1,4 +1,4 @@
-// libFuzzer target for the weights loader (model/weights_file.cpp).
+// libFuzzer target for the weights loader (model/net/weights_file.cpp).
 //
 // The loader's contract: any byte string either loads or throws WeightsError;
 // never a crash, a hang, another exception or an allocation the file cannot
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 
-#include "weights_file.h"
+#include "net/weights_file.h"
 
 namespace {
 

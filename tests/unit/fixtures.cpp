@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 #include "tests.h"
-#include "weights_file.h"
+#include "net/weights_file.h"
 
 namespace {
 

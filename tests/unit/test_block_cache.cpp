@@ -1,10 +1,12 @@
-// The block cache behind LibTorch's CPU tensors: reuse, size classes, the cap.
+// The block cache behind LibTorch's CPU tensors: reuse, size classes, the cap;
+// and the MemoryPolicy that installs it, counted over its holders.
 #include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
 
 #include <vector>
 
-#include "block_cache.h"
+#include "kernels/block_cache.h"
+#include "kernels/malloc_policy.h"
 #include "tests.h"
 
 namespace {
@@ -17,7 +19,7 @@ torch::Tensor block(size_t bytes)
 
 void start_empty()
 {
-    dsfn::use_block_cache();
+    dsfn::install_block_cache();
     dsfn::release_block_cache();
 }
 
@@ -79,8 +81,8 @@ END_TEST
 START_TEST(test_cache_stays_under_cap_and_releases)
 {
     start_empty();
-    // The engine raises the cap; a smaller request leaves it as it is.
-    dsfn::raise_block_cache_cap(dsfn::kBlockCacheCap / 2);
+    // Never below the default cap.
+    dsfn::set_block_cache_cap(dsfn::kBlockCacheCap / 2);
     const size_t cap = dsfn::block_cache_stats().cap;
     ck_assert_uint_ge(cap, dsfn::kBlockCacheCap);
     // Allocated but never written: address space only.
@@ -100,6 +102,55 @@ START_TEST(test_cache_stays_under_cap_and_releases)
 }
 END_TEST
 
+START_TEST(test_policy_is_counted_and_put_back)
+{
+    c10::Allocator *const before = c10::GetCPUAllocator();
+    ck_assert(!dsfn::block_cache_stats().installed);
+    const size_t bytes = 12 << 20;
+    torch::Tensor outlives;
+    {
+        dsfn::MemoryPolicy first;
+        ck_assert(dsfn::block_cache_stats().installed);
+        ck_assert_ptr_ne(c10::GetCPUAllocator(), before);
+        {
+            dsfn::MemoryPolicy second; // a second filter instance
+            ck_assert_int_eq(dsfn::MemoryPolicy::holders(), 2);
+            first.keep_for_passes(3 * dsfn::kBlockCacheCap);
+            second.keep_for_passes(2 * dsfn::kBlockCacheCap);
+            ck_assert_uint_eq(dsfn::block_cache_stats().cap, 5 * dsfn::kBlockCacheCap);
+            { auto t = block(bytes); }
+            // Pictures of another size for one holder: the other may still want the blocks.
+            second.forget_blocks();
+            ck_assert_uint_eq(dsfn::block_cache_stats().cached_blocks, 1);
+        }
+        // The second is gone: its share of the cap with it, the first's cache untouched.
+        ck_assert_int_eq(dsfn::MemoryPolicy::holders(), 1);
+        ck_assert(dsfn::block_cache_stats().installed);
+        ck_assert_uint_eq(dsfn::block_cache_stats().cap, 3 * dsfn::kBlockCacheCap);
+        ck_assert_uint_eq(dsfn::block_cache_stats().cached_blocks, 1);
+        outlives = block(bytes); // the kept block, handed out again
+        ck_assert_uint_eq(dsfn::block_cache_stats().cached_blocks, 0);
+        first.forget_blocks();
+    }
+    // The last one out puts LibTorch's allocator back and keeps nothing.
+    ck_assert_int_eq(dsfn::MemoryPolicy::holders(), 0);
+    ck_assert(!dsfn::block_cache_stats().installed);
+    ck_assert_ptr_eq(c10::GetCPUAllocator(), before);
+    outlives = torch::Tensor(); // freed, not kept
+    ck_assert_uint_eq(dsfn::block_cache_stats().cached_bytes, 0);
+    ck_assert_uint_eq(dsfn::block_cache_stats().live_bytes, 0);
+    // New tensors come from the allocator there was before.
+    auto after = block(bytes);
+    ck_assert_uint_eq(dsfn::block_cache_stats().live_bytes, 0);
+    // And a later holder sets it all up again.
+    {
+        dsfn::MemoryPolicy again;
+        ck_assert(dsfn::block_cache_stats().installed);
+    }
+    ck_assert_ptr_eq(c10::GetCPUAllocator(), before);
+}
+END_TEST
+
 extern "C" Suite *block_cache_suite(void)
 {
     Suite *s = suite_create("block_cache");
@@ -107,6 +158,7 @@ extern "C" Suite *block_cache_suite(void)
     tcase_add_test(tc, test_freed_block_is_reused);
     tcase_add_test(tc, test_small_blocks_are_not_kept);
     tcase_add_test(tc, test_cache_stays_under_cap_and_releases);
+    tcase_add_test(tc, test_policy_is_counted_and_put_back);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "dsfn/engine.h"
 #include "tests.h"
 
 typedef struct Picture {
@@ -343,6 +343,55 @@ static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int
     dsfn_engine_free(&e);
 }
 
+/* Two engines share the process's allocator policy (the block cache): freeing one
+ * in the middle of a stream must leave the other's pictures exactly as they are
+ * when it runs alone. */
+START_TEST(test_engine_freed_while_another_runs)
+{
+    enum { W = 64, H = 48, N = 5 };
+    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    const size_t size = (size_t)3 * 16 * W * H;
+    uint8_t *alone = malloc(2 * N * size);
+    DSFNEngine *a = NULL, *b = NULL;
+    Picture in, out;
+
+    ck_assert_ptr_nonnull(alone);
+    stream_outputs(cfg, alone, W, H, N, 0);
+
+    ck_assert_int_eq(dsfn_engine_create(&a, &cfg, NULL, 0), 0);
+    ck_assert_int_eq(dsfn_engine_create(&b, &cfg, NULL, 0), 0);
+    picture_alloc(&out, 4 * W, 4 * H, DSFN_LAYOUT_RGB24, 0);
+    int got = 0;
+    for (int i = 0; i <= N; i++) {
+        if (i < N) {
+            picture_alloc(&in, W, H, DSFN_LAYOUT_RGB24, 11 + i);
+            if (a)
+                ck_assert_int_eq(dsfn_engine_send(a, &in.img), 0);
+            ck_assert_int_eq(dsfn_engine_send(b, &in.img), 0);
+            picture_free(&in);
+        } else {
+            ck_assert_int_eq(dsfn_engine_end_segment(b), 0);
+        }
+        if (a && dsfn_engine_output_ready(a) == 1)
+            ck_assert_int_eq(dsfn_engine_receive(a, &out.img, NULL), 0);
+        if (i == 2)
+            dsfn_engine_free(&a); /* with outputs and kept blocks pending */
+        while (dsfn_engine_output_ready(b) == 1) {
+            ck_assert_int_eq(dsfn_engine_receive(b, &out.img, NULL), 0);
+            for (int y = 0; y < 4 * H; y++)
+                ck_assert_int_eq(memcmp(alone + got * size + (size_t)y * 3 * 4 * W,
+                                        out.img.data[0] + y * out.img.linesize[0], 3 * 4 * W), 0);
+            got++;
+        }
+    }
+    ck_assert_ptr_null(a);
+    ck_assert_int_eq(got, 2 * N);
+    picture_free(&out);
+    dsfn_engine_free(&b);
+    free(alone);
+}
+END_TEST
+
 START_TEST(test_bf16_close_to_fp32)
 {
     enum { W = 12, H = 8, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
@@ -578,6 +627,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, test_automatic_tiles_under_memory_cap);
     tcase_add_test(tc, test_ensemble_is_flip_equivariant);
     tcase_add_test(tc, test_edge_mirror_is_grown_picture);
+    tcase_add_test(tc, test_engine_freed_while_another_runs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,12 +2,12 @@
 #include <cmath>
 #include <vector>
 
-#include "deform_conv.h"
-#include "deform_sample.h"
-#include "dsfn_net.h"
-#include "map_to_picture.h"
-#include "mirror_edges.h"
-#include "widen.h"
+#include "net/deform_conv.h"
+#include "kernels/deform_sample.h"
+#include "net/dsfn_net.h"
+#include "kernels/map_to_picture.h"
+#include "net/mirror_edges.h"
+#include "tools/widen.h"
 #include "tests.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "model_path.h"
+#include "dsfn/model_path.h"
 #include "tests.h"
 
 START_TEST(test_files_as_given)

@@ -1,7 +1,7 @@
 /* Scene-cut scoring: steady motion scores low, a sudden change high. */
 #include <string.h>
 
-#include "scene.h"
+#include "dsfn/scene.h"
 #include "tests.h"
 
 enum { W = 16, H = 8 };

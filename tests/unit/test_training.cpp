@@ -2,14 +2,19 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests.h"
-#include "mixed_precision.h"
-#include "training.h"
-#include "weights_file.h"
+#include "train/mixed_precision.h"
+#include "train/train_options.h"
+#include "train/training.h"
+#include "net/weights_file.h"
 
 namespace {
 
@@ -512,6 +517,109 @@ START_TEST(test_warm_restart_schedule_and_history)
 }
 END_TEST
 
+namespace {
+
+bool parse_words(std::vector<std::string> words, dsfn::TrainRun &run, std::string &error)
+{
+    words.insert(words.begin(), "dsfn-train");
+    std::vector<char *> argv;
+    for (auto &w : words)
+        argv.push_back(w.data());
+    return dsfn::parse_train_options(static_cast<int>(argv.size()), argv.data(), run, error);
+}
+
+std::vector<std::string> split(const std::string &line)
+{
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;)
+        words.push_back(w);
+    return words;
+}
+
+} // namespace
+
+// The option table: what a command line sets is what the recipe and the schedule
+// record, and the recipe's command line, read back, is the same run.
+START_TEST(test_options_table_round_trips)
+{
+    const std::vector<std::string> required = {"--photos", "P", "--checkpoint", "C", "--out", "O"};
+    std::vector<std::string> words = required;
+    for (const char *w : {"--clips", "K", "--width", "16", "--lr", "3e-05", "--schedule-from", "94000", "--steps",
+                          "103000", "--batch", "4", "--patch", "32", "--clip-fraction", "0.75", "--seed", "14",
+                          "--noise", "0", "--bicubic-a", "-0.6", "--precision", "bf16", "--threads", "3"})
+        words.push_back(w);
+    dsfn::TrainRun run;
+    std::string error;
+    ck_assert_msg(parse_words(words, run, error), "%s", error.c_str());
+    ck_assert_int_eq(run.threads, 3);
+    const std::string command = dsfn::recipe_command(run);
+    ck_assert_str_eq(command.c_str(), "dsfn-train --clips DIR --width 16 --lr 3e-05 --schedule-from 94000 --steps 103000 "
+                                      "--batch 4 --patch 32 --clip-fraction 0.75 --seed 14 --noise 0 --bicubic-a -0.6 "
+                                      "--precision bf16");
+    ck_assert_str_eq(dsfn::schedule_entry(run.train, true).c_str(),
+                     "cosine 3e-05 to 3e-06 over steps 94000-103000, batch 4 of 32x32, 75% clip windows, seed 14, "
+                     "noise std 0, bicubic a = -0.6, bf16 mixed precision");
+
+    std::vector<std::string> again = split(command);
+    again.erase(again.begin());
+    again.insert(again.end(), required.begin(), required.end());
+    dsfn::TrainRun reread;
+    ck_assert_msg(parse_words(again, reread, error), "%s", error.c_str());
+    ck_assert_str_eq(dsfn::recipe_command(reread).c_str(), command.c_str());
+    ck_assert_str_eq(dsfn::schedule_entry(reread.train, true).c_str(), dsfn::schedule_entry(run.train, true).c_str());
+
+    // Defaults leave the optional parts out; the usage text names every option.
+    dsfn::TrainRun plain;
+    ck_assert(parse_words(required, plain, error));
+    ck_assert_str_eq(dsfn::recipe_command(plain).c_str(), "dsfn-train --width 64 --lr 0.0002 --steps 100000 --batch 4 --patch 32 --seed 1");
+    const std::string usage = dsfn::train_usage();
+    for (const auto &o : dsfn::train_options()) {
+        ck_assert_msg(usage.find(std::string(o.flag) + " ") != std::string::npos, "%s", o.flag);
+        // A number in the usage text is the default: giving it changes nothing recorded.
+        char *end = nullptr;
+        std::strtod(o.value, &end);
+        if (end == o.value || *end)
+            continue;
+        std::vector<std::string> with = required;
+        with.insert(with.end(), {o.flag, o.value});
+        dsfn::TrainRun given;
+        ck_assert_msg(parse_words(with, given, error), "%s", error.c_str());
+        ck_assert_msg(dsfn::recipe_command(given) == dsfn::recipe_command(plain), "%s", o.flag);
+        ck_assert_msg(dsfn::schedule_entry(given.train, true) == dsfn::schedule_entry(plain.train, true), "%s", o.flag);
+    }
+}
+END_TEST
+
+START_TEST(test_options_errors_name_the_option)
+{
+    const std::vector<std::string> required = {"--photos", "P", "--checkpoint", "C", "--out", "O"};
+    struct Case {
+        std::vector<std::string> extra;
+        const char *message;
+    } cases[] = {
+        {{"--steps", "many"}, "--steps many: not a valid value"},
+        {{"--loss", "huber"}, "--loss huber: not a valid value (l1|mse)"},
+        {{"--frobnicate", "1"}, "unknown option '--frobnicate'"},
+        {{"--clip-fraction", "2"}, "--clip-fraction: value out of range"},
+        {{"--steps", "100", "--schedule-from", "100"}, "--schedule-from: value out of range"},
+        {{"--seed"}, "--seed needs a value"},
+    };
+    for (const auto &c : cases) {
+        std::vector<std::string> words = required;
+        words.insert(words.end(), c.extra.begin(), c.extra.end());
+        dsfn::TrainRun run;
+        std::string error;
+        ck_assert(!parse_words(words, run, error));
+        ck_assert_msg(error.find(c.message) != std::string::npos, "%s", error.c_str());
+    }
+    dsfn::TrainRun run;
+    std::string error;
+    ck_assert(!parse_words({"--photos", "P", "--out", "O"}, run, error));
+    ck_assert_str_eq(error.c_str(), "--checkpoint is required");
+}
+END_TEST
+
 extern "C" Suite *training_suite(void)
 {
     Suite *s = suite_create("training");
@@ -532,6 +640,8 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
     tcase_add_test(tc, test_warm_restart_schedule_and_history);
+    tcase_add_test(tc, test_options_table_round_trips);
+    tcase_add_test(tc, test_options_errors_name_the_option);
     suite_add_tcase(s, tc);
     return s;
 }

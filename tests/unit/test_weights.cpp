@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "tests.h"
-#include "weights_average.h"
-#include "weights_file.h"
+#include "tools/weights_average.h"
+#include "net/weights_file.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "tests.h"
-#include "window.h"
+#include "dsfn/window.h"
 
 typedef struct Trace {
     int level1, level2;

@@ -1,4 +1,4 @@
-#include "conv_cost.h"
+#include "tools/conv_cost.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-#include "map_to_picture.h"
+#include "kernels/map_to_picture.h"
 
 namespace dsfn {
 

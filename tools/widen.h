@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

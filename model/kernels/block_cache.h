@@ -18,14 +18,19 @@ namespace dsfn {
 constexpr size_t kBlockCacheMin = size_t(1) << 20;
 constexpr size_t kBlockCacheCap = size_t(1) << 30;
 
-// Makes LibTorch allocate CPU tensors through the cache. Process-wide and
-// idempotent; tensors allocated before keep their own deleter.
-void use_block_cache();
+// Makes LibTorch allocate CPU tensors through the cache, remembering the
+// allocator it replaces; tensors allocated before keep their own deleter.
+// Idempotent. Callers hold a MemoryPolicy (malloc_policy.h) rather than call this.
+void install_block_cache();
 
-// Lets the cache keep up to `bytes` (if more than its cap so far): the engine
-// asks for what one pass over its pictures needs (at 960x540, 2 frames: 22.7 s
-// with 1 GiB, 15.6 s with the engine's request; peak RSS 3.04 and 3.09 GiB).
-void raise_block_cache_cap(size_t bytes);
+// Puts the replaced allocator back (unless another has replaced the cache since)
+// and gives every kept block back; blocks still in use are freed, not kept, when
+// their tensors go.
+void uninstall_block_cache();
+
+// How much the cache may keep: `bytes`, at least kBlockCacheCap. A lower cap
+// gives the excess back at once, the largest blocks first.
+void set_block_cache_cap(size_t bytes);
 
 struct BlockCacheStats {
     size_t cached_bytes; // freed and kept
@@ -33,10 +38,11 @@ struct BlockCacheStats {
     size_t live_bytes; // handed out and not yet freed (large blocks only)
     size_t reused;     // allocations served from the cache since installation
     size_t cap;
+    bool installed;    // LibTorch allocates through the cache now
 };
 BlockCacheStats block_cache_stats();
 
-// Gives every kept block back (a filter instance closes, say).
+// Gives every kept block back (pictures of another size, say).
 void release_block_cache();
 
 } // namespace dsfn

@@ -6,8 +6,8 @@
 #include <future>
 #include <string>
 
-#include "dsfn_net.h"
-#include "train_data.h"
+#include "net/dsfn_net.h"
+#include "train/train_data.h"
 
 namespace dsfn {
 

@@ -1,5 +1,5 @@
-#include "deform_conv.h"
-#include "deform_sample.h"
+#include "net/deform_conv.h"
+#include "kernels/deform_sample.h"
 
 #include <ATen/Parallel.h>
 

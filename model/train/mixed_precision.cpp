@@ -1,4 +1,4 @@
-#include "mixed_precision.h"
+#include "train/mixed_precision.h"
 
 #include <ATen/autocast_mode.h>
 

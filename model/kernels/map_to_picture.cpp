@@ -1,4 +1,4 @@
-#include "map_to_picture.h"
+#include "kernels/map_to_picture.h"
 
 #include <cstring>
 #include <limits>

@@ -18,94 +18,16 @@
 #include <sstream>
 #include <string>
 
-#include "training.h"
-#include "weights_file.h"
+#include "train/train_options.h"
+#include "train/training.h"
+#include "net/weights_file.h"
 
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) { stop_requested = 1; }
 
-struct Options {
-    dsfn::TrainConfig train;
-    std::string photos, checkpoint, out, init;
-    std::string clips;             // directory of real clips (optional)
-    std::string snapshots;         // directory for weights every snapshot_minutes of training
-    double snapshot_minutes = 15;
-    int64_t run_steps = -1;  // stop after this many steps in this run
-    double minutes = 0;      // stop after this much wall time in this run (0: no limit)
-    double save_minutes = 10;
-    int64_t log_every = 10;
-    int threads = 2;
-};
-
-int usage()
-{
-    std::cerr << "usage: dsfn-train --photos DIR --checkpoint DIR --out WEIGHTS [--init WEIGHTS]\n"
-                 "                  [--clips DIR] [--clip-fraction 0.25] [--clip-camera 0]\n"
-                 "                  [--noise 0.01 | --noise-up-to 0.01] [--bicubic-a -0.5] [--photo-levels 1]\n"
-                 "                  [--loss l1|mse] [--edge-mirror 0]\n"
-                 "                  [--width 32] [--batch 4] [--patch 32] [--steps 100000] [--lr 2e-4]\n"
-                 "                  [--schedule-from STEP]\n"
-                 "                  [--seed 1] [--threads 2] [--minutes M] [--run-steps N]\n"
-                 "                  [--device cpu|cuda|cuda:N] [--precision fp32|bf16]\n"
-                 "                  [--save-minutes 10] [--log-every 10]\n"
-                 "                  [--snapshots DIR] [--snapshot-minutes 15]\n";
-    return 2;
-}
-
-bool parse(int argc, char **argv, Options &o)
-{
-    for (int i = 1; i < argc; i++) {
-        const std::string k = argv[i];
-        if (i + 1 >= argc)
-            return false;
-        const std::string v = argv[++i];
-        if (k == "--photos") o.photos = v;
-        else if (k == "--checkpoint") o.checkpoint = v;
-        else if (k == "--out") o.out = v;
-        else if (k == "--init") o.init = v;
-        else if (k == "--clips") o.clips = v;
-        else if (k == "--clip-fraction") o.train.data.clip_fraction = std::stod(v);
-        else if (k == "--clip-camera") o.train.data.clip_camera = std::stod(v);
-        else if (k == "--noise") o.train.data.noise_std = std::stod(v);
-        else if (k == "--noise-up-to") {
-            o.train.data.noise_std = std::stod(v);
-            o.train.data.noise_up_to = true;
-        }
-        else if (k == "--bicubic-a") o.train.data.bicubic_a = std::stod(v);
-        else if (k == "--photo-levels") o.train.data.photo_levels = std::stoi(v);
-        else if (k == "--loss" && (v == "l1" || v == "mse"))
-            o.train.loss = v == "l1" ? dsfn::LossKind::L1 : dsfn::LossKind::SquaredError;
-        else if (k == "--edge-mirror") o.train.edge_mirror = std::stoll(v);
-        else if (k == "--device") o.train.device = torch::Device(v);
-        else if (k == "--precision" && (v == "fp32" || v == "bf16")) o.train.mixed_precision = v == "bf16";
-        else if (k == "--width") o.train.arch.width = std::stoll(v);
-        else if (k == "--batch") o.train.batch = std::stoll(v);
-        else if (k == "--patch") o.train.data.patch = std::stoll(v);
-        else if (k == "--steps") o.train.steps = std::stoll(v);
-        else if (k == "--lr") o.train.lr = std::stod(v);
-        else if (k == "--schedule-from") o.train.schedule_from = std::stoll(v);
-        else if (k == "--seed") o.train.seed = std::stoull(v);
-        else if (k == "--threads") o.threads = std::stoi(v);
-        else if (k == "--minutes") o.minutes = std::stod(v);
-        else if (k == "--run-steps") o.run_steps = std::stoll(v);
-        else if (k == "--save-minutes") o.save_minutes = std::stod(v);
-        else if (k == "--log-every") o.log_every = std::stoll(v);
-        else if (k == "--snapshots") o.snapshots = v;
-        else if (k == "--snapshot-minutes") o.snapshot_minutes = std::stod(v);
-        else return false;
-    }
-    return !o.photos.empty() && !o.checkpoint.empty() && !o.out.empty() && o.train.arch.width > 0 &&
-           o.train.batch > 0 && o.train.data.patch > 0 && o.train.steps > 0 && o.log_every > 0 &&
-           o.train.schedule_from >= 0 && o.train.schedule_from < o.train.steps &&
-           o.snapshot_minutes > 0 && o.train.data.clip_fraction >= 0 && o.train.data.clip_fraction <= 1 &&
-           o.train.data.clip_camera >= 0 && o.train.data.clip_camera <= 1 &&
-           o.train.data.noise_std >= 0 && o.train.data.noise_std < 1 && o.train.data.bicubic_a >= -1 &&
-           o.train.data.bicubic_a <= 0 && o.train.data.photo_levels >= 1 &&
-           o.train.data.photo_levels <= dsfn::PhotoSet::levels && o.train.edge_mirror >= 0 &&
-           o.train.edge_mirror <= 64 && (o.train.device.is_cpu() || o.train.device.is_cuda());
-}
+using Options = dsfn::TrainRun;
 
 // What trained it, for the recipe's wall time.
 std::string hardware(const Options &o)
@@ -143,30 +65,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
       << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (" << hardware(o) << ")"
       << "\nfinal loss: " << std::setprecision(5) << t.last_loss
       << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
-      << o.log_every << " steps)\ncommand: dsfn-train --width " << o.train.arch.width << " --batch "
-      << o.train.batch << " --patch " << o.train.data.patch << " --steps " << o.train.steps << " --lr "
-      << std::defaultfloat << o.train.lr << " --seed " << o.train.seed;
-    if (o.train.schedule_from > 0)
-        r << " --schedule-from " << o.train.schedule_from;
-    if (!clips.empty())
-        r << " --clips DIR --clip-fraction " << std::defaultfloat << o.train.data.clip_fraction;
-    if (!clips.empty() && o.train.data.clip_camera > 0)
-        r << " --clip-camera " << std::defaultfloat << o.train.data.clip_camera;
-    if (o.train.data.noise_up_to)
-        r << " --noise-up-to " << std::defaultfloat << o.train.data.noise_std;
-    else if (o.train.data.noise_std != dsfn::DegradeOptions().noise_std)
-        r << " --noise " << std::defaultfloat << o.train.data.noise_std;
-    if (o.train.data.bicubic_a != dsfn::DegradeOptions().bicubic_a)
-        r << " --bicubic-a " << std::defaultfloat << o.train.data.bicubic_a;
-    if (o.train.data.photo_levels > 1)
-        r << " --photo-levels " << o.train.data.photo_levels;
-    if (o.train.loss == dsfn::LossKind::SquaredError)
-        r << " --loss mse";
-    if (o.train.edge_mirror > 0)
-        r << " --edge-mirror " << o.train.edge_mirror;
-    if (o.train.mixed_precision)
-        r << " --precision bf16";
-    r << "\n";
+      << o.log_every << " steps)\ncommand: " << dsfn::recipe_command(o) << "\n";
 }
 
 // Weights at points of the run, for the quality-vs-training-time curve (make eval-curve):
@@ -189,11 +88,14 @@ void write_snapshot(const Options &o, const dsfn::Trainer &t)
 int main(int argc, char **argv)
 {
     Options o;
-    try {
-        if (!parse(argc, argv, o))
-            return usage();
-    } catch (const std::exception &) {
-        return usage();
+    std::string error;
+    if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::cout << dsfn::train_usage();
+        return 0;
+    }
+    if (!dsfn::parse_train_options(argc, argv, o, error)) {
+        std::cerr << "dsfn-train: " << error << "\n" << dsfn::train_usage();
+        return 2;
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

@@ -1,4 +1,4 @@
-#include "train_data.h"
+#include "train/train_data.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <dirent.h>

@@ -1,4 +1,5 @@
-#include "training.h"
+#include "train/training.h"
+#include "train/train_options.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,9 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "mirror_edges.h"
-#include "mixed_precision.h"
-#include "weights_file.h"
+#include "net/mirror_edges.h"
+#include "train/mixed_precision.h"
+#include "net/weights_file.h"
 
 namespace dsfn {
 
@@ -60,29 +61,7 @@ double Trainer::learning_rate() const
 
 void Trainer::record_schedule(bool with_clips)
 {
-    std::ostringstream entry;
-    entry << "cosine " << config.lr << " to " << config.lr / 10 << " over steps " << config.schedule_from << "-"
-          << config.steps << ", batch " << config.batch << " of " << config.data.patch << "x" << config.data.patch;
-    if (with_clips)
-        entry << ", " << config.data.clip_fraction * 100 << "% clip windows";
-    if (with_clips && config.data.clip_camera > 0)
-        entry << " (" << config.data.clip_camera * 100 << "% of them through a handheld camera)";
-    entry << ", seed " << config.seed;
-    // Degradations other than the first runs' are named, so earlier histories read the same.
-    const DegradeOptions usual;
-    if (config.data.noise_std != usual.noise_std || config.data.noise_up_to)
-        entry << ", noise std " << noise_text(config.data);
-    if (config.data.bicubic_a != usual.bicubic_a)
-        entry << ", bicubic a = " << config.data.bicubic_a;
-    if (config.data.photo_levels > 1)
-        entry << ", photos also reduced up to " << (1 << (config.data.photo_levels - 1)) << "x";
-    if (config.loss == LossKind::SquaredError)
-        entry << ", squared-error loss";
-    if (config.edge_mirror > 0)
-        entry << ", inputs grown by " << config.edge_mirror << " mirrored pixels a side";
-    if (config.mixed_precision)
-        entry << ", bf16 mixed precision";
-    const std::string e = entry.str();
+    const std::string e = schedule_entry(config, with_clips);
     const bool same_as_last = schedule_history.size() >= e.size() &&
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
     if (same_as_last && !fresh_optimizer)

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "deform_conv.h"
-#include "dsfn_net.h"
+#include "net/deform_conv.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

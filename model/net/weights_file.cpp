@@ -1,4 +1,4 @@
-#include "weights_file.h"
+#include "net/weights_file.h"
 
 #include <sys/stat.h>
 

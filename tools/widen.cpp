@@ -1,4 +1,4 @@
-#include "widen.h"
+#include "tools/widen.h"
 
 #include <stdexcept>
 #include <string>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

@@ -1,4 +1,4 @@
-#include "mirror_edges.h"
+#include "net/mirror_edges.h"
 
 namespace dsfn {
 

@@ -1,4 +1,4 @@
-#include "block_cache.h"
+#include "kernels/block_cache.h"
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
@@ -67,23 +67,41 @@ public:
         size_t blocks = 0;
         for (const auto &entry : free_)
             blocks += entry.second.size();
-        return {cached_bytes_, blocks, live_bytes_, reused_, cap_};
+        return {cached_bytes_, blocks, live_bytes_, reused_, cap_, installed_};
     }
 
-    void raise_cap(size_t bytes)
+    void set_cap(size_t bytes)
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        cap_ = std::max(cap_, bytes);
+        cap_ = std::max(kBlockCacheCap, bytes);
+        trim();
     }
 
     void release_all()
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        for (auto &entry : free_)
-            for (void *ptr : entry.second)
-                c10::free_cpu(ptr);
-        free_.clear();
-        cached_bytes_ = 0;
+        free_all();
+    }
+
+    void install()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (installed_)
+            return;
+        replaced_ = c10::GetCPUAllocator();
+        c10::SetCPUAllocator(this, kPriority);
+        installed_ = true;
+    }
+
+    void uninstall()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!installed_)
+            return;
+        if (c10::GetCPUAllocator() == this)
+            c10::SetCPUAllocator(replaced_, kPriority);
+        installed_ = false;
+        free_all();
     }
 
     // Never destroyed: tensors (LibTorch's own statics among them) may be freed
@@ -123,9 +141,18 @@ private:
         const size_t size = it->second;
         live_.erase(it);
         live_bytes_ -= size;
+        if (!installed_) { // nothing will ask for it again
+            c10::free_cpu(ptr);
+            return;
+        }
         free_[size].push_back(ptr);
         cached_bytes_ += size;
-        // Over the cap: let the largest kept blocks go first.
+        trim();
+    }
+
+    // Over the cap: let the largest kept blocks go first. Called with mutex_ held.
+    void trim() const
+    {
         for (auto big = free_.rbegin(); cached_bytes_ > cap_ && big != free_.rend();) {
             if (big->second.empty()) {
                 ++big;
@@ -137,24 +164,42 @@ private:
         }
     }
 
+    void free_all() const
+    {
+        for (auto &entry : free_)
+            for (void *ptr : entry.second)
+                c10::free_cpu(ptr);
+        free_.clear();
+        cached_bytes_ = 0;
+    }
+
+    // Above LibTorch's default allocator (0), as SetCPUAllocator requires to replace it.
+    static constexpr uint8_t kPriority = 1;
+
     mutable std::mutex mutex_;
     mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
     mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
     mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0;
     size_t cap_ = kBlockCacheCap;
+    bool installed_ = false;
+    c10::Allocator *replaced_ = nullptr;
 };
 
 } // namespace
 
-void use_block_cache()
+void install_block_cache()
 {
-    static std::once_flag once;
-    std::call_once(once, [] { c10::SetCPUAllocator(&BlockCache::instance(), /*priority*/ 1); });
+    BlockCache::instance().install();
 }
 
-void raise_block_cache_cap(size_t bytes)
+void uninstall_block_cache()
 {
-    BlockCache::instance().raise_cap(bytes);
+    BlockCache::instance().uninstall();
+}
+
+void set_block_cache_cap(size_t bytes)
+{
+    BlockCache::instance().set_cap(bytes);
 }
 
 BlockCacheStats block_cache_stats()

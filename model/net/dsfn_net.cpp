@@ -1,4 +1,4 @@
-#include "dsfn_net.h"
+#include "net/dsfn_net.h"
 
 namespace dsfn {
 

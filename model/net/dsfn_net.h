@@ -7,7 +7,7 @@
 
 #include <array>
 
-#include "deform_conv.h"
+#include "net/deform_conv.h"
 
 namespace dsfn {
 

@@ -1,8 +1,8 @@
-#include "weights_average.h"
+#include "tools/weights_average.h"
 
 #include <stdexcept>
 
-#include "weights_file.h"
+#include "net/weights_file.h"
 
 namespace dsfn {
 

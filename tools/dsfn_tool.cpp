@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "conv_cost.h"
-#include "dsfn_net.h"
-#include "malloc_policy.h"
-#include "weights_average.h"
-#include "weights_file.h"
-#include "widen.h"
+#include "tools/conv_cost.h"
+#include "net/dsfn_net.h"
+#include "kernels/malloc_policy.h"
+#include "tools/weights_average.h"
+#include "net/weights_file.h"
+#include "tools/widen.h"
 
 namespace {
 
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
         } else if (name == "cost") {
             if (!a.width_given)
                 a.arch.width = 16; // the shipped default model's width
-            dsfn::keep_freed_memory(); // as the engine does, so the timings match the filter's
+            const dsfn::MemoryPolicy memory_policy; // as the engine has, so the timings match the filter's
             auto net = a.paths.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.paths[0]);
             net->eval();
             std::cout << (a.paths.empty() ? "a random network" : a.paths[0]) << ": width "

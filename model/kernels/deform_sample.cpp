@@ -1,4 +1,4 @@
-#include "deform_sample.h"
+#include "kernels/deform_sample.h"
 
 #include <ATen/Parallel.h>
 
