@@ -96,7 +96,16 @@ $(TRAINER): $(OBJDIR)/model/train/dsfn_train.o $(TRAIN_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 
-tools: $(TOOL) $(TRAINER)
+# dsfn-parallel (GNU parallel over segments) and the per-segment command it runs.
+PARALLEL_BIN := $(BUILD)/bin/dsfn-parallel $(BUILD)/bin/dsfn-segment
+$(BUILD)/bin/dsfn-parallel: tools/dsfn-parallel.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+$(BUILD)/bin/dsfn-segment: tools/dsfn-segment.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+
+tools: $(TOOL) $(TRAINER) $(PARALLEL_BIN)
 
 # pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
 # Rewritten only when its text changes, so an edit elsewhere in this Makefile
@@ -401,9 +410,9 @@ install: ffmpeg tools
 	$(MAKE) install-files
 
 # make install without building first (the end-to-end suite installs what it tested).
-install-files:
+install-files: $(PARALLEL_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(FFMPEG) $(FFPROBE) $(TOOL) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(FFMPEG) $(FFPROBE) $(TOOL) $(PARALLEL_BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(MODEL_INSTALL_DIR)
 	install -m 644 $(SHIPPED_MODELS) $(DESTDIR)$(MODEL_INSTALL_DIR)/
 

@@ -266,10 +266,18 @@ static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
 {
     DSFNContext *s = ctx->priv;
     DSFNImage prev, cur;
-    double score;
+    double score = 0;
 
     if (!s->prev)
         return 0;
+    /* Scored on every pair, cut or not, so that a decision depends only on the
+     * last three frames: a segment of a video given those as context decides as
+     * the whole video does (dsfn-parallel). */
+    if (s->scene_threshold > 0) {
+        prev  = image_of_frame(s->prev);
+        cur   = image_of_frame(in);
+        score = dsfn_scene_score(&s->scene, &prev, &cur);
+    }
     if (s->max_gap > 0 && in->pts != AV_NOPTS_VALUE && s->prev->pts != AV_NOPTS_VALUE) {
         const double gap = (in->pts - s->prev->pts) * av_q2d(ctx->inputs[0]->time_base);
         if (gap < 0 || gap > s->max_gap) {
@@ -279,9 +287,6 @@ static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
     }
     if (s->scene_threshold <= 0)
         return 0;
-    prev  = image_of_frame(s->prev);
-    cur   = image_of_frame(in);
-    score = dsfn_scene_score(&s->scene, &prev, &cur);
     if (av_dict_get(in->metadata, "lavfi.scd.time", NULL, 0)) {
         *why = "scdet";
         return 1;

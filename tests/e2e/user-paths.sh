@@ -313,7 +313,7 @@ configure_case() { # name, expected message, configure options...
     if [ -z "$msg" ]; then
         [ $rc = 0 ] && pass "configure $name" || fail "configure $name" "$out"
     else
-        [ $rc != 0 ] && echo "$out" | grep -qF "$msg" && [ ! -f "$work/conf/config.mk" ] &&
+        [ $rc != 0 ] && echo "$out" | grep -qF -e "$msg" && [ ! -f "$work/conf/config.mk" ] &&
             pass "configure $name: \"$msg\"" || fail "configure $name (rc $rc)" "$out"
     fi
 }
