@@ -175,9 +175,9 @@ ffmpeg: $(FFOBJ)/.configured $(FF_SOURCES) $(LIBDSFN) $(BUILD_MODELS)
 
 FORCE:
 
-.PHONY: all tools ffmpeg install install-files clean distclean check check-torch2 unit-tests e2e-tests params demo train eval eval-frames-alone eval-edges eval-curve \
+.PHONY: all tools ffmpeg install install-files clean distclean check check-torch2 unit-tests e2e-tests parallel-tests params demo train eval eval-frames-alone eval-edges eval-curve \
         fuzz check-asan libtorch2 check-libtorch2 check-valgrind \
-        accelerator-pack accelerator-build accelerator-unit-tests bench bench-libtorch2 bench-memory bench-large
+        accelerator-pack accelerator-build accelerator-unit-tests bench bench-libtorch2 bench-memory bench-large bench-parallel
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -210,11 +210,16 @@ unit-tests: $(UNIT_TEST) $(TOOL)
 e2e-tests: ffmpeg $(TOOL)
 	DSFN_E2E_FFMPEG_VERSION=$(FFMPEG_VERSION) tests/e2e/run.sh $(BUILD)
 
+# dsfn-parallel's suite: identical output, ssh hosts, the Slurm sample, failures.
+parallel-tests: ffmpeg $(TOOL) $(PARALLEL_BIN)
+	scripts/install-deps.sh parallel rsync openssh-client openssh-server
+	tests/e2e/parallel.sh $(BUILD)
+
 # Build everything in parallel, then run the suites one after the other.
 check:
 	scripts/check-patch-sets.sh
-	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) ffmpeg
-	$(MAKE) unit-tests e2e-tests
+	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) $(PARALLEL_BIN) ffmpeg
+	$(MAKE) unit-tests e2e-tests parallel-tests
 
 # --- Sanitizers --------------------------------------------------------------------
 # Both suites again on a second build: libdsfn, the tools, the unit tests and
@@ -355,6 +360,16 @@ bench-libtorch2: ffmpeg $(TOOL) libtorch2
 	for b in $(BUILD) $(TORCH2_BUILD); do \
 	    echo "== $$b"; \
 	    scripts/bench.sh $$b $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR) || exit 1; done
+
+# dsfn-parallel against one run on this machine: one run with all threads, then
+# --jobs 2 with one thread each, on the same input, in one run of this target.
+bench-parallel: ffmpeg tools
+	scripts/install-deps.sh parallel time
+	scripts/bench-parallel.sh $(BUILD) $(BENCH_PARALLEL_MODEL) $(BENCH_PARALLEL_SIZE) $(BENCH_PARALLEL_FRAMES) $(BENCH_PARALLEL_SEGMENT)
+BENCH_PARALLEL_MODEL   ?= dsfn-w16
+BENCH_PARALLEL_SIZE    ?= 160x90
+BENCH_PARALLEL_FRAMES  ?= 120
+BENCH_PARALLEL_SEGMENT ?= 30
 
 # --- Long run: RSS stays flat over 10,000 frames (minutes; never part of check) --------
 BENCH_MODEL   ?= dsfn-w32

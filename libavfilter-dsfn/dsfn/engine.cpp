@@ -154,8 +154,8 @@ torch::Device parse_device(const std::string &name)
 // FFmpeg creates filters on its main thread and runs them on a filter thread; an
 // OpenMP team started on the main thread as well made libgomp manage more threads
 // than there are cores, and then it puts threads to sleep at every barrier
-// instead of spinning: ~500 futex sleeps per input frame, 10-20% of the time
-// (dsfn-w16 at 160x90; bench/REPORT.md, 2026-11-30, third section).
+// instead of spinning, a tenth of the time or more (bench/REPORT.md, 2026-11-30,
+// third section).
 class SerialScope {
 public:
     SerialScope() : saved_(at::get_num_threads()) { at::set_num_threads(1); }

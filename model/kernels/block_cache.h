@@ -7,14 +7,13 @@ namespace dsfn {
 
 // Every pass allocates and frees the same large activations again. glibc maps
 // blocks over 32 MB afresh each time, and deletes a thread arena's heap as soon
-// as it is empty, so those blocks came back page fault by page fault (through
-// ffmpeg at 320x180 with dsfn-w16: 0.26 M faults in 8 frames, a fifth of the
-// time). Blocks of kBlockCacheMin bytes or more are kept instead, by size class
+// as it is empty, so those blocks came back page fault by page fault (a fifth of
+// the time at 320x180: bench/REPORT.md, 2026-11-30). Blocks of kBlockCacheMin bytes or more are kept instead, by size class
 // (sizes within 1/16 of each other share one), up to a cap (kBlockCacheCap
 // bytes, or more where a caller asks for more); smaller ones go to the
 // allocator as before. A pass allocates the same sizes as the pass before it,
-// so what is kept is mostly reused (it added 23% to the peak RSS at 1920x1080,
-// 2% at 960x540: bench/MEMORY.md, bench/REPORT.md).
+// so what is kept is mostly reused (what it adds to the peak RSS: bench/MEMORY.md,
+// bench/REPORT.md).
 constexpr size_t kBlockCacheMin = size_t(1) << 20;
 constexpr size_t kBlockCacheCap = size_t(1) << 30;
 

@@ -16,8 +16,8 @@ constexpr int64_t kBandBytes = 4 << 20; // im2col rows sampled and multiplied at
 
 // The product of an im2col matrix [n, 9c, h, w] with weights [co, 9c, 1, 1], a 1x1
 // convolution. LibTorch sends an fp32 1x1 convolution down its generic GEMM path,
-// which with Debian's reference BLAS runs ~35x slower than oneDNN (measured: 1.22 s
-// vs 0.036 s for 576 -> 64 channels at 160x90, one thread): call oneDNN directly.
+// which with Debian's reference BLAS runs many times slower than oneDNN
+// (bench/REPORT.md, "banded deformable convolution"): call oneDNN directly.
 torch::Tensor im2col_product(const torch::Tensor &cols, const torch::Tensor &wmat, const torch::Tensor &bias)
 {
     if (cols.is_cpu() && at::hasMKLDNN())

@@ -44,9 +44,19 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         clip_names += (clip_names.empty() ? "" : ", ") + name;
     std::ofstream r(o.out + ".recipe");
     r << "# How " << std::filesystem::path(o.out).filename().string() << " was trained (written by dsfn-train)\n"
+      << "# Read back by dsfn-train --init and scripts/next-cycle.sh (one \"key: value\" a line):\n"
+      << "steps done: " << t.step << "\n";
+    if (t.clips_from >= 0)
+        r << "clips from step: " << t.clips_from << "\n";
+    r << "schedule: " << t.schedule_history
+      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (" << hardware(o) << ")"
+      << "\nfinal loss: " << std::setprecision(5) << t.last_loss
+      << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
+      << o.log_every << " steps)\ncommand: " << dsfn::recipe_command(o) << "\n";
+    r << "# For people:\n"
       << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
       << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
-      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = "
+      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::defaultfloat
       << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
       << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
@@ -54,18 +64,12 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
           << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
           << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
           << "% of the windows in the last run (the schedule line gives each run's share)\n"
-          << (o.train.data.clip_camera > 0 ? "      and a handheld camera path over some of them (the schedule line gives the share)\n" : "")
-          << "clips from step: " << t.clips_from << "\n";
+          << (o.train.data.clip_camera > 0 ? "      and a handheld camera path over some of them (the schedule line gives the share)\n" : "");
     r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
       << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
       << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
       << " (Adam, cosine decay to 10% over steps " << o.train.schedule_from << "-" << o.train.steps
-      << ")\nschedule: " << t.schedule_history << "\nseed: " << o.train.seed
-      << "\nsteps done: " << t.step << "\nsamples seen: " << t.step * o.train.batch
-      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (" << hardware(o) << ")"
-      << "\nfinal loss: " << std::setprecision(5) << t.last_loss
-      << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
-      << o.log_every << " steps)\ncommand: " << dsfn::recipe_command(o) << "\n";
+      << ")\nseed: " << o.train.seed << "\nsamples seen: " << t.step * o.train.batch << "\n";
 }
 
 // Weights at points of the run, for the quality-vs-training-time curve (make eval-curve):

@@ -29,6 +29,7 @@ command -v parallel > /dev/null || { echo "GNU parallel is not installed"; exit 
 "$build/bin/dsfn-tool" init "$work/w4.dsfn" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
 filter="dsfn=model=$work/w4.dsfn"
 
+# Every decoded frame with its own timestamp (framemd5 would re-time them at the nominal rate).
 md5_of() { ff -i "$1" -map 0:v -fps_mode passthrough -enc_time_base:v demux -f framemd5 - 2> /dev/null | grep -v "^#software"; }
 # The single run dsfn-parallel must equal: the same filter, threads=1 (its default).
 single() { # input, output, filter options -> md5 lines
@@ -48,6 +49,7 @@ same() { # name, input, dsfn-parallel options... [-- output options]
     got=$(timeout $limit "$par" --workdir "$work/wd-$RANDOM" "${opts[@]}" "$in" "$out" -- "${enc[@]}" 2> "$work/log" > /dev/null &&
           md5_of "$out")
     local n
+    last_out=$out
     n=$(echo "$want" | grep -c '^0,')
     [ -n "$want" ] && [ "$n" -gt 0 ] && [ "$got" = "$want" ] && pass "$name: $n frames, identical to one run" ||
         fail "$name: identical to one run ($n frames)" "$(cat "$work/log")
@@ -70,19 +72,17 @@ ff -f lavfi -i "testsrc2=size=32x24:rate=10,trim=end_frame=12" -c:v ffv1 -output
 
 # --- Identical output ----------------------------------------------------------------
 same "60 frames, a cut at 30, audio, --jobs 2 --segment-frames 10" "$work/cut60.mkv" --filter "$filter" --jobs 2 --segment-frames 10
-for f in 1 2 3 10; do
+# The audio is the input's, unchanged.
+a_in=$(ff -i "$work/cut60.mkv" -map 0:a -f framemd5 - 2> /dev/null | grep -v '^#software')
+a_out=$(ff -i "$last_out" -map 0:a -f framemd5 - 2> /dev/null | grep -v '^#software')
+[ -n "$a_in" ] && [ "$a_in" = "$a_out" ] && pass "the input's audio is copied unchanged" || fail "audio copied unchanged"
+for f in 1 2 3; do # 13 frames: the last segment of 2 or 3 is shorter
     same "VFR, a cut and a gap on and next to boundaries, segments of $f" "$work/vfr13.mkv" --filter "$filter" --segment-frames $f \
         -- "${vfr_opts[@]}"
 done
 same "mode=keyframes, segments of 3" "$work/vfr13.mkv" --filter "$filter:mode=keyframes" --segment-frames 3 -- "${vfr_opts[@]}"
 same "an input starting at 1.5 s, segments of 5" "$work/late12.mkv" --filter "$filter" --segment-frames 5
 
-# The audio is the input's, unchanged.
-out=$work/audio.mkv
-"$par" --workdir "$work/wd-audio" --filter "$filter" --segment-frames 25 "$work/cut60.mkv" "$out" -- -c:v ffv1 > /dev/null 2>&1
-a_in=$(ff -i "$work/cut60.mkv" -map 0:a -f framemd5 - 2> /dev/null | grep -v '^#software')
-a_out=$(ff -i "$out" -map 0:a -f framemd5 - 2> /dev/null | grep -v '^#software')
-[ -n "$a_in" ] && [ "$a_in" = "$a_out" ] && pass "the input's audio is copied unchanged" || fail "audio copied unchanged"
 
 # --- Real hosts: an sshd of our own on a loopback port, with a throw-away key -----------
 sshd=/usr/sbin/sshd
@@ -91,7 +91,8 @@ if [ -x "$sshd" ] && command -v ssh > /dev/null && command -v rsync > /dev/null;
     mkdir -p "$k"
     ssh-keygen -q -t ed25519 -N '' -f "$k/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$k/user_key"
     cp "$k/user_key.pub" "$k/authorized_keys"
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2> /dev/null ||
+           echo $((20000 + $$ % 20000)))
     printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $k/host_key" "AuthorizedKeysFile $k/authorized_keys" \
         "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
         "PermitRootLogin prohibit-password" "AcceptEnv DSFN_MODEL_DIR" "PidFile $k/sshd.pid" > "$k/sshd_config"
