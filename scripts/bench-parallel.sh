@@ -23,6 +23,7 @@ one=$(seconds "$ffmpeg" -nostdin -i "$dir/in.mkv" -vf "dsfn=model=$model" -c:v f
 one1=$(seconds "$ffmpeg" -nostdin -i "$dir/in.mkv" -vf "dsfn=model=$model:threads=1" -c:v ffv1 "$dir/one1.mkv")
 par=$(seconds "$build/bin/dsfn-parallel" --jobs "$cores" --segment-frames "$segment" --filter "dsfn=model=$model" \
     --workdir "$dir/work" "$dir/in.mkv" "$dir/par.mkv" -- -c:v ffv1)
+grep 'segments,' "$dir/log" | sed 's/^/  /'
 same=no
 [ "$("$ffmpeg" -v error -i "$dir/par.mkv" -map 0:v -f framemd5 - | grep -v '^#software')" = \
   "$("$ffmpeg" -v error -i "$dir/one1.mkv" -map 0:v -f framemd5 - | grep -v '^#software')" ] && same=yes

@@ -122,7 +122,7 @@ plan() {
     case $start_us in N/A|'') start_us=0 ;; *) start_us=$(echo "$start_us" | awk '{ printf "%.0f", $1 * 1000000 }') ;; esac
     # What the job is: a rerun in the same folder must be the same job.
     fingerprint=$( { ls -l --time-style=full-iso "$input" | cut -d' ' -f5-; echo "$filter"; printf '%s\n' "${output_options[@]}";
-                     echo "$segment_frames $ext"; "$ffmpeg" -version | head -n 1; } | md5sum | cut -d' ' -f1)
+                     echo "$segment_frames $ext"; "$ffmpeg" -version | sed -n 1p; } | md5sum | cut -d' ' -f1)
     if [ -f "$workdir/job.sh" ]; then
         local old
         old=$(sed -n 's/^fingerprint=//p' "$workdir/job.sh")
@@ -232,6 +232,7 @@ esac
 command -v parallel > /dev/null || die "GNU parallel is not installed (Debian: apt-get install parallel)"
 t0=$(date +%s.%N)
 plan
+t_plan=$(date +%s.%N)
 todo=$workdir/todo.tsv
 : > "$todo"
 while IFS=$'\t' read -r i rest; do
@@ -301,8 +302,11 @@ if [ ${#failed[@]} -gt 0 ]; then
     done
     die "${#failed[@]} of $total segments failed; the others are kept in $workdir: run the same command again to redo only those"
 fi
+t_segments=$(date +%s.%N)
 join_segments
 t1=$(date +%s.%N)
 frames=$(wc -l < "$workdir/frames.txt")
-awk -v f="$frames" -v s="$total" -v t0="$t0" -v t1="$t1" -v out="$output" -v m="$me" 'BEGIN {
-    t = t1 - t0; printf "%s: %d segments, %d frames in, %s; %.1f s, %.2f input frames per second\n", m, s, f, out, t, (t > 0 ? f / t : 0) }'
+awk -v f="$frames" -v s="$total" -v t0="$t0" -v tp="$t_plan" -v ts="$t_segments" -v t1="$t1" -v out="$output" -v m="$me" 'BEGIN {
+    t = t1 - t0
+    printf "%s: %d segments, %d frames in, %s; %.1f s (plan %.1f, segments %.1f, join %.1f), %.2f input frames per second\n",
+           m, s, f, out, t, tp - t0, ts - tp, t1 - ts, (t > 0 ? f / t : 0) }'
