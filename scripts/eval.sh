@@ -1,5 +1,5 @@
 #!/bin/sh
-# Quality evaluation (docs/EVAL-PROTOCOL.md, the paper's section 4.1 protocol) through
+# Quality evaluation (docs/EVAL-PROTOCOL.md: the paper's section 4.1 protocol) through
 # the built ffmpeg: dsfn against the chains a user could run with plain FFmpeg.
 #   eval.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES PICTURES_DIR [MODEL ...]
 #

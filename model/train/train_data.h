@@ -1,4 +1,4 @@
-// Training pairs for DSFN (paper section 4.1, docs/EVAL-PROTOCOL.md), synthesised from
+// Training pairs for DSFN (the paper's section 4.1: docs/NETWORK.md), synthesised from
 // still photos: a smooth random camera path plus an independently moving
 // foreground layer are rendered at a high internal frame rate, so blur and motion
 // are physically consistent. A blurry input frame is the mean of the sharp

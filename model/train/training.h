@@ -1,4 +1,4 @@
-// DSFN training: the paper's loss (eq. 12) and a resumable trainer state.
+// DSFN training: the paper's loss (eq. 12, docs/NETWORK.md) and a resumable trainer state.
 #pragma once
 
 #include <torch/torch.h>
