@@ -16,7 +16,13 @@ std::string text(const T &...values)
     return s.str();
 }
 
-std::string always(const char *flag, double value) { return text(flag, " ", value); }
+// "--flag value", the value as it was typed: a step count stays an integer (as a
+// double, 1200000 would print as 1.2e+06).
+template <typename T>
+std::string flag_value(const char *flag, T value)
+{
+    return text(flag, " ", value);
+}
 
 const DegradeOptions usual_data;
 
@@ -37,32 +43,32 @@ std::vector<TrainOption> make_table()
          [](const R &r) { return r.clips.empty() ? std::string() : std::string("--clips DIR"); }, {}},
         {"--width", "64", false, [](R &r, const std::string &v) { r.train.arch.width = std::stoll(v); },
          [](const R &r) { return r.train.arch.width > 0; },
-         [](const R &r) { return always("--width", r.train.arch.width); }, {}},
+         [](const R &r) { return flag_value("--width", r.train.arch.width); }, {}},
         {"--lr", "2e-4", false, [](R &r, const std::string &v) { r.train.lr = std::stod(v); },
-         [](const R &r) { return r.train.lr > 0; }, [](const R &r) { return always("--lr", r.train.lr); },
+         [](const R &r) { return r.train.lr > 0; }, [](const R &r) { return flag_value("--lr", r.train.lr); },
          [](const C &c, bool) { return text("cosine ", c.lr, " to ", c.lr / 10); }},
         {"--schedule-from", "0", false, [](R &r, const std::string &v) { r.train.schedule_from = std::stoll(v); },
          [](const R &r) { return r.train.schedule_from >= 0 && r.train.schedule_from < r.train.steps; },
-         [](const R &r) { return r.train.schedule_from > 0 ? always("--schedule-from", r.train.schedule_from) : ""; },
+         [](const R &r) { return r.train.schedule_from > 0 ? flag_value("--schedule-from", r.train.schedule_from) : ""; },
          [](const C &c, bool) { return text(" over steps ", c.schedule_from, "-"); }},
         {"--steps", "100000", false, [](R &r, const std::string &v) { r.train.steps = std::stoll(v); },
-         [](const R &r) { return r.train.steps > 0; }, [](const R &r) { return always("--steps", r.train.steps); },
+         [](const R &r) { return r.train.steps > 0; }, [](const R &r) { return flag_value("--steps", r.train.steps); },
          [](const C &c, bool) { return text(c.steps); }},
         {"--batch", "4", false, [](R &r, const std::string &v) { r.train.batch = std::stoll(v); },
-         [](const R &r) { return r.train.batch > 0; }, [](const R &r) { return always("--batch", r.train.batch); },
+         [](const R &r) { return r.train.batch > 0; }, [](const R &r) { return flag_value("--batch", r.train.batch); },
          [](const C &c, bool) { return text(", batch ", c.batch); }},
         {"--patch", "32", false, [](R &r, const std::string &v) { r.train.data.patch = std::stoll(v); },
          [](const R &r) { return r.train.data.patch > 0; },
-         [](const R &r) { return always("--patch", r.train.data.patch); },
+         [](const R &r) { return flag_value("--patch", r.train.data.patch); },
          [](const C &c, bool) { return text(" of ", c.data.patch, "x", c.data.patch); }},
         {"--clip-fraction", "0.25", false, [](R &r, const std::string &v) { r.train.data.clip_fraction = std::stod(v); },
          [](const R &r) { return r.train.data.clip_fraction >= 0 && r.train.data.clip_fraction <= 1; },
-         [](const R &r) { return r.clips.empty() ? "" : always("--clip-fraction", r.train.data.clip_fraction); },
+         [](const R &r) { return r.clips.empty() ? "" : flag_value("--clip-fraction", r.train.data.clip_fraction); },
          [](const C &c, bool clips) { return clips ? text(", ", c.data.clip_fraction * 100, "% clip windows") : ""; }},
         {"--clip-camera", "0", false, [](R &r, const std::string &v) { r.train.data.clip_camera = std::stod(v); },
          [](const R &r) { return r.train.data.clip_camera >= 0 && r.train.data.clip_camera <= 1; },
          [](const R &r) {
-             return r.clips.empty() || r.train.data.clip_camera <= 0 ? "" : always("--clip-camera", r.train.data.clip_camera);
+             return r.clips.empty() || r.train.data.clip_camera <= 0 ? "" : flag_value("--clip-camera", r.train.data.clip_camera);
          },
          [](const C &c, bool clips) {
              return clips && c.data.clip_camera > 0
@@ -77,7 +83,7 @@ std::vector<TrainOption> make_table()
          [](const R &r) {
              return r.train.data.noise_up_to || r.train.data.noise_std == usual_data.noise_std
                         ? ""
-                        : always("--noise", r.train.data.noise_std);
+                        : flag_value("--noise", r.train.data.noise_std);
          },
          [](const C &c, bool) {
              return c.data.noise_std != usual_data.noise_std || c.data.noise_up_to
@@ -89,19 +95,19 @@ std::vector<TrainOption> make_table()
              r.train.data.noise_std = std::stod(v);
              r.train.data.noise_up_to = true;
          },
-         any, [](const R &r) { return r.train.data.noise_up_to ? always("--noise-up-to", r.train.data.noise_std) : ""; },
+         any, [](const R &r) { return r.train.data.noise_up_to ? flag_value("--noise-up-to", r.train.data.noise_std) : ""; },
          {}},
         {"--bicubic-a", "-0.5", false, [](R &r, const std::string &v) { r.train.data.bicubic_a = std::stod(v); },
          [](const R &r) { return r.train.data.bicubic_a >= -1 && r.train.data.bicubic_a <= 0; },
          [](const R &r) {
-             return r.train.data.bicubic_a == usual_data.bicubic_a ? "" : always("--bicubic-a", r.train.data.bicubic_a);
+             return r.train.data.bicubic_a == usual_data.bicubic_a ? "" : flag_value("--bicubic-a", r.train.data.bicubic_a);
          },
          [](const C &c, bool) {
              return c.data.bicubic_a != usual_data.bicubic_a ? text(", bicubic a = ", c.data.bicubic_a) : "";
          }},
         {"--photo-levels", "1", false, [](R &r, const std::string &v) { r.train.data.photo_levels = std::stoi(v); },
          [](const R &r) { return r.train.data.photo_levels >= 1 && r.train.data.photo_levels <= PhotoSet::levels; },
-         [](const R &r) { return r.train.data.photo_levels > 1 ? always("--photo-levels", r.train.data.photo_levels) : ""; },
+         [](const R &r) { return r.train.data.photo_levels > 1 ? flag_value("--photo-levels", r.train.data.photo_levels) : ""; },
          [](const C &c, bool) {
              return c.data.photo_levels > 1 ? text(", photos also reduced up to ", 1 << (c.data.photo_levels - 1), "x")
                                             : "";
@@ -116,7 +122,7 @@ std::vector<TrainOption> make_table()
          [](const C &c, bool) { return c.loss == LossKind::SquaredError ? std::string(", squared-error loss") : ""; }},
         {"--edge-mirror", "0", false, [](R &r, const std::string &v) { r.train.edge_mirror = std::stoll(v); },
          [](const R &r) { return r.train.edge_mirror >= 0 && r.train.edge_mirror <= 64; },
-         [](const R &r) { return r.train.edge_mirror > 0 ? always("--edge-mirror", r.train.edge_mirror) : ""; },
+         [](const R &r) { return r.train.edge_mirror > 0 ? flag_value("--edge-mirror", r.train.edge_mirror) : ""; },
          [](const C &c, bool) {
              return c.edge_mirror > 0 ? text(", inputs grown by ", c.edge_mirror, " mirrored pixels a side") : "";
          }},

@@ -569,6 +569,15 @@ START_TEST(test_options_table_round_trips)
     ck_assert(dsfn::recipe_command(reread) == command);
     ck_assert(dsfn::schedule_entry(reread.train, true) == entry);
 
+    // Step counts stay integers, however large.
+    dsfn::TrainRun long_run;
+    std::vector<std::string> long_words = required;
+    long_words.insert(long_words.end(), {"--steps", "1200000", "--schedule-from", "1100000"});
+    ck_assert_msg(parse_words(long_words, long_run, error), "%s", error.c_str());
+    const std::string long_command = dsfn::recipe_command(long_run);
+    ck_assert_msg(long_command.find("--schedule-from 1100000 --steps 1200000") != std::string::npos, "%s",
+                  long_command.c_str());
+
     // Defaults leave the optional parts out; the usage text names every option.
     dsfn::TrainRun plain;
     ck_assert(parse_words(required, plain, error));
