@@ -61,7 +61,8 @@ write_job() {
         printf 'input=%q\noutput=%q\nfilter=%q\nffmpeg=%q\nffprobe=%q\nsegment_frames=%q\n' \
             "$input" "$output" "$filter" "$ffmpeg" "$ffprobe" "$segment_frames"
         printf 'output_options=('; printf '%q ' "${output_options[@]}"; printf ')\n'
-        printf 'fingerprint=%q\ntb_num=%q\ntb_den=%q\nmode_factor=%q\n' "$fingerprint" "$tb_num" "$tb_den" "$mode_factor"
+        printf 'fingerprint=%q\ntb_num=%q\ntb_den=%q\nmode_factor=%q\nstart_time=%q\n' \
+            "$fingerprint" "$tb_num" "$tb_den" "$mode_factor" "$start_time"
     } > "$workdir/job.sh.new"
     mv -f "$workdir/job.sh.new" "$workdir/job.sh"
 }
@@ -114,12 +115,17 @@ segment_log() { echo "$workdir/$(seg_name "$1").log"; }
 
 # --- Plan: frame timestamps, segments and their context --------------------------------
 plan() {
-    local v start_us
-    v=$("$ffprobe" -v error -select_streams V:0 -show_entries stream=time_base -of csv=p=0 "$input" | head -n 1)
-    [ -n "$v" ] || die "INPUT '$input' has no video stream"
+    local v start_us probe=$workdir/.probe.$$
+    # One ffprobe for all of it (each start loads LibTorch): the video's time base,
+    # the input's start time, and the frames' timestamps as ffmpeg gives them to the filter.
+    "$ffprobe" -v error -select_streams V:0 -show_entries stream=time_base:format=start_time:frame=best_effort_timestamp \
+        -of default=nw=1 "$input" > "$probe" || { rm -f "$probe"; die "cannot read the frames of '$input'"; }
+    v=$(sed -n 's/^time_base=//p' "$probe" | head -n 1)
+    start_time=$(sed -n 's/^start_time=//p' "$probe" | head -n 1)
+    [ -n "$v" ] || { rm -f "$probe"; die "INPUT '$input' has no video stream"; }
     tb_num=${v%/*} tb_den=${v#*/}
-    start_us=$("$ffprobe" -v error -show_entries format=start_time -of csv=p=0 "$input")
-    case $start_us in N/A|'') start_us=0 ;; *) start_us=$(echo "$start_us" | awk '{ printf "%.0f", $1 * 1000000 }') ;; esac
+    case $start_time in N/A|'') start_time=0 ;; esac
+    start_us=$(echo "$start_time" | awk '{ printf "%.0f", $1 * 1000000 }')
     # What the job is: a rerun in the same folder must be the same job.
     fingerprint=$( { ls -l --time-style=full-iso "$input" | cut -d' ' -f5-; echo "$filter"; printf '%s\n' "${output_options[@]}";
                      echo "$segment_frames $ext"; "$ffmpeg" -version | sed -n 1p; } | md5sum | cut -d' ' -f1)
@@ -127,11 +133,10 @@ plan() {
         local old
         old=$(sed -n 's/^fingerprint=//p' "$workdir/job.sh")
         [ "$old" = "$fingerprint" ] ||
-            die "'$workdir' holds segments of another job (other input, filter, options or ffmpeg): use another --workdir or empty it"
+            { rm -f "$probe"; die "'$workdir' holds segments of another job (other input, filter, options or ffmpeg): use another --workdir or empty it"; }
     fi
-    # The frames' timestamps as ffmpeg gives them to the filter.
-    "$ffprobe" -v error -select_streams V:0 -show_entries frame=best_effort_timestamp -of csv=p=0 "$input" \
-        > "$workdir/frames.txt" || die "cannot read the frames of '$input'"
+    sed -n 's/^best_effort_timestamp=//p' "$probe" > "$workdir/frames.txt"
+    rm -f "$probe"
     mode_factor=2
     case $filter in *mode=keyframes*|*mode=1*) mode_factor=1 ;; esac
     awk -v F="$segment_frames" -v B=$CONTEXT_BEFORE -v A=$CONTEXT_AFTER -v m=$mode_factor \
@@ -206,9 +211,8 @@ join_segments() {
                 if (i + 1 < n) printf "duration %.6f\n", (x[i + 1] - x[i]) / 1000000
             }
         }' "$workdir/plan.tsv" > "$list"
-    local start shift_by subs=() partial
-    start=$("$ffprobe" -v error -show_entries format=start_time -of csv=p=0 "$input")
-    case $start in N/A|'') shift_by=0 ;; -*) shift_by=${start#-} ;; *) shift_by=-$start ;; esac
+    local shift_by subs=() partial
+    case $start_time in -*) shift_by=${start_time#-} ;; *) shift_by=-$start_time ;; esac
     # Matroska cannot hold mov_text (phones' subtitles): those become SubRip.
     if [ "$ext" = mkv ] && "$ffprobe" -v error -select_streams s -show_entries stream=codec_name -of csv=p=0 "$input" | grep -q mov_text; then
         subs=(-c:s srt)

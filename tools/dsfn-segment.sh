@@ -21,10 +21,10 @@ fi
 ffmpeg=$1 input=$2 output=$3 seek=$4 offset=$5 in_start=$6 in_end=$7 out_start=$8 out_end=$9 filter=${10}
 shift 10
 
-range() { # name start end -> a trim filter
-    if [ "$3" = - ]; then echo "trim=start_pts=$2"; else echo "trim=start_pts=$2:end_pts=$3"; fi
+range() { # start end -> a trim filter
+    if [ "$2" = - ]; then echo "trim=start_pts=$1"; else echo "trim=start_pts=$1:end_pts=$2"; fi
 }
-graph="$(range in "$in_start" "$in_end"),$filter,$(range out "$out_start" "$out_end")"
+graph="$(range "$in_start" "$in_end"),$filter,$(range "$out_start" "$out_end")"
 [ "$offset" = 0 ] || graph="setpts=PTS+($offset),$graph"
 
 case $output in

@@ -32,21 +32,24 @@ filter="dsfn=model=$work/w4.dsfn"
 # Every decoded frame with its own timestamp (framemd5 would re-time them at the nominal rate).
 md5_of() { ff -i "$1" -map 0:v -fps_mode passthrough -enc_time_base:v demux -f framemd5 - 2> /dev/null | grep -v "^#software"; }
 # The single run dsfn-parallel must equal: the same filter, threads=1 (its default).
-single() { # input, output, filter options -> md5 lines
-    ff -i "$1" -vf "$filter:threads=1${3:-}" -c:v ffv1 "$2" && md5_of "$2"
+single() { # input, output, extra filter options, output options... -> md5 lines
+    local in=$1 out=$2 extra=$3
+    shift 3
+    ff -i "$in" -vf "$filter:threads=1$extra" -c:v ffv1 "$@" "$out" && md5_of "$out"
 }
 # Variable frame rate: exact timestamps (ffmpeg's default rounds them to 1/(2 x the
 # nominal rate) and drops the frames that meet there).
 vfr_opts=(-enc_time_base:v filter)
 same() { # name, input, dsfn-parallel options... [-- output options]
-    local name=$1 in=$2 out=$work/out-$RANDOM.mkv ref=$work/ref-$RANDOM.mkv extra= opts=() enc=(-c:v ffv1)
+    local name=$1 in=$2 out=$work/out-$RANDOM.mkv ref=$work/ref-$RANDOM.mkv extra= opts=() enc=()
     shift 2
     while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
-    [ $# -gt 0 ] && { shift; enc+=("$@"); }
+    [ $# -gt 0 ] && { shift; enc=("$@"); }
     case " ${opts[*]} " in *mode=keyframes*) extra=:mode=keyframes ;; esac
     local want got
-    want=$(ff -i "$in" -vf "$filter:threads=1$extra" "${enc[@]}" "$ref" && md5_of "$ref")
-    got=$(timeout $limit "$par" --workdir "$work/wd-$RANDOM" "${opts[@]}" "$in" "$out" -- "${enc[@]}" 2> "$work/log" > /dev/null &&
+    want=$(single "$in" "$ref" "$extra" ${enc[@]+"${enc[@]}"})
+    got=$(timeout $limit "$par" --workdir "$work/wd-$RANDOM" "${opts[@]}" "$in" "$out" -- -c:v ffv1 ${enc[@]+"${enc[@]}"} \
+          2> "$work/log" > /dev/null &&
           md5_of "$out")
     local n
     last_out=$out
@@ -141,7 +144,7 @@ fi
 echo 4242
 EOF
 chmod +x "$work/sbatch"
-want=$(ff -i "$work/vfr13.mkv" -vf "$filter:threads=1" -c:v ffv1 "${vfr_opts[@]}" "$work/ref-slurm.mkv" && md5_of "$work/ref-slurm.mkv")
+want=$(single "$work/vfr13.mkv" "$work/ref-slurm.mkv" "" "${vfr_opts[@]}")
 out=$(SBATCH=$work/sbatch DSFN_PARALLEL=$par DSFN_FILTER=$filter timeout $limit "$top/samples/slurm-dsfn.sh" "$work/vfr13.mkv" "$work/slurm.mkv" \
     "$work/wd-slurm" 4 -- -c:v ffv1 "${vfr_opts[@]}" 2>&1)
 [ "$(md5_of "$work/slurm.mkv")" = "$want" ] && pass "samples/slurm-dsfn.sh: plan, 4 tasks (last first), join: identical" ||
@@ -169,7 +172,7 @@ rm -f "$work/flaky"
 out=$(timeout $limit "$par" --ffmpeg "$work/flaky-ffmpeg" --workdir "$work/wd-flaky" --filter "$filter" --segment-frames 10 \
     "$work/cut60.mkv" "$work/flaky.mkv" -- -c:v ffv1 2>&1)
 rc=$?
-want=$(single "$work/cut60.mkv" "$work/ref-flaky.mkv")
+want=$(single "$work/cut60.mkv" "$work/ref-flaky.mkv" "")
 [ $rc = 0 ] && echo "$out" | grep -q "5 of 6 segments are done already; running the other 1" &&
     [ "$(md5_of "$work/flaky.mkv")" = "$want" ] &&
     pass "the rerun redoes only the missing segment, and the output is identical" || fail "rerun (rc $rc)" "$out"
