@@ -31,11 +31,42 @@ CC  := $(CCACHE) gcc
 CXX := $(CCACHE) g++
 OPTFLAGS ?= -O2 -g
 SANITIZE ?=
+
+# ccache (when ./configure found it) for every compiler call, ours and FFmpeg's, in
+# one cache outside the repository that a clone at any other path hits: paths
+# under the clone are hashed relative to it, the working directory is not hashed,
+# and __FILE__ and the debug info hold paths relative to the clone
+# (-ffile-prefix-map). The folder's suffix is bumped when these settings change,
+# so an old cache is never read with new ones; ccache checks its own entries.
+ifneq ($(CCACHE),)
+export CCACHE_DIR ?= $(CACHE_DIR)/ccache-1
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE ?= 12G
+# The precompiled LibTorch header below: ccache hashes the .gch itself.
+export CCACHE_SLOPPINESS := pch_defines,time_macros
+endif
+PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
+
 # Includes name their folder: "net/dsfn_net.h", "kernels/...", "train/...", "tools/...",
 # "dsfn/engine.h" (the filter's headers, as FFmpeg's tree has them).
 DSFN_CPPFLAGS := -I. -Imodel -Ilibavfilter-dsfn -MMD -MP
-DSFN_CXXFLAGS := -std=c++17 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(TORCH_CXXFLAGS)
-DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE)
+DSFN_CXXFLAGS := -std=c++17 -fPIC -pthread -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(PREFIX_MAP) $(TORCH_CXXFLAGS)
+DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(PREFIX_MAP)
+
+# LibTorch's C++ API (<torch/torch.h>), precompiled once per build folder with the
+# C++ flags above: parsing and instantiating it was most of each C++ file's compile
+# time (bench/REPORT.md). Every C++ file gets it with -include (PCH_INCLUDE); one
+# built with other flags (OpenMP, -O3: the kernels below) would not match the
+# .gch and goes without. The flags are copied now, so no file's own reach the .gch.
+PCH_H        := $(OBJDIR)/pch/torch_api.h
+PCH          := $(PCH_H).gch
+PCH_CXXFLAGS := $(DSFN_CXXFLAGS)
+PCH_INCLUDE  := -include $(PCH_H)
+$(PCH): config.mk $(TORCH_MK)
+	@mkdir -p $(@D)
+	echo '#include <torch/torch.h>' > $(PCH_H)
+	$(CXX) $(PCH_CXXFLAGS) -x c++-header $(PCH_H) -o $@
 # libstdc++ first: PyPI's libtorch.so (2.x) exports its own copies of
 # std::filesystem, which crash when our calls bind to them instead.
 TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state \
@@ -47,7 +78,8 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
 KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp model/kernels/block_cache.cpp \
                model/kernels/malloc_policy.cpp
-ENGINE_SRC  := libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp libavfilter-dsfn/dsfn/device_stream.cpp
+ENGINE_SRC  := libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp libavfilter-dsfn/dsfn/device_stream.cpp \
+               libavfilter-dsfn/dsfn/core_share.cpp
 LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(ENGINE_SRC)
 TRAIN_SRC   := model/train/train_data.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
@@ -57,9 +89,9 @@ TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
 LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
-$(OBJDIR)/%.o: %.cpp config.mk $(TORCH_MK)
+$(OBJDIR)/%.o: %.cpp config.mk $(TORCH_MK) $(PCH)
 	@mkdir -p $(@D)
-	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) -c $< -o $@
+	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) $(PCH_INCLUDE) -c $< -o $@
 
 $(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
@@ -82,6 +114,12 @@ $(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
 $(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+# The engine's share of the cores finds its OpenMP team's threads.
+$(OBJDIR)/libavfilter-dsfn/dsfn/core_share.o: DSFN_CXXFLAGS += -fopenmp
+# Without LibTorch, or with other flags than the precompiled header's.
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/kernels/malloc_policy.o \
+               libavfilter-dsfn/dsfn/core_share.o
+$(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 
 $(LIBDSFN): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -177,7 +215,7 @@ FORCE:
 
 .PHONY: all tools ffmpeg install install-files clean distclean check check-torch2 unit-tests e2e-tests parallel-tests params demo train eval eval-frames-alone eval-edges eval-curve \
         fuzz check-asan libtorch2 check-libtorch2 check-valgrind \
-        accelerator-pack accelerator-build accelerator-unit-tests bench bench-libtorch2 bench-memory bench-large bench-parallel
+        accelerator-pack accelerator-build accelerator-unit-tests bench bench-busy bench-libtorch2 bench-memory bench-large bench-parallel
 
 # The main job: build, then enhance the sample clip with the shipped model.
 demo: ffmpeg tools
@@ -192,9 +230,9 @@ $(OBJDIR)/tests/unit/%.o: tests/unit/%.c config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) $(TEST_CFLAGS) -c $< -o $@
 
-$(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk $(TORCH_MK)
+$(OBJDIR)/tests/unit/%.o: tests/unit/%.cpp config.mk $(TORCH_MK) $(PCH)
 	@mkdir -p $(@D)
-	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) $(TEST_CFLAGS) -c $< -o $@
+	$(CXX) $(DSFN_CPPFLAGS) $(DSFN_CXXFLAGS) $(PCH_INCLUDE) $(TEST_CFLAGS) -c $< -o $@
 
 UNIT_OBJS := $(UNIT_SRC:%.c=$(OBJDIR)/%.o) $(patsubst %.cpp,$(OBJDIR)/%.o,$(wildcard tests/unit/*.cpp))
 
@@ -215,11 +253,15 @@ parallel-tests: ffmpeg $(TOOL) $(PARALLEL_BIN)
 	scripts/install-deps.sh parallel rsync openssh-client openssh-server
 	tests/e2e/parallel.sh $(BUILD)
 
-# Build everything in parallel, then run the suites one after the other.
+# Build everything in parallel, then run the suites one after the other; each
+# step prints its seconds (scripts/timed.sh).
+TIMED := scripts/timed.sh
 check:
-	scripts/check-patch-sets.sh
-	$(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) $(PARALLEL_BIN) ffmpeg
-	$(MAKE) unit-tests e2e-tests parallel-tests
+	$(TIMED) "check: patch sets" scripts/check-patch-sets.sh
+	$(TIMED) "check: build" $(MAKE) -j$(NPROC) $(UNIT_TEST) $(TOOL) $(PARALLEL_BIN) ffmpeg
+	$(TIMED) "check: unit tests" $(MAKE) unit-tests
+	$(TIMED) "check: end-to-end tests" $(MAKE) e2e-tests
+	$(TIMED) "check: dsfn-parallel tests" $(MAKE) parallel-tests
 
 # --- Sanitizers --------------------------------------------------------------------
 # Both suites again on a second build: libdsfn, the tools, the unit tests and
@@ -244,8 +286,9 @@ ASAN_VARS  := BUILD=$(ASAN_BUILD) OPTFLAGS="-O1 -g" FFMPEG_VERSION=$(ASAN_FFMPEG
                                --extra-ldflags=-fsanitize=undefined --enable-debug --disable-stripping \
                                $(ASAN_FF_CODECS)"
 check-asan:
-	$(MAKE) $(ASAN_VARS) -j$(NPROC) $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/bin/dsfn-tool ffmpeg
-	scripts/run-sanitized.sh $(ASAN_BUILD) $(MAKE) $(ASAN_VARS) unit-tests e2e-tests
+	$(TIMED) "check-asan: build" $(MAKE) $(ASAN_VARS) -j$(NPROC) $(ASAN_BUILD)/tests/unit-tests $(ASAN_BUILD)/bin/dsfn-tool ffmpeg
+	$(TIMED) "check-asan: unit and end-to-end tests" \
+	    scripts/run-sanitized.sh $(ASAN_BUILD) $(MAKE) $(ASAN_VARS) unit-tests e2e-tests
 
 # --- LibTorch 2.x with CUDA (PyPI's torch wheel) -------------------------------------
 # Both suites again on a third build, against the pinned torch wheel that
@@ -269,13 +312,14 @@ libtorch2:
 # tools, unit tests and ffmpeg, runs both suites with device=cpu (device=cuda
 # must fail with "CUDA is not available") and checks that ffmpeg needs libtorch_cuda.
 REHEARSAL := $(TORCH2_BUILD)/rehearsal
-check-libtorch2: accelerator-pack
-	scripts/fetch-libtorch.sh $(CACHE_DIR) > /dev/null
+check-libtorch2:
+	$(TIMED) "check-libtorch2: pack" $(MAKE) accelerator-pack
+	$(TIMED) "check-libtorch2: torch wheel" sh -c 'scripts/fetch-libtorch.sh $(CACHE_DIR) > /dev/null'
 	rm -rf $(REHEARSAL) && mkdir -p $(REHEARSAL)/tree
 	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(REHEARSAL)/tree
 	cp -r $(ACCEL_PACK) $(REHEARSAL)/tree/
 	cd $(REHEARSAL)/tree && PYTHON=$$($(CURDIR)/scripts/fetch-libtorch.sh $(CACHE_DIR) --python) \
-	    scripts/accelerator-run.sh --cpu --out $(CURDIR)/$(REHEARSAL)/out
+	    $(CURDIR)/$(TIMED) "check-libtorch2: rehearsal" scripts/accelerator-run.sh --cpu --out $(CURDIR)/$(REHEARSAL)/out
 
 # --- The accelerator run (scripts/accelerator-run.sh; a lent GPU machine) -------------
 # Its ffmpeg: the end-to-end suite's codecs and formats, JPEG in and PPM out for the
@@ -283,8 +327,13 @@ check-libtorch2: accelerator-pack
 # for libdsfn.pc (that machine may have no pkg-config; the rehearsal uses it too).
 ACCEL_PACK      := accelerator-pack
 ACCEL_BUILD     := build/accel
+# The path is relative to FFmpeg's object folder, where its configure runs: the
+# clone's absolute path in FFmpeg's config.h (which every FFmpeg file includes)
+# would make every file a ccache miss in a clone at another path.
+SPACE           := $(subst ,, )
 ACCEL_FF_CONFIG := $(ASAN_FF_CODECS) --enable-decoder=mjpeg --enable-encoder=ppm --enable-muxer=image2 \
-                   --enable-demuxer=image2 --disable-x86asm --pkg-config=$(CURDIR)/scripts/pkg-config-lite.sh
+                   --enable-demuxer=image2 --disable-x86asm \
+                   --pkg-config=$(subst $(SPACE),/,$(patsubst %,..,$(subst /, ,$(ACCEL_BUILD)/ffmpeg)))/scripts/pkg-config-lite.sh
 ACCEL_VARS      := BUILD=$(ACCEL_BUILD) HAVE_X264=no FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
 HAVE_CHECK      := $(shell pkg-config --exists check 2>/dev/null && echo yes)
 accelerator-pack:
@@ -297,7 +346,7 @@ accelerator-unit-tests:
 # Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
 check-valgrind: ffmpeg $(TOOL)
 	scripts/install-deps.sh valgrind
-	scripts/valgrind-check.sh $(BUILD)
+	$(TIMED) "check-valgrind" scripts/valgrind-check.sh $(BUILD)
 
 # --- Training (hours of CPU; never part of check) ------------------------------------
 # Resumable: re-running continues from the checkpoint in the cache; with no cache
@@ -352,6 +401,12 @@ eval-curve: ffmpeg
 bench: ffmpeg $(TOOL)
 	scripts/install-deps.sh time
 	scripts/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR)
+	scripts/bench-busy.sh $(BUILD) $(BENCH_REPEATS)
+
+# The sample clip beside CPU-bound processes the bench starts and stops (also the
+# last part of make bench).
+bench-busy: ffmpeg
+	scripts/bench-busy.sh $(BUILD) $(BENCH_REPEATS)
 
 # make bench on Debian's LibTorch 1.13 (this build) and on the torch wheel's 2.x
 # (make libtorch2), one after the other in one run, same model and settings.

@@ -29,6 +29,7 @@
 
 #include "libavutil/cpu.h"
 #include "libavutil/imgutils.h"
+#include "libavutil/internal.h"
 #include "libavutil/opt.h"
 
 #include "avfilter.h"
@@ -48,6 +49,8 @@ enum DSFNMode {
     MODE_NB,
 };
 
+#define GREY_RING 64
+
 typedef struct DSFNContext {
     const AVClass *class;
 
@@ -66,6 +69,9 @@ typedef struct DSFNContext {
     int tile_logged;        ///< tile side last reported; 0: whole pictures
     int overlap_logged;     ///< overlap last reported as clamped
     int tile_grown_logged;  ///< the tiles' growth to their context was reported
+    int max_threads;        ///< the thread count asked for (fewer while other work holds cores)
+    int threads_logged;     ///< thread count last reported
+    int interlace_logged;   ///< interlaced input was reported
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
@@ -75,10 +81,17 @@ typedef struct DSFNContext {
     int eof;                ///< the input has ended and the engine was told so
     int eof_status;
     int in_w, in_h;         ///< input size at configuration (upstream may change the link's later)
+    /* Input frames whose R, G and B are equal, by input index (a ring longer than
+     * the frames between an input and its outputs): their outputs are made neutral. */
+    int64_t grey_index[GREY_RING];
+    uint8_t grey[GREY_RING];
+    int64_t frames_in;
 } DSFNContext;
 
 #define OFFSET(x) offsetof(DSFNContext, x)
 #define FLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM
+/* Options that sendcmd and zmq may change mid-stream: they are read afresh for every frame. */
+#define TFLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM | AV_OPT_FLAG_RUNTIME_PARAM
 
 static const AVOption dsfn_options[] = {
     { "model",   "weights file or shipped model name (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
@@ -87,8 +100,8 @@ static const AVOption dsfn_options[] = {
     { "mode",    "frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
         { "full",      "keyframes and in-betweens: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
         { "keyframes", "keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
-    { "scene",   "scene-cut threshold, 0-100 (0: no cut detection)", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, FLAGS },
-    { "gap",     "longest pause to interpolate, in seconds (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, FLAGS },
+    { "scene",   "scene-cut threshold, 0-100 (0: no cut detection)", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, TFLAGS },
+    { "gap",     "longest pause to interpolate, in seconds (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, TFLAGS },
     { "max_memory", "memory limit in GiB (0: 80% of what is available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
     { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_FP16, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
@@ -130,6 +143,14 @@ static av_cold int init(AVFilterContext *ctx)
         return AVERROR(EINVAL);
     }
 
+    if (s->model_path && !*s->model_path) {
+        /* Most often a script's empty variable: running the default model instead
+         * would hide the mistake. */
+        av_log(ctx, AV_LOG_ERROR, "model= is empty: give a shipped model's name or a weights file, "
+               "or leave the option out for the default (" DSFN_DEFAULT_MODEL ").\n");
+        return AVERROR(EINVAL);
+    }
+
     ret = dsfn_model_resolve(s->model_path, path, sizeof(path), err, sizeof(err));
     if (ret < 0) {
         const char *name = s->model_path && *s->model_path ? s->model_path : DSFN_DEFAULT_MODEL;
@@ -159,6 +180,12 @@ static av_cold int init(AVFilterContext *ctx)
     config.overlap      = s->overlap;
     config.ensemble     = s->ensemble;
     config.edge_mirror  = s->edge_mirror;
+    /* A count the user chose stays fixed; the automatic one gives way to other work. */
+    config.adapt_threads = s->threads == 0;
+    s->max_threads       = config.threads;
+
+    for (int i = 0; i < GREY_RING; i++)
+        s->grey_index[i] = -1;
 
     ret = dsfn_engine_create(&s->engine, &config, err, sizeof(err));
     if (ret < 0) {
@@ -261,6 +288,61 @@ static DSFNImage image_of_frame(const AVFrame *frame)
     return img;
 }
 
+/* Whether R, G and B are equal everywhere: grey footage (format=gray and other grey
+ * formats reach the filter as RGB with three equal channels). A colour picture
+ * differs in its first few pixels, so this costs little. */
+static int is_grey(const AVFrame *frame)
+{
+    const int w = frame->width, h = frame->height;
+
+    for (int y = 0; y < h; y++) {
+        if (frame->format == AV_PIX_FMT_RGB24) {
+            const uint8_t *p = frame->data[0] + (ptrdiff_t)y * frame->linesize[0];
+            for (int x = 0; x < w; x++, p += 3)
+                if (p[0] != p[1] || p[0] != p[2])
+                    return 0;
+        } else {
+            const size_t bytes = (size_t)w * (frame->format == AV_PIX_FMT_GBRP16 ? 2 : 1);
+            const uint8_t *g = frame->data[0] + (ptrdiff_t)y * frame->linesize[0];
+            if (memcmp(g, frame->data[1] + (ptrdiff_t)y * frame->linesize[1], bytes) ||
+                memcmp(g, frame->data[2] + (ptrdiff_t)y * frame->linesize[2], bytes))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The network mixes colours, so from grey input its three channels differ a
+ * little: give every pixel their mean, rounded, which is exactly neutral. */
+static void make_neutral(AVFrame *frame)
+{
+    const int w = frame->width, h = frame->height;
+
+    if (frame->format == AV_PIX_FMT_RGB24) {
+        for (int y = 0; y < h; y++) {
+            uint8_t *p = frame->data[0] + (ptrdiff_t)y * frame->linesize[0];
+            for (int x = 0; x < w; x++, p += 3)
+                p[0] = p[1] = p[2] = (p[0] + p[1] + p[2] + 1) / 3;
+        }
+    } else if (frame->format == AV_PIX_FMT_GBRP16) {
+        for (int y = 0; y < h; y++) {
+            uint16_t *g = (uint16_t *)(frame->data[0] + (ptrdiff_t)y * frame->linesize[0]);
+            uint16_t *b = (uint16_t *)(frame->data[1] + (ptrdiff_t)y * frame->linesize[1]);
+            uint16_t *r = (uint16_t *)(frame->data[2] + (ptrdiff_t)y * frame->linesize[2]);
+            for (int x = 0; x < w; x++)
+                g[x] = b[x] = r[x] = (g[x] + b[x] + r[x] + 1) / 3;
+        }
+    } else {
+        for (int y = 0; y < h; y++) {
+            uint8_t *g = frame->data[0] + (ptrdiff_t)y * frame->linesize[0];
+            uint8_t *b = frame->data[1] + (ptrdiff_t)y * frame->linesize[1];
+            uint8_t *r = frame->data[2] + (ptrdiff_t)y * frame->linesize[2];
+            for (int x = 0; x < w; x++)
+                g[x] = b[x] = r[x] = (g[x] + b[x] + r[x] + 1) / 3;
+        }
+    }
+}
+
 /* Whether a cut lies between the previous frame and `in`; sets *why if so. */
 static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
 {
@@ -307,6 +389,14 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
     const char *why = NULL;
     int ret;
 
+    if ((in->flags & AV_FRAME_FLAG_INTERLACED) && !s->interlace_logged) {
+        /* The network reads whole pictures: two fields woven into one come out
+         * as combing, upscaled. */
+        av_log(ctx, AV_LOG_WARNING, "The input is interlaced; dsfn makes progressive frames from whole "
+               "pictures, so deinterlace first (e.g. -vf bwdif,dsfn or yadif,dsfn).\n");
+        s->interlace_logged = 1;
+    }
+
     if (is_cut(ctx, in, &why)) {
         /* End the window here: the frames before are padded, never mixed with these. */
         av_log(ctx, AV_LOG_VERBOSE, "Cut before pts %"PRId64": %s.\n", in->pts, why);
@@ -323,6 +413,9 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
         engine_error(ctx, ret);
         goto fail;
     }
+    s->grey_index[s->frames_in % GREY_RING] = s->frames_in;
+    s->grey[s->frames_in % GREY_RING]       = is_grey(in);
+    s->frames_in++;
     dsfn_engine_get_stats(s->engine, &st);
     if (st.overlap != s->overlap_logged && st.overlap < s->overlap) {
         av_log(ctx, AV_LOG_WARNING, "overlap=%d is more than the %d pixels of the picture's larger side "
@@ -374,6 +467,36 @@ fail:
     return ret;
 }
 
+/* 1 if input frame i was grey, 0 if not, -1 if it is not known (none was sent). */
+static int grey_at(const DSFNContext *s, int64_t i)
+{
+    return s->grey_index[i % GREY_RING] == i ? s->grey[i % GREY_RING] : -1;
+}
+
+/* A keyframe from a grey frame, or an in-between frame of two grey frames (or of
+ * one before a cut or the end, which it repeats). */
+static int output_is_grey(const DSFNContext *s, const DSFNOutputInfo *info)
+{
+    if (grey_at(s, info->input_index) != 1)
+        return 0;
+    return !info->is_between || grey_at(s, info->input_index + 1) != 0;
+}
+
+/* The thread count follows the load (engine.h, adapt_threads): say when it changes. */
+static void log_threads(AVFilterContext *ctx)
+{
+    DSFNContext *s = ctx->priv;
+    DSFNEngineStats st;
+
+    dsfn_engine_get_stats(s->engine, &st);
+    if (st.threads == s->threads_logged)
+        return;
+    if (s->threads_logged)
+        av_log(ctx, AV_LOG_VERBOSE, "using %d of %d threads: other work keeps %.1f cores busy.\n",
+               st.threads, s->max_threads, st.others_busy);
+    s->threads_logged = st.threads;
+}
+
 /* Send the next output frame if the engine has one: 1 if sent, 0 if none. */
 static int output_frame(AVFilterContext *ctx)
 {
@@ -413,6 +536,17 @@ static int output_frame(AVFilterContext *ctx)
     out->duration = duration;
     if (info.is_between)
         out->flags &= ~AV_FRAME_FLAG_KEY;
+    /* New pictures, made whole: progressive, whatever the input was. */
+    out->flags &= ~(AV_FRAME_FLAG_INTERLACED | AV_FRAME_FLAG_TOP_FIELD_FIRST);
+#if defined(FF_API_INTERLACED_FRAME) && FF_API_INTERLACED_FRAME
+FF_DISABLE_DEPRECATION_WARNINGS
+    out->interlaced_frame = 0;
+    out->top_field_first  = 0;
+FF_ENABLE_DEPRECATION_WARNINGS
+#endif
+    if (output_is_grey(s, &info))
+        make_neutral(out);
+    log_threads(ctx);
 
     props = dsfn_timeline_advance(&s->timeline);
     av_frame_free(&props);
@@ -496,6 +630,21 @@ static int activate(AVFilterContext *ctx)
     return FFERROR_NOT_READY;
 }
 
+static int process_command(AVFilterContext *ctx, const char *cmd, const char *args,
+                           char *res, int res_len, int flags)
+{
+    const AVOption *o = av_opt_find(ctx->priv, cmd, NULL, 0, 0);
+
+    if (o && o->type != AV_OPT_TYPE_CONST && !(o->flags & AV_OPT_FLAG_RUNTIME_PARAM)) {
+        av_log(ctx, AV_LOG_ERROR, "Option '%s' cannot change mid-stream (scene and gap can): "
+               "set it when the filter is created.\n", cmd);
+        if (res && res_len > 0)
+            snprintf(res, res_len, "dsfn: %s cannot change mid-stream; scene and gap can", cmd);
+        return AVERROR(EINVAL);
+    }
+    return ff_filter_process_command(ctx, cmd, args, res, res_len, flags);
+}
+
 static const AVFilterPad dsfn_inputs[] = {
     {
         .name = "default",
@@ -527,6 +676,7 @@ const AVFilter ff_vf_dsfn = {
     .init          = init,
     .uninit        = uninit,
     .activate      = activate,
+    .process_command = process_command,
     FILTER_INPUTS(dsfn_inputs),
     FILTER_OUTPUTS(dsfn_outputs),
     /* Input of more than 8 bits negotiates 16 bits and keeps them to the output. */

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Install a pinned torch wheel from PyPI, with the CUDA runtime wheels it needs
-# (cuBLAS, cuDNN, ...), into a virtual environment in the cache, and print the
-# LibTorch directory inside it (include/, lib/ with libtorch_cuda.so, share/cmake)
-# for ./configure --with-libtorch=DIR. The system Python is not touched.
+# Install a pinned torch wheel from PyPI (the version the lent GPU machines hold),
+# with the CUDA runtime wheels it needs (cuBLAS, cuDNN, ...), into a virtual
+# environment in the cache, and print the LibTorch directory inside it (include/,
+# lib/ with libtorch_cuda.so, share/cmake) for ./configure --with-libtorch=DIR.
+# The system Python is not touched.
 # With --python it prints the environment's python3 instead.
 #   scripts/fetch-libtorch.sh [CACHE_DIR] [--python]
 set -eu
-version=2.9.1
+version=2.11.0
 cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/vf_dsfn}
 print=${2:-}
 venv=$cache/libtorch-$version

@@ -16,6 +16,12 @@
 private_apt_setup() {
     pa_dir=$1 pa_suite=$2 pa_type=$3
     mkdir -p "$pa_dir/lists/partial" "$pa_dir/archives/partial"
+    # One script at a time in DIR (CI fetches in the background while make check
+    # fetches too): the lock is held until the calling script exits.
+    if command -v flock > /dev/null; then
+        exec 9> "$pa_dir/.lock"
+        flock 9
+    fi
     pa_uris=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs:[[:space:]]*//p';
                  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
                      sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\).*/\2/p'; } |

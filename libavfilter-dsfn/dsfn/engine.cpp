@@ -2,6 +2,7 @@
 // triple and one DSFN2 pass per window (see window.h), behind the C API of
 // engine.h. No exception leaves this file.
 #include "engine.h"
+#include "dsfn/core_share.h"
 
 #include <torch/torch.h>
 
@@ -192,6 +193,8 @@ struct DSFNEngine {
         tile_option = config.tile;
         overlap_option = overlap = config.overlap;
         threads = config.threads;
+        core_share = dsfn::CoreShare(threads, config.adapt_threads != 0 && !place.on_gpu());
+        stats.threads = threads;
         const auto on_device = place.enter();
         memory_budget = config.max_memory > 0 ? config.max_memory : default_memory_budget();
         const SerialScope serial; // the passes set their thread count (use_threads)
@@ -225,11 +228,17 @@ struct DSFNEngine {
     }
 
     // LibTorch's thread count is per calling thread (OpenMP), and FFmpeg may
-    // call from threads other than the one that created the engine.
-    void use_threads() const
+    // call from threads other than the one that created the engine. Fewer than
+    // `threads` while other work holds cores (core_share.h).
+    void use_threads()
     {
-        if (threads > 0 && at::get_num_threads() != threads)
-            at::set_num_threads(threads);
+        if (threads <= 0)
+            return;
+        const int n = core_share.threads();
+        if (at::get_num_threads() != n)
+            at::set_num_threads(n);
+        stats.threads = n;
+        stats.others_busy = core_share.others();
     }
 
     void send(const DSFNImage &image);
@@ -255,6 +264,7 @@ struct DSFNEngine {
     torch::Device device;
     bool with_between;
     int threads = 0;
+    dsfn::CoreShare core_share{1, false};
     double memory_budget = 0;
     int64_t tile_option = 0, overlap_option = 0;
     int64_t tile = 0;    // side of the tiles of the current segment; 0: whole pictures

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 6
+#define DSFN_ENGINE_API_VERSION 7
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -58,6 +58,8 @@ typedef struct DSFNEngineConfig {
                                mirrored; 4: each also upside down), as many times the time */
     int edge_mirror;        /* input pixels of mirror image added at each edge before the
                                network and cropped from its output (0 to 64; 0: none) */
+    int adapt_threads;      /* 1: use fewer than `threads` while other work keeps cores
+                               busy (measured before each pass; the pictures are the same) */
 } DSFNEngineConfig;
 
 typedef struct DSFNOutputInfo {
@@ -79,6 +81,8 @@ typedef struct DSFNEngineStats {
     double level2_seconds;  /* DSFN2 passes, keyframe averaging included */
     double input_seconds;   /* pictures to tensors */
     double output_seconds;  /* tensors to pictures (pixel shuffle, rounding) */
+    int threads;            /* threads of the last pass */
+    double others_busy;     /* cores that other work kept busy, measured before that pass */
 } DSFNEngineStats;
 
 int dsfn_engine_api_version(void);

@@ -418,6 +418,7 @@ expect_eval_error "EVAL_PAD mode" "EVAL_PAD must be P:MODE, P 1-99 pixels, MODE 
 expect_eval_error "EVAL_PAD width" "EVAL_PAD must be P:MODE" 60 "" 0:mirror
 expect_eval_error "EVAL_SET" "EVAL_SET must be empty or heldout, not 'all'" 60 "" "" all
 
+. "$(dirname "$0")/load-and-inputs.sh"
 . "$(dirname "$0")/user-paths.sh"
 
 echo "$passed passed, $failed failed"

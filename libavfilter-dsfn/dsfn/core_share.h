@@ -1,0 +1,70 @@
+// The engine's share of the CPU: how many threads its next pass should use.
+//
+// LibTorch's OpenMP threads spin at every barrier. On an idle machine that is the
+// fastest way to wait, but when other work holds a core (a batch job's other
+// ffmpeg, a shell loop, a second dsfn), a thread spins while the thread it waits
+// for is not running, and all threads together run slower than one would. So
+// before each pass the engine asks CoreShare, which measures, over the last
+// quarter second or more, how busy the CPUs this process may use were with work
+// that was not the engine's own threads, and answers
+//     clamp(round(cpus - others), 1, max_threads).
+// The pictures do not depend on the thread count (the passes split no sums), so
+// this changes speed only. Linux only (/proc); elsewhere, and when the user fixed
+// the thread count, it answers max_threads.
+#ifndef DSFN_CORE_SHARE_H
+#define DSFN_CORE_SHARE_H
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsfn {
+
+// Busy and total clock ticks of a set of CPUs, from /proc/stat's per-CPU lines.
+struct CpuTicks {
+    uint64_t busy = 0;  // user, nice, system, irq, softirq, steal
+    uint64_t total = 0; // busy, idle and iowait
+};
+
+// Sums the lines of `proc_stat` (the text of /proc/stat) for the CPUs in `cpus`;
+// false when a listed CPU has no line.
+bool parse_proc_stat(const std::string &proc_stat, const std::vector<int> &cpus, CpuTicks &out);
+// utime + stime of one /proc/.../stat line; false when it does not parse.
+bool parse_task_ticks(const std::string &task_stat, uint64_t &ticks);
+// The thread count for `others` cores busy with other work out of `cpus`.
+int threads_for_load(double others, int cpus, int max_threads);
+
+class CoreShare {
+public:
+    // adapt: false keeps max_threads always (the user set a thread count).
+    CoreShare(int max_threads, bool adapt);
+
+    // The count for the next pass; called from the thread that runs the passes.
+    int threads();
+    // Cores busy with other work in the last window (0 before the first).
+    double others() const { return others_; }
+
+private:
+    struct Sample {
+        std::chrono::steady_clock::time_point when;
+        CpuTicks cpus;
+        uint64_t ours = 0;
+    };
+    bool sample(Sample &s);
+    void find_team();
+
+    int max_threads_;
+    bool adapt_;
+    int current_;
+    double others_ = 0;
+    std::vector<int> cpus_;       // the CPUs this process may run on
+    std::vector<int> team_;       // thread ids of the OpenMP team of the calling thread
+    unsigned long team_owner_ = 0; // the calling thread the team belongs to
+    bool have_last_ = false;
+    Sample last_;
+};
+
+} // namespace dsfn
+
+#endif
