@@ -70,7 +70,7 @@ typedef struct DSFNContext {
     int overlap_logged;     ///< overlap last reported as clamped
     int tile_grown_logged;  ///< the tiles' growth to their context was reported
     int max_threads;        ///< the thread count asked for (fewer while other work holds cores)
-    int threads_logged;     ///< thread count last reported
+    int threads_logged;     ///< thread count last reported (at first, the count asked for)
     int interlace_logged;   ///< interlaced input was reported
 
     DSFNEngine *engine;
@@ -183,6 +183,7 @@ static av_cold int init(AVFilterContext *ctx)
     /* A count the user chose stays fixed; the automatic one gives way to other work. */
     config.adapt_threads = s->threads == 0;
     s->max_threads       = config.threads;
+    s->threads_logged    = config.threads;
 
     for (int i = 0; i < GREY_RING; i++)
         s->grey_index[i] = -1;
@@ -491,9 +492,8 @@ static void log_threads(AVFilterContext *ctx)
     dsfn_engine_get_stats(s->engine, &st);
     if (st.threads == s->threads_logged)
         return;
-    if (s->threads_logged)
-        av_log(ctx, AV_LOG_VERBOSE, "using %d of %d threads: other work keeps %.1f cores busy.\n",
-               st.threads, s->max_threads, st.others_busy);
+    av_log(ctx, AV_LOG_VERBOSE, "using %d of %d threads: other work keeps %.1f cores busy.\n",
+           st.threads, s->max_threads, st.others_busy);
     s->threads_logged = st.threads;
 }
 
