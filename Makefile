@@ -67,6 +67,7 @@ $(PCH): config.mk $(TORCH_MK)
 	@mkdir -p $(@D)
 	echo '#include <torch/torch.h>' > $(PCH_H)
 	$(CXX) $(PCH_CXXFLAGS) -x c++-header $(PCH_H) -o $@
+
 # libstdc++ first: PyPI's libtorch.so (2.x) exports its own copies of
 # std::filesystem, which crash when our calls bind to them instead.
 TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state \

@@ -18,11 +18,11 @@ stop_load() {
 }
 trap 'stop_load; rm -rf "$work"' EXIT
 start_load() { # N CPU-bound processes
-    i=0
-    while [ $i -lt "$1" ]; do
+    k=0
+    while [ $k -lt "$1" ]; do
         sh -c 'while :; do :; done' &
         load="$load $!"
-        i=$((i + 1))
+        k=$((k + 1))
     done
 }
 if "$ffmpeg" -hide_banner -encoders 2> /dev/null | grep -q ' libx264 '; then
