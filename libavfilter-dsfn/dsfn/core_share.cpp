@@ -88,12 +88,24 @@ bool parse_task_ticks(const std::string &task_stat, uint64_t &ticks)
     return true;
 }
 
-int threads_for_load(double others, int cpus, int max_threads)
+int threads_for_load(double others, int cpus, int max_threads, int current)
 {
     if (!(others > 0))
         others = 0;
-    const int free = static_cast<int>(std::floor(cpus - others + 0.5));
-    return std::clamp(free, 1, std::max(1, max_threads));
+    // A core counts as taken when other work kept it busy 85% of the time or
+    // more: a CPU-bound process reads 0.96-1.02 cores here, while an encoder in
+    // the same ffmpeg (ffv1, 640x360) reads 0.5-0.7 and two spinning threads
+    // beside it were still faster than one. A thread comes back only below 60%,
+    // so that a load near the line does not switch the count at every window.
+    const auto count = [&](double margin) {
+        return std::clamp(static_cast<int>(std::floor(cpus - others + margin)), 1, std::max(1, max_threads));
+    };
+    const int fewer = count(0.85), more = count(0.6);
+    if (fewer < current)
+        return fewer;
+    if (more > current)
+        return more;
+    return std::clamp(current, 1, std::max(1, max_threads));
 }
 
 CoreShare::CoreShare(int max_threads, bool adapt)
@@ -190,7 +202,7 @@ int CoreShare::threads()
     if (total > 0) {
         const double per_cpu = static_cast<double>(total) / static_cast<double>(cpus_.size());
         others_ = busy > ours ? static_cast<double>(busy - ours) / per_cpu : 0.0;
-        current_ = threads_for_load(others_, static_cast<int>(cpus_.size()), max_threads_);
+        current_ = threads_for_load(others_, static_cast<int>(cpus_.size()), max_threads_, current_);
     }
     last_ = next;
     return current_;

@@ -6,8 +6,9 @@
 // for is not running, and all threads together run slower than one would. So
 // before each pass the engine asks CoreShare, which measures, over the last
 // quarter second or more, how busy the CPUs this process may use were with work
-// that was not the engine's own threads, and answers
-//     clamp(round(cpus - others), 1, max_threads).
+// that was not the engine's own threads, and answers about cpus - others
+// (threads_for_load: a core counts as taken when other work holds it most of
+// the time), at least 1 and at most max_threads.
 // The pictures do not depend on the thread count (the passes split no sums), so
 // this changes speed only. Linux only (/proc); elsewhere, and when the user fixed
 // the thread count, it answers max_threads.
@@ -32,8 +33,9 @@ struct CpuTicks {
 bool parse_proc_stat(const std::string &proc_stat, const std::vector<int> &cpus, CpuTicks &out);
 // utime + stime of one /proc/.../stat line; false when it does not parse.
 bool parse_task_ticks(const std::string &task_stat, uint64_t &ticks);
-// The thread count for `others` cores busy with other work out of `cpus`.
-int threads_for_load(double others, int cpus, int max_threads);
+// The thread count for the next passes, from `current`, when other work kept
+// `others` of `cpus` cores busy.
+int threads_for_load(double others, int cpus, int max_threads, int current);
 
 class CoreShare {
 public:

@@ -40,17 +40,21 @@ END_TEST
 
 START_TEST(test_threads_for_load)
 {
-    // an idle machine: every thread
-    ck_assert_int_eq(dsfn::threads_for_load(0.0, 2, 2), 2);
-    ck_assert_int_eq(dsfn::threads_for_load(0.3, 2, 2), 2);
-    // one busy process on two cores (it gets 2/3 of a core against two spinning threads)
-    ck_assert_int_eq(dsfn::threads_for_load(0.67, 2, 2), 1);
-    ck_assert_int_eq(dsfn::threads_for_load(1.0, 2, 2), 1);
+    // an idle machine, or a light encoder in the same process: every thread
+    ck_assert_int_eq(dsfn::threads_for_load(0.0, 2, 2, 2), 2);
+    ck_assert_int_eq(dsfn::threads_for_load(0.7, 2, 2, 2), 2);
+    // a CPU-bound process beside two cores: one thread
+    ck_assert_int_eq(dsfn::threads_for_load(0.98, 2, 2, 2), 1);
+    ck_assert_int_eq(dsfn::threads_for_load(1.0, 2, 2, 2), 1);
+    // back to two only when the load is clearly gone, not at the line
+    ck_assert_int_eq(dsfn::threads_for_load(0.7, 2, 2, 1), 1);
+    ck_assert_int_eq(dsfn::threads_for_load(0.3, 2, 2, 1), 2);
     // never fewer than one, never more than asked for
-    ck_assert_int_eq(dsfn::threads_for_load(5.0, 2, 2), 1);
-    ck_assert_int_eq(dsfn::threads_for_load(0.0, 16, 4), 4);
-    ck_assert_int_eq(dsfn::threads_for_load(13.2, 16, 8), 3);
-    ck_assert_int_eq(dsfn::threads_for_load(-1.0, 2, 2), 2);
+    ck_assert_int_eq(dsfn::threads_for_load(5.0, 2, 2, 2), 1);
+    ck_assert_int_eq(dsfn::threads_for_load(0.0, 16, 4, 4), 4);
+    ck_assert_int_eq(dsfn::threads_for_load(0.0, 16, 4, 9), 4);
+    ck_assert_int_eq(dsfn::threads_for_load(13.2, 16, 8, 8), 3);
+    ck_assert_int_eq(dsfn::threads_for_load(-1.0, 2, 2, 2), 2);
 }
 END_TEST
 
