@@ -40,6 +40,12 @@ SANITIZE ?=
 # so an old cache is never read with new ones; ccache checks its own entries.
 ifneq ($(CCACHE),)
 export CCACHE_DIR ?= $(CACHE_DIR)/ccache-1
+# ccache checks its entries but stops at a configuration it cannot read (a damaged
+# ccache.conf): such a cache is set aside, and the build starts a new one.
+ifneq ($(shell CCACHE_DIR="$(CCACHE_DIR)" ccache --show-config > /dev/null 2>&1 && echo ok),ok)
+$(warning ccache cannot read the cache in $(CCACHE_DIR): moved aside to $(CCACHE_DIR).unreadable)
+$(shell rm -rf "$(CCACHE_DIR).unreadable"; mv "$(CCACHE_DIR)" "$(CCACHE_DIR).unreadable")
+endif
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 export CCACHE_MAXSIZE ?= 12G
