@@ -121,8 +121,6 @@ $(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
 $(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
-# The engine's share of the cores finds its OpenMP team's threads.
-$(OBJDIR)/libavfilter-dsfn/dsfn/core_share.o: DSFN_CXXFLAGS += -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
 NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/kernels/malloc_policy.o \
                libavfilter-dsfn/dsfn/core_share.o

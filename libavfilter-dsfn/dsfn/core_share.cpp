@@ -2,17 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #ifdef __linux__
-#include <link.h>
-#include <omp.h>
-#include <pthread.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #endif
 
 namespace dsfn {
@@ -32,15 +27,6 @@ bool read_file(const char *path, std::string &text)
     text = s.str();
     return true;
 }
-
-#ifdef __linux__
-int count_openmp_runtimes(struct dl_phdr_info *info, size_t, void *data)
-{
-    if (info->dlpi_name && std::strstr(info->dlpi_name, "libgomp"))
-        ++*static_cast<int *>(data);
-    return 0;
-}
-#endif
 
 } // namespace
 
@@ -92,15 +78,15 @@ int threads_for_load(double others, int cpus, int max_threads, int current)
 {
     if (!(others > 0))
         others = 0;
-    // A core counts as taken when other work kept it busy 85% of the time or
-    // more: a CPU-bound process reads 0.96-1.02 cores here, while an encoder in
-    // the same ffmpeg (ffv1, 640x360) reads 0.5-0.7 and two spinning threads
-    // beside it were still faster than one. A thread comes back only below 60%,
-    // so that a load near the line does not switch the count at every window.
+    // A core counts as taken when other work kept it busy more than 55% of the
+    // time: a CPU-bound process beside two busy engine threads gets 2/3 of a core
+    // (more when they wait), so the line sits below that. A thread comes back only
+    // when other work holds 30% or less, so that a load near the line does not
+    // switch the count at every window.
     const auto count = [&](double margin) {
         return std::clamp(static_cast<int>(std::floor(cpus - others + margin)), 1, std::max(1, max_threads));
     };
-    const int fewer = count(0.85), more = count(0.6);
+    const int fewer = count(0.55), more = count(0.3);
     if (fewer < current)
         return fewer;
     if (more > current)
@@ -124,65 +110,19 @@ CoreShare::CoreShare(int max_threads, bool adapt)
         adapt_ = false;
 }
 
-// The thread ids of the OpenMP team that the calling thread's parallel regions
-// use (libgomp keeps one pool per calling thread). With a second OpenMP runtime
-// in the process (the PyPI torch wheel bundles its own libgomp), the team that
-// runs the convolutions is not the one found here: then the whole process counts
-// as the engine's own work.
-void CoreShare::find_team()
-{
-    team_.clear();
-#ifdef __linux__
-    int runtimes = 0;
-    dl_iterate_phdr(count_openmp_runtimes, &runtimes);
-    if (runtimes != 1)
-        return;
-    std::vector<int> ids(static_cast<size_t>(max_threads_), 0);
-#pragma omp parallel num_threads(max_threads_)
-    {
-        const int i = omp_get_thread_num();
-        if (i < static_cast<int>(ids.size()))
-            ids[static_cast<size_t>(i)] = static_cast<int>(syscall(SYS_gettid));
-    }
-    for (int id : ids)
-        if (id > 0)
-            team_.push_back(id);
-    team_owner_ = static_cast<unsigned long>(pthread_self());
-#endif
-}
-
 bool CoreShare::sample(Sample &s)
 {
     std::string text;
     s.when = std::chrono::steady_clock::now();
-    if (!read_file("/proc/stat", text) || !parse_proc_stat(text, cpus_, s.cpus))
-        return false;
-    s.ours = 0;
-    if (team_.empty()) {
-        uint64_t ticks = 0;
-        if (!read_file("/proc/self/stat", text) || !parse_task_ticks(text, ticks))
-            return false;
-        s.ours = ticks;
-        return true;
-    }
-    for (int id : team_) {
-        uint64_t ticks = 0;
-        const std::string path = "/proc/self/task/" + std::to_string(id) + "/stat";
-        if (read_file(path.c_str(), text) && parse_task_ticks(text, ticks))
-            s.ours += ticks;
-    }
-    return true;
+    return read_file("/proc/stat", text) && parse_proc_stat(text, cpus_, s.cpus) &&
+           read_file("/proc/self/stat", text) && parse_task_ticks(text, s.ours);
 }
 
 int CoreShare::threads()
 {
     if (!adapt_)
         return max_threads_;
-#ifdef __linux__
-    const unsigned long self = static_cast<unsigned long>(pthread_self());
-    if (!have_last_ || self != team_owner_) {
-        find_team();
-        team_owner_ = self;
+    if (!have_last_) {
         have_last_ = sample(last_);
         if (!have_last_)
             adapt_ = false; // no /proc: keep every thread
@@ -206,9 +146,6 @@ int CoreShare::threads()
     }
     last_ = next;
     return current_;
-#else
-    return max_threads_;
-#endif
 }
 
 } // namespace dsfn

@@ -5,13 +5,13 @@
 // ffmpeg, a shell loop, a second dsfn), a thread spins while the thread it waits
 // for is not running, and all threads together run slower than one would. So
 // before each pass the engine asks CoreShare, which measures, over the last
-// quarter second or more, how busy the CPUs this process may use were with work
-// that was not the engine's own threads, and answers about cpus - others
-// (threads_for_load: a core counts as taken when other work holds it most of
-// the time), at least 1 and at most max_threads.
-// The pictures do not depend on the thread count (the passes split no sums), so
-// this changes speed only. Linux only (/proc); elsewhere, and when the user fixed
-// the thread count, it answers max_threads.
+// quarter second or more, how busy the CPUs this process may use were with other
+// processes' work, and answers about cpus - others (threads_for_load: a core
+// counts as taken when other work holds it most of the time), at least 1 and at
+// most max_threads. Threads of this process (ffmpeg's decoder and encoder) count
+// as its own work. The pictures do not depend on the thread count (the passes
+// split no sums), so this changes speed only. Linux only (/proc); elsewhere, and
+// when the user fixed the thread count, it answers max_threads.
 #ifndef DSFN_CORE_SHARE_H
 #define DSFN_CORE_SHARE_H
 
@@ -31,7 +31,8 @@ struct CpuTicks {
 // Sums the lines of `proc_stat` (the text of /proc/stat) for the CPUs in `cpus`;
 // false when a listed CPU has no line.
 bool parse_proc_stat(const std::string &proc_stat, const std::vector<int> &cpus, CpuTicks &out);
-// utime + stime of one /proc/.../stat line; false when it does not parse.
+// utime + stime of a /proc/PID/stat line (all of the process's threads); false
+// when it does not parse.
 bool parse_task_ticks(const std::string &task_stat, uint64_t &ticks);
 // The thread count for the next passes, from `current`, when other work kept
 // `others` of `cpus` cores busy.
@@ -51,18 +52,15 @@ private:
     struct Sample {
         std::chrono::steady_clock::time_point when;
         CpuTicks cpus;
-        uint64_t ours = 0;
+        uint64_t ours = 0; // this process's ticks
     };
     bool sample(Sample &s);
-    void find_team();
 
     int max_threads_;
     bool adapt_;
     int current_;
     double others_ = 0;
-    std::vector<int> cpus_;       // the CPUs this process may run on
-    std::vector<int> team_;       // thread ids of the OpenMP team of the calling thread
-    unsigned long team_owner_ = 0; // the calling thread the team belongs to
+    std::vector<int> cpus_; // the CPUs this process may run on
     bool have_last_ = false;
     Sample last_;
 };

@@ -40,14 +40,14 @@ END_TEST
 
 START_TEST(test_threads_for_load)
 {
-    // an idle machine, or a light encoder in the same process: every thread
+    // an idle machine, or light work beside: every thread
     ck_assert_int_eq(dsfn::threads_for_load(0.0, 2, 2, 2), 2);
-    ck_assert_int_eq(dsfn::threads_for_load(0.7, 2, 2, 2), 2);
-    // a CPU-bound process beside two cores: one thread
-    ck_assert_int_eq(dsfn::threads_for_load(0.98, 2, 2, 2), 1);
+    ck_assert_int_eq(dsfn::threads_for_load(0.5, 2, 2, 2), 2);
+    // a CPU-bound process beside two busy threads gets 2/3 of a core or more: one thread
+    ck_assert_int_eq(dsfn::threads_for_load(0.66, 2, 2, 2), 1);
     ck_assert_int_eq(dsfn::threads_for_load(1.0, 2, 2, 2), 1);
     // back to two only when the load is clearly gone, not at the line
-    ck_assert_int_eq(dsfn::threads_for_load(0.7, 2, 2, 1), 1);
+    ck_assert_int_eq(dsfn::threads_for_load(0.5, 2, 2, 1), 1);
     ck_assert_int_eq(dsfn::threads_for_load(0.3, 2, 2, 1), 2);
     // never fewer than one, never more than asked for
     ck_assert_int_eq(dsfn::threads_for_load(5.0, 2, 2, 2), 1);
