@@ -54,9 +54,11 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros
 endif
 PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=.
 
-# Includes name their folder: "net/dsfn_net.h", "kernels/...", "train/...", "tools/...",
-# "dsfn/engine.h" (the filter's headers, as FFmpeg's tree has them).
-DSFN_CPPFLAGS := -I. -Imodel -Ilibavfilter-dsfn -MMD -MP
+# Includes name their folder: "net/dsfn_net.h", "kernels/...", "memory/...", "train/...",
+# "tools/...", "engine/..." (the engine's own), and "dsfn/engine.h" (its public headers,
+# as FFmpeg's build finds them through libdsfn.pc).
+ENGINE_INCLUDE := libavfilter-dsfn/engine/include
+DSFN_CPPFLAGS := -I. -Imodel -Ilibavfilter-dsfn -I$(ENGINE_INCLUDE) -MMD -MP
 DSFN_CXXFLAGS := -std=c++17 -fPIC -pthread -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(PREFIX_MAP) $(TORCH_CXXFLAGS)
 DSFN_CFLAGS   := -std=c11 -fPIC -Wall -Wextra $(OPTFLAGS) $(SANITIZE) $(PREFIX_MAP)
 
@@ -83,17 +85,16 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 # tools and the trainer link their own objects besides it. Dependencies run one way:
 # tools, trainer -> net -> kernels; filter -> engine -> net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
-KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp model/kernels/block_cache.cpp \
-               model/kernels/malloc_policy.cpp
-ENGINE_SRC  := libavfilter-dsfn/dsfn/engine.cpp libavfilter-dsfn/dsfn/flip_ensemble.cpp libavfilter-dsfn/dsfn/device_stream.cpp \
-               libavfilter-dsfn/dsfn/core_share.cpp
-LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(ENGINE_SRC)
+KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp
+MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
+ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
+LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(ENGINE_SRC)
 TRAIN_SRC   := model/train/train_data.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
 TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp
 TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
-LIB_C_SRC   := libavfilter-dsfn/dsfn/window.c libavfilter-dsfn/dsfn/scene.c libavfilter-dsfn/dsfn/model_path.c
+LIB_C_SRC   := $(wildcard libavfilter-dsfn/engine/*.c)
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
 
 $(OBJDIR)/%.o: %.cpp config.mk $(TORCH_MK) $(PCH)
@@ -109,7 +110,7 @@ $(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
 SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
 BUILD_MODELS      := $(SHIPPED_MODELS:model/weights/%=$(BUILD)/share/vf_dsfn/models/%)
-$(OBJDIR)/libavfilter-dsfn/dsfn/model_path.o: DSFN_CFLAGS += -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"'
+$(OBJDIR)/libavfilter-dsfn/engine/model_path.o: DSFN_CFLAGS += -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"'
 $(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
 	@mkdir -p $(@D)
 	cp -p $< $@
@@ -122,8 +123,8 @@ $(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
-NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/kernels/malloc_policy.o \
-               libavfilter-dsfn/dsfn/core_share.o
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/memory/memory_policy.o \
+               libavfilter-dsfn/engine/core_share.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 
 $(LIBDSFN): $(LIB_OBJS)
@@ -150,21 +151,23 @@ $(BUILD)/bin/dsfn-segment: tools/dsfn-segment.sh
 
 tools: $(TOOL) $(TRAINER) $(PARALLEL_BIN)
 
-# pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn).
+# pkg-config description of libdsfn, for FFmpeg's configure (--enable-libdsfn): its
+# Version is the engine's API version, which the patch sets' configure requires.
 # Rewritten only when its text changes, so an edit elsewhere in this Makefile
 # does not make FFmpeg configure again.
-$(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile $(TORCH_MK)
+DSFN_API_VERSION := $(shell sed -n 's/^\#define DSFN_ENGINE_API_VERSION \([0-9]*\)$$/\1/p' $(ENGINE_INCLUDE)/dsfn/engine.h)
+$(BUILD)/pkgconfig/libdsfn.pc: config.mk Makefile $(TORCH_MK) $(ENGINE_INCLUDE)/dsfn/engine.h
 	@mkdir -p $(@D)
-	@printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: 1.0' \
-	    'Cflags: -I$(CURDIR)/libavfilter-dsfn' \
+	@printf '%s\n' 'Name: libdsfn' 'Description: DSFN engine for the dsfn filter' 'Version: $(DSFN_API_VERSION)' \
+	    'Cflags: -I$(CURDIR)/$(ENGINE_INCLUDE)' \
 	    'Libs: -L$(CURDIR)/$(BUILD)/lib -ldsfn $(TORCH_LINK)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; touch -r $(FFOBJ)/.configured $@ 2>/dev/null || true; \
 	 else mv $@.tmp $@; echo "wrote $@"; fi
 
 # --- FFmpeg -------------------------------------------------------------------
-FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c $(FFSRC)/libavfilter/dsfn/engine.h \
-              $(FFSRC)/libavfilter/dsfn/window.h $(FFSRC)/libavfilter/dsfn/scene.h \
-              $(FFSRC)/libavfilter/dsfn/model_path.h
+# The filter's one source file goes into FFmpeg's tree; the engine's headers are
+# found through libdsfn.pc's Cflags.
+FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c
 FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
               --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264) \
               $(FF_EXTRA_CONFIG)
@@ -178,7 +181,9 @@ ifeq ($(FFMPEG_SOURCE),)
 	scripts/fetch-ffmpeg-source.sh $(FFMPEG_VERSION) $(CACHE_DIR) $(FFSRC)
 endif
 	scripts/patch-ffmpeg.sh $(FFSRC) patches/ffmpeg$(FFMPEG_VERSION)
-	@mkdir -p $(FFSRC)/libavfilter/dsfn
+	@# Copies of the engine's headers that earlier versions put in the tree would
+	@# shadow the real ones (vf_dsfn.c includes "dsfn/engine.h").
+	rm -rf $(FFSRC)/libavfilter/dsfn
 	for f in $(FF_SOURCES:$(FFSRC)/libavfilter/%=%); do cp libavfilter-dsfn/$$f $(FFSRC)/libavfilter/$$f; done
 	touch $@
 

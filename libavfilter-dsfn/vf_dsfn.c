@@ -41,7 +41,7 @@
 #include "dsfn/engine.h"
 #include "dsfn/model_path.h"
 #include "dsfn/scene.h"
-#include "dsfn/window.h"
+#include "dsfn/timeline.h"
 
 enum DSFNMode {
     MODE_FULL,      ///< keyframes and in-between frames
@@ -108,12 +108,12 @@ static const AVOption dsfn_options[] = {
         { "bf16", "bfloat16, fp32 sums (CPUs with AVX512-BF16 or AMX)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
         { "fp16", "half precision, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
-    { "overlap", "context around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = 16 }, 0, 1024, FLAGS },
+    { "overlap", "context around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = DSFN_DEFAULT_OVERLAP }, 0, 1024, FLAGS },
     { "ensemble", "flipped copies averaged", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
         { "off",   "none", 0, AV_OPT_TYPE_CONST, { .i64 = 1 }, 0, 0, FLAGS, .unit = "ensemble" },
         { "hflip", "and the mirror image", 0, AV_OPT_TYPE_CONST, { .i64 = 2 }, 0, 0, FLAGS, .unit = "ensemble" },
         { "all",   "all four flips", 0, AV_OPT_TYPE_CONST, { .i64 = 4 }, 0, 0, FLAGS, .unit = "ensemble" },
-    { "edge_mirror", "mirrored input pixels added at each edge (0: none)", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = 4 }, 0, 64, FLAGS },
+    { "edge_mirror", "mirrored input pixels added at each edge (0: none)", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = DSFN_DEFAULT_EDGE_MIRROR }, 0, 64, FLAGS },
     { NULL }
 };
 
@@ -130,7 +130,7 @@ static int engine_error(AVFilterContext *ctx, int ret)
 static av_cold int init(AVFilterContext *ctx)
 {
     DSFNContext *s = ctx->priv;
-    DSFNEngineConfig config = { 0 };
+    DSFNEngineConfig config = dsfn_engine_default_config();
     char path[4096], err[1024];
     int ret;
 

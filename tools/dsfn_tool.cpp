@@ -15,7 +15,7 @@
 
 #include "tools/conv_cost.h"
 #include "net/dsfn_net.h"
-#include "kernels/malloc_policy.h"
+#include "memory/memory_policy.h"
 #include "tools/weights_average.h"
 #include "net/weights_file.h"
 #include "tools/widen.h"

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "kernels/block_cache.h"
-#include "kernels/malloc_policy.h"
+#include "memory/block_cache.h"
+#include "memory/memory_policy.h"
 #include "tests.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // CoreShare: reading /proc's counters, and the thread count for a measured load.
-#include "dsfn/core_share.h"
+#include "engine/core_share.h"
 #include "tests.h"
 
 #include <csignal>

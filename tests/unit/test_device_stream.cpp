@@ -1,6 +1,6 @@
 // DeviceStream on the CPU: every GPU step is a no-op, so the engine's one code
 // path serves both (on a GPU the same calls queue on the engine's own stream).
-#include "dsfn/device_stream.h"
+#include "engine/device_stream.h"
 #include "tests.h"
 
 START_TEST(test_cpu_is_a_no_op)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "tests.h"
-#include "dsfn/window.h"
+#include "dsfn/timeline.h"
 
 typedef struct Out {
     int64_t pts[32], dur[32];

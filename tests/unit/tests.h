@@ -19,6 +19,7 @@ Suite *model_path_suite(void);
 Suite *block_cache_suite(void);
 Suite *device_stream_suite(void);
 Suite *core_share_suite(void);
+Suite *memory_model_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */

@@ -13,7 +13,9 @@
 extern "C" {
 #endif
 
-#define DSFN_ENGINE_API_VERSION 7
+/* Bumped with every change of this header's structs or functions; libdsfn.pc's
+ * Version is this number, and the patch sets' configure requires it. */
+#define DSFN_ENGINE_API_VERSION 8
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -62,6 +64,10 @@ typedef struct DSFNEngineConfig {
                                busy (measured before each pass; the pictures are the same) */
 } DSFNEngineConfig;
 
+/* Defaults of the options that have one (the filter's options table uses them). */
+#define DSFN_DEFAULT_OVERLAP     16
+#define DSFN_DEFAULT_EDGE_MIRROR 4
+
 typedef struct DSFNOutputInfo {
     int64_t input_index; /* keyframe index within the stream */
     int is_between;      /* 1: the frame halfway between input_index and the next */
@@ -86,6 +92,12 @@ typedef struct DSFNEngineStats {
 } DSFNEngineStats;
 
 int dsfn_engine_api_version(void);
+
+/* What a user who sets nothing gets: device cpu, keyframes and in-between frames,
+ * fp32, automatic tiles with DSFN_DEFAULT_OVERLAP, no ensemble,
+ * DSFN_DEFAULT_EDGE_MIRROR, threads left as they are (0) and adapted to the load.
+ * model_path is NULL: the caller names a weights file. */
+DSFNEngineConfig dsfn_engine_default_config(void);
 
 /* On failure *engine is NULL and err (if not NULL) holds the reason. */
 int dsfn_engine_create(DSFNEngine **engine, const DSFNEngineConfig *config, char *err, size_t err_size);

@@ -1,4 +1,4 @@
-#include "flip_ensemble.h"
+#include "engine/flip_ensemble.h"
 
 #include <utility>
 

@@ -1,6 +1,6 @@
 /* dladdr is a GNU extension. */
 #define _GNU_SOURCE
-#include "model_path.h"
+#include "dsfn/model_path.h"
 
 #include <dlfcn.h>
 #include <errno.h>

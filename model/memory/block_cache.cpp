@@ -1,4 +1,4 @@
-#include "kernels/block_cache.h"
+#include "memory/block_cache.h"
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
@@ -54,7 +54,7 @@ public:
             ptr = c10::alloc_cpu(size); // throws when out of memory
             std::lock_guard<std::mutex> lock(mutex_);
             live_.emplace(ptr, size);
-            live_bytes_ += size;
+            add_live(size);
         }
         return {ptr, ptr, &release, c10::Device(c10::DeviceType::CPU)};
     }
@@ -67,7 +67,13 @@ public:
         size_t blocks = 0;
         for (const auto &entry : free_)
             blocks += entry.second.size();
-        return {cached_bytes_, blocks, live_bytes_, reused_, cap_, installed_};
+        return {cached_bytes_, blocks, live_bytes_, peak_live_bytes_, reused_, cap_, installed_};
+    }
+
+    void reset_peak()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        peak_live_bytes_ = live_bytes_;
     }
 
     void set_cap(size_t bytes)
@@ -125,7 +131,7 @@ private:
         it->second.pop_back();
         cached_bytes_ -= size;
         live_.emplace(ptr, size);
-        live_bytes_ += size;
+        add_live(size);
         reused_++;
         return ptr;
     }
@@ -148,6 +154,13 @@ private:
         free_[size].push_back(ptr);
         cached_bytes_ += size;
         trim();
+    }
+
+    // Called with mutex_ held.
+    void add_live(size_t size) const
+    {
+        live_bytes_ += size;
+        peak_live_bytes_ = std::max(peak_live_bytes_, live_bytes_);
     }
 
     // Over the cap: let the largest kept blocks go first. Called with mutex_ held.
@@ -179,7 +192,7 @@ private:
     mutable std::mutex mutex_;
     mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
     mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
-    mutable size_t cached_bytes_ = 0, live_bytes_ = 0, reused_ = 0;
+    mutable size_t cached_bytes_ = 0, live_bytes_ = 0, peak_live_bytes_ = 0, reused_ = 0;
     size_t cap_ = kBlockCacheCap;
     bool installed_ = false;
     c10::Allocator *replaced_ = nullptr;
@@ -205,6 +218,11 @@ void set_block_cache_cap(size_t bytes)
 BlockCacheStats block_cache_stats()
 {
     return BlockCache::instance().stats();
+}
+
+void reset_block_cache_peak()
+{
+    BlockCache::instance().reset_peak();
 }
 
 void release_block_cache()

@@ -1,4 +1,4 @@
-#include "dsfn/core_share.h"
+#include "engine/core_share.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "device_stream.h"
+#include "engine/device_stream.h"
 
 #include <c10/core/impl/VirtualGuardImpl.h>
 

@@ -1,5 +1,5 @@
-#include "kernels/malloc_policy.h"
-#include "kernels/block_cache.h"
+#include "memory/memory_policy.h"
+#include "memory/block_cache.h"
 
 #include <algorithm>
 #include <cstdlib>

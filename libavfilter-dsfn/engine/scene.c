@@ -1,7 +1,7 @@
 /*
  * Scene-cut scoring (see scene.h).
  */
-#include "scene.h"
+#include "dsfn/scene.h"
 
 #include <math.h>
 #include <stdlib.h>

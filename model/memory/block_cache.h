@@ -19,7 +19,7 @@ constexpr size_t kBlockCacheCap = size_t(1) << 30;
 
 // Makes LibTorch allocate CPU tensors through the cache, remembering the
 // allocator it replaces; tensors allocated before keep their own deleter.
-// Idempotent. Callers hold a MemoryPolicy (malloc_policy.h) rather than call this.
+// Idempotent. Callers hold a MemoryPolicy (memory_policy.h) rather than call this.
 void install_block_cache();
 
 // Puts the replaced allocator back (unless another has replaced the cache since)
@@ -35,11 +35,15 @@ struct BlockCacheStats {
     size_t cached_bytes; // freed and kept
     size_t cached_blocks;
     size_t live_bytes; // handed out and not yet freed (large blocks only)
+    size_t peak_live_bytes; // the most live_bytes has been since the last reset_block_cache_peak()
     size_t reused;     // allocations served from the cache since installation
     size_t cap;
     bool installed;    // LibTorch allocates through the cache now
 };
 BlockCacheStats block_cache_stats();
+
+// Starts peak_live_bytes afresh from what is live now (measuring one pass's peak).
+void reset_block_cache_peak();
 
 // Gives every kept block back (pictures of another size, say).
 void release_block_cache();

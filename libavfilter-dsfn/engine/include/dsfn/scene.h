@@ -5,7 +5,7 @@
 #ifndef DSFN_SCENE_H
 #define DSFN_SCENE_H
 
-#include "engine.h"
+#include "dsfn/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
