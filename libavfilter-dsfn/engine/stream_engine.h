@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 

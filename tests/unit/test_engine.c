@@ -485,7 +485,7 @@ END_TEST
 
 START_TEST(test_automatic_tiles_under_memory_cap)
 {
-    /* 96x80 at width 4 needs ~40 MB per pass and ~23 MB of state (memory_model.h);
+    /* 96x80 at width 4 needs ~48 MB per pass and ~27 MB of state (memory_model.h);
      * under a 55 MB cap the engine picks tiles instead of refusing, and the result
      * matches. */
     enum { W = 96, H = 80, N = 2, SIZE = 2 * N * 3 * 16 * W * H };
