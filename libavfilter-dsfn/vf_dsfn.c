@@ -26,21 +26,23 @@
  */
 
 #include <inttypes.h>
+#include <math.h>
 
 #include "libavutil/cpu.h"
 #include "libavutil/imgutils.h"
 #include "libavutil/internal.h"
 #include "libavutil/opt.h"
+#include "libavutil/pixdesc.h"
 
 #include "avfilter.h"
 #include "version_major.h"
 #include "filters.h"
 #include "formats.h"
+#include "scene_sad.h"
 #include "video.h"
 
 #include "dsfn/engine.h"
 #include "dsfn/model_path.h"
-#include "dsfn/scene.h"
 #include "dsfn/timeline.h"
 
 enum DSFNMode {
@@ -56,7 +58,6 @@ typedef struct DSFNContext {
 
     char *model_path;
     char *device;
-    int threads;
     int mode;
     double scene_threshold;
     double max_gap;
@@ -75,7 +76,9 @@ typedef struct DSFNContext {
 
     DSFNEngine *engine;
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
-    DSFNSceneDetector scene;
+    ff_scene_sad_fn sad;    ///< libavfilter's SAD, as framerate and scdet use it
+    int sad_depth;          ///< bits per sample of the input
+    double prev_mafd;       ///< the previous pair's mean absolute frame difference
     int64_t cuts;
     DSFNTimeline timeline;  ///< output timestamps; entries carry the input frames' properties
     int eof;                ///< the input has ended and the engine was told so
@@ -96,7 +99,6 @@ typedef struct DSFNContext {
 static const AVOption dsfn_options[] = {
     { "model",   "weights file or shipped model name (default " DSFN_DEFAULT_MODEL ")", OFFSET(model_path), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
     { "device",  "cpu, cuda or cuda:N", OFFSET(device), AV_OPT_TYPE_STRING, { .str = "cpu" }, 0, 0, FLAGS },
-    { "threads", "CPU threads (0: -filter_threads, else all cores)", OFFSET(threads), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 1024, FLAGS },
     { "mode",    "frames to output", OFFSET(mode), AV_OPT_TYPE_INT, { .i64 = MODE_FULL }, 0, MODE_NB - 1, FLAGS, .unit = "mode" },
         { "full",      "keyframes and in-betweens: twice the frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_FULL },      0, 0, FLAGS, .unit = "mode" },
         { "keyframes", "keyframes only: the input frame rate", 0, AV_OPT_TYPE_CONST, { .i64 = MODE_KEYFRAMES }, 0, 0, FLAGS, .unit = "mode" },
@@ -162,16 +164,16 @@ static av_cold int init(AVFilterContext *ctx)
 
     config.model_path   = path;
     config.device       = s->device;
-    /* The graph's thread count (ffmpeg -filter_threads; libavfilter's automatic
-     * count is one over the cores) is a default, so it is capped silently. */
-    config.threads      = s->threads > 0 ? s->threads : FFMIN(ff_filter_get_nb_threads(ctx), av_cpu_count());
+    /* libavfilter's generic threads option (dsfn=threads=N) is the user's count,
+     * within the graph's. The graph's own count (ffmpeg -filter_threads; by default
+     * one over the cores) is only a default, so it is capped at the cores silently. */
+    config.threads      = FFMIN(ff_filter_get_nb_threads(ctx), av_cpu_count());
     if (config.threads < 1)
         config.threads = av_cpu_count();
-    if (config.threads > av_cpu_count()) {
+    if (ctx->nb_threads > av_cpu_count()) {
         /* More threads than cores only wait on each other at every barrier. */
         av_log(ctx, AV_LOG_WARNING, "threads=%d is more than the %d cores here; using %d.\n",
-               s->threads, av_cpu_count(), av_cpu_count());
-        config.threads = av_cpu_count();
+               ctx->nb_threads, av_cpu_count(), config.threads);
     }
     config.with_between = s->mode == MODE_FULL;
     config.max_memory   = s->max_memory * (1 << 30);
@@ -181,7 +183,7 @@ static av_cold int init(AVFilterContext *ctx)
     config.ensemble     = s->ensemble;
     config.edge_mirror  = s->edge_mirror;
     /* A count the user chose stays fixed; the automatic one gives way to other work. */
-    config.adapt_threads = s->threads == 0;
+    config.adapt_threads = ctx->nb_threads <= 0;
     s->max_threads       = config.threads;
     s->threads_logged    = config.threads;
 
@@ -245,6 +247,10 @@ static int config_output(AVFilterLink *outlink)
     }
     s->in_w    = inlink->w;
     s->in_h    = inlink->h;
+    s->sad_depth = av_pix_fmt_desc_get(inlink->format)->comp[0].depth;
+    s->sad       = ff_scene_sad_get_fn(s->sad_depth);
+    if (!s->sad)
+        return AVERROR(EINVAL);
     outlink->w = inlink->w * scale;
     outlink->h = inlink->h * scale;
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
@@ -344,11 +350,43 @@ static void make_neutral(AVFrame *frame)
     }
 }
 
+/*
+ * Scene-change score of `in` against the previous frame, 0..100, as scdet
+ * computes it (and framerate, on its one luma plane): the mean absolute frame
+ * difference over all planes in percent of full scale, less what the previous
+ * pair already differed, so steady motion scores low and a sudden change high.
+ */
+static double scene_score(DSFNContext *s, const AVFrame *prev, const AVFrame *in)
+{
+    const int nb_planes = av_pix_fmt_count_planes(in->format);
+    int line_size[4];
+    uint64_t sad = 0, count = 0;
+    double mafd, diff;
+
+    if (prev->width != in->width || prev->height != in->height || prev->format != in->format ||
+        av_image_fill_linesizes(line_size, in->format, in->width) < 0) {
+        mafd = 100.0;
+    } else {
+        for (int p = 0; p < nb_planes; p++) {
+            /* In samples: bytes for 8-bit pictures, 16-bit words for deeper ones. */
+            const ptrdiff_t w = line_size[p] >> (s->sad_depth > 8);
+            uint64_t plane_sad;
+
+            s->sad(prev->data[p], prev->linesize[p], in->data[p], in->linesize[p], w, in->height, &plane_sad);
+            sad   += plane_sad;
+            count += (uint64_t)w * in->height;
+        }
+        mafd = (double)sad * 100.0 / count / (1ULL << s->sad_depth);
+    }
+    diff = fabs(mafd - s->prev_mafd);
+    s->prev_mafd = mafd;
+    return av_clipd(FFMIN(mafd, diff), 0, 100.0);
+}
+
 /* Whether a cut lies between the previous frame and `in`; sets *why if so. */
 static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
 {
     DSFNContext *s = ctx->priv;
-    DSFNImage prev, cur;
     double score = 0;
 
     if (!s->prev)
@@ -356,11 +394,8 @@ static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
     /* Scored on every pair, cut or not, so that a decision depends only on the
      * last three frames: a segment of a video given those as context decides as
      * the whole video does (dsfn-parallel). */
-    if (s->scene_threshold > 0) {
-        prev  = image_of_frame(s->prev);
-        cur   = image_of_frame(in);
-        score = dsfn_scene_score(&s->scene, &prev, &cur);
-    }
+    if (s->scene_threshold > 0)
+        score = scene_score(s, s->prev, in);
     if (s->max_gap > 0 && in->pts != AV_NOPTS_VALUE && s->prev->pts != AV_NOPTS_VALUE) {
         const double gap = (in->pts - s->prev->pts) * av_q2d(ctx->inputs[0]->time_base);
         if (gap < 0 || gap > s->max_gap) {
@@ -633,8 +668,11 @@ static int activate(AVFilterContext *ctx)
 static int process_command(AVFilterContext *ctx, const char *cmd, const char *args,
                            char *res, int res_len, int flags)
 {
+    /* The filter's own options, then libavfilter's generic ones (threads). */
     const AVOption *o = av_opt_find(ctx->priv, cmd, NULL, 0, 0);
 
+    if (!o)
+        o = av_opt_find(ctx, cmd, NULL, 0, 0);
     if (o && o->type != AV_OPT_TYPE_CONST && !(o->flags & AV_OPT_FLAG_RUNTIME_PARAM)) {
         av_log(ctx, AV_LOG_ERROR, "Option '%s' cannot change mid-stream (scene and gap can): "
                "set it when the filter is created.\n", cmd);

@@ -10,6 +10,15 @@ one=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=1" -fps_mod
 two=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=2" -fps_mode passthrough)
 [ -n "$one" ] && [ "$one" = "$two" ] && pass "threads=1 and threads=2 make the same frames" ||
     fail "threads=1 and threads=2 make the same frames" "$(cat "$work/log")"
+# threads is libavfilter's generic option (the filter has none of its own), and
+# the graph's count (-filter_threads) is the default a filter's own count stays within.
+threads_used() { ff -v verbose "$@" -f null - 2>&1 | sed -n 's/.*device [a-z0-9:]*, \([0-9]*\) threads,.*/\1/p'; }
+t_own=$(threads_used -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev:threads=1")
+t_graph=$(threads_used -filter_threads 1 -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev")
+t_many=$(ff -v verbose -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev:threads=4096" -f null - 2>&1)
+[ "$t_own" = 1 ] && [ "$t_graph" = 1 ] && echo "$t_many" | grep -q "threads=4096 is more than the $(nproc) cores here" &&
+    pass "threads=1 and -filter_threads 1 run 1 thread; threads=4096 is lowered, with a warning" ||
+    fail "threads (generic option): threads=1 gave '$t_own', -filter_threads 1 gave '$t_graph'" "$t_many"
 cores=$(nproc)
 if [ "$device" = cpu ] && [ "$cores" -ge 2 ]; then
     sh -c 'while :; do :; done' &

@@ -38,7 +38,7 @@ echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fa
 # The same options, types and constants on every FFmpeg release the filter builds into.
 out=$(ff -h filter=dsfn 2>&1)
 got=$(echo "$out" | sed -n '/^dsfn AVOptions:/,$p' | awk '/^  +[a-z_0-9]+ +[^ ]+ +[.A-Z]+ / { printf "%s %s;", $1, $2 }')
-want="model <string>;device <string>;threads <int>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
+want="model <string>;device <string>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
 want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;tile <int>;overlap <int>;ensemble <int>;"
 want="${want}off 1;hflip 2;all 4;edge_mirror <int>;"
 [ "$got" = "$want" ] && pass "ffmpeg -h filter=dsfn lists every option, type and constant" ||

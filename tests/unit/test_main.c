@@ -9,7 +9,6 @@ int main(void)
     int failed;
 
     srunner_add_suite(sr, timeline_suite());
-    srunner_add_suite(sr, scene_suite());
     srunner_add_suite(sr, weights_suite());
     srunner_add_suite(sr, model_suite());
     srunner_add_suite(sr, engine_suite());
@@ -19,6 +18,7 @@ int main(void)
     srunner_add_suite(sr, device_stream_suite());
     srunner_add_suite(sr, core_share_suite());
     srunner_add_suite(sr, memory_model_suite());
+    srunner_add_suite(sr, recipe_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

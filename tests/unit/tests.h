@@ -10,7 +10,6 @@ extern "C" {
 
 Suite *window_suite(void);
 Suite *timeline_suite(void);
-Suite *scene_suite(void);
 Suite *engine_suite(void);
 Suite *model_suite(void);
 Suite *weights_suite(void);
@@ -20,6 +19,7 @@ Suite *block_cache_suite(void);
 Suite *device_stream_suite(void);
 Suite *core_share_suite(void);
 Suite *memory_model_suite(void);
+Suite *recipe_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */
