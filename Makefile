@@ -82,15 +82,17 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
                  $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
 # libdsfn: what the filter needs (engine, network, kernels) and nothing else; the
-# tools and the trainer link their own objects besides it. Dependencies run one way:
-# tools, trainer -> net -> kernels; filter -> engine -> net.
+# tools and the trainer link their own objects besides it, and the recipe module
+# (the text beside a weights file). Dependencies run one way:
+# tools, trainer -> recipe, net -> kernels; filter -> engine -> net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
 KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
 LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(ENGINE_SRC)
+RECIPE_OBJS := $(OBJDIR)/model/recipe/recipe.o
 TRAIN_SRC   := model/train/train_data.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
-TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
+TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o) $(RECIPE_OBJS)
 TRAINER     := $(BUILD)/bin/dsfn-train
 TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp
 TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
@@ -124,7 +126,7 @@ $(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
 NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/memory/memory_policy.o \
-               libavfilter-dsfn/engine/core_share.o
+               libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 
 $(LIBDSFN): $(LIB_OBJS)
@@ -132,7 +134,7 @@ $(LIBDSFN): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(LIBDSFN)
+$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(RECIPE_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 

@@ -7,9 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include "memory/memory_policy.h"
 #include "tools/weights_average.h"
 #include "net/weights_file.h"
+#include "recipe/recipe.h"
 #include "tools/widen.h"
 
 namespace {
@@ -167,12 +166,13 @@ bool same_file(const std::string &a, const std::string &b)
 void check_output(const std::string &out, const std::vector<std::string> &inputs, bool force)
 {
     for (const auto &in : inputs)
-        for (const auto &[o, i] : {std::pair{out, in}, std::pair{out + ".recipe", in + ".recipe"}})
+        for (const auto &[o, i] :
+             {std::pair{out, in}, std::pair{dsfn::Recipe::path_for(out), dsfn::Recipe::path_for(in)}})
             if (same_file(o, i))
                 throw std::runtime_error(o + " is also an input: write the result to another file");
     if (force)
         return;
-    for (const auto &o : {out, out + ".recipe"})
+    for (const auto &o : {out, dsfn::Recipe::path_for(out)})
         if (access(o.c_str(), F_OK) == 0)
             throw std::runtime_error(o + " exists: give --force to replace it");
 }
@@ -219,52 +219,40 @@ void print_architecture(const dsfn::Architecture &arch, int64_t params)
 // the step count, training time and schedule history of the narrow model.
 void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
 {
+    namespace key = dsfn::recipe_key;
     const std::string &in_path = a.paths[0], &out_path = a.paths[1];
-    std::ifstream in(in_path + ".recipe");
-    std::string schedule_line, step = "0";
-    std::ofstream out(out_path + ".recipe");
-    out << "# " << out_path << ": " << in_path << " widened from width " << narrow_width << " to "
-        << a.arch.width << " by dsfn-tool widen --seed " << a.seed << " (same outputs)\n";
+    const dsfn::Recipe in = dsfn::Recipe::read(dsfn::Recipe::path_for(in_path)).value_or(dsfn::Recipe{});
     const std::string event = "widened from width " + std::to_string(narrow_width) + " to " +
                               std::to_string(a.arch.width) + " (dsfn-tool widen --seed " + std::to_string(a.seed) + ")";
-    for (std::string line, value; std::getline(in, line);) {
-        if (dsfn::recipe_value(line, "steps done: ", value))
-            step = value;
-        if (dsfn::recipe_value(line, "width: ", value))
-            line = "width: " + std::to_string(a.arch.width);
-        else if (dsfn::recipe_value(line, "parameters: ", value))
-            line = "parameters: " + std::to_string(params);
-        else if (dsfn::recipe_value(line, "schedule: ", value)) {
-            schedule_line = line;
-            continue; // written last, once the step is known
-        }
-        out << line << "\n";
-    }
-    out << (schedule_line.empty() ? "schedule: " : schedule_line + "; ") << "at step " << step << ": " << event
-        << "\n";
-    if (!out)
-        throw std::runtime_error(out_path + ".recipe: cannot write");
+    const std::string schedule = in.get(key::kSchedule).value_or("");
+    dsfn::Recipe out;
+    out.add_line("# " + out_path + ": " + in_path + " widened from width " + std::to_string(narrow_width) + " to " +
+                 std::to_string(a.arch.width) + " by dsfn-tool widen --seed " + std::to_string(a.seed) +
+                 " (same outputs)");
+    out.add_lines(in);
+    out.set(key::kWidth, std::to_string(a.arch.width));
+    out.set(key::kParameters, std::to_string(params));
+    out.set(key::kSchedule, (schedule.empty() ? "" : schedule + "; ") + "at step " +
+                                in.get(key::kStepsDone).value_or("0") + ": " + event);
+    out.write(dsfn::Recipe::path_for(out_path));
 }
 
 // OUT.recipe: the recipes of the averaged files, each under its name (all read
-// before OUT.recipe is opened, which may be one of them).
+// before OUT.recipe is written, which may be one of them).
 void write_average_recipe(const std::string &out_path, const std::vector<std::string> &inputs)
 {
-    std::ostringstream text;
-    text << "# " << out_path << ": the mean of the weights of";
+    dsfn::Recipe out;
+    std::string names;
     for (const auto &in : inputs)
-        text << " " << in;
-    text << " (dsfn-tool average); their recipes follow\n";
+        names += " " + in;
+    out.add_line("# " + out_path + ": the mean of the weights of" + names + " (dsfn-tool average); their recipes follow");
     for (const auto &in : inputs) {
-        std::ifstream recipe(in + ".recipe");
-        text << "## " << in << (recipe ? "\n" : ": no recipe\n");
+        const auto recipe = dsfn::Recipe::read(dsfn::Recipe::path_for(in));
+        out.add_line("## " + in + (recipe ? "" : ": no recipe"));
         if (recipe)
-            text << recipe.rdbuf();
+            out.add_lines(*recipe);
     }
-    std::ofstream out(out_path + ".recipe");
-    out << text.str();
-    if (!out)
-        throw std::runtime_error(out_path + ".recipe: cannot write");
+    out.write(dsfn::Recipe::path_for(out_path));
 }
 
 } // namespace

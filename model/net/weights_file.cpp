@@ -272,12 +272,4 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
     return net;
 }
 
-bool recipe_value(const std::string &line, const std::string &key, std::string &value)
-{
-    if (line.rfind(key, 0) != 0)
-        return false;
-    value = line.substr(key.size());
-    return true;
-}
-
 } // namespace dsfn

@@ -42,9 +42,4 @@ Network load_weights(const std::string &path);
 // The same from bytes already in memory; name is used in the messages.
 Network parse_weights(const uint8_t *data, size_t size, const std::string &name);
 
-// One line of the text file WEIGHTS.recipe beside a weights file (how it was
-// trained: "steps done: 45800", ...): true, with value set to the rest of the
-// line, when the line starts with key (e.g. "steps done: ").
-bool recipe_value(const std::string &line, const std::string &key, std::string &value);
-
 } // namespace dsfn

@@ -21,6 +21,7 @@
 #include "train/train_options.h"
 #include "train/training.h"
 #include "net/weights_file.h"
+#include "recipe/recipe.h"
 
 namespace {
 
@@ -37,39 +38,56 @@ std::string hardware(const Options &o)
     return std::to_string(o.threads) + "-core CPU";
 }
 
+// Fixed-point text, as the recipes have always printed these values.
+std::string fixed(double value, int digits)
+{
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(digits) << value;
+    return text.str();
+}
+
 void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet &clips)
 {
+    namespace key = dsfn::recipe_key;
+    dsfn::Recipe r;
+    r.add_line("# How " + std::filesystem::path(o.out).filename().string() + " was trained (written by dsfn-train)");
+    r.add_line("# Read back by dsfn-train --init and scripts/next-cycle.sh (one \"key: value\" a line):");
+    r.set(key::kStepsDone, std::to_string(t.step));
+    if (t.clips_from >= 0)
+        r.set(key::kClipsFrom, std::to_string(t.clips_from));
+    r.set(key::kSchedule, t.schedule_history);
+    r.set(key::kWallTime, fixed(t.seconds / 3600, 2) + " h (" + hardware(o) + ")");
+    r.set(key::kFinalLoss, fixed(t.last_loss, 5) +
+                               (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") +
+                               ", mean over the last " + std::to_string(o.log_every) + " steps)");
+    r.set(key::kCommand, dsfn::recipe_command(o));
+
     std::string clip_names;
     for (const auto &name : clips.names())
         clip_names += (clip_names.empty() ? "" : ", ") + name;
-    std::ofstream r(o.out + ".recipe");
-    r << "# How " << std::filesystem::path(o.out).filename().string() << " was trained (written by dsfn-train)\n"
-      << "# Read back by dsfn-train --init and scripts/next-cycle.sh (one \"key: value\" a line):\n"
-      << "steps done: " << t.step << "\n";
+    std::ostringstream people;
+    people << "# For people:\n"
+           << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
+           << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
+           << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::setprecision(5)
+           << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
+           << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
-        r << "clips from step: " << t.clips_from << "\n";
-    r << "schedule: " << t.schedule_history
-      << "\nwall time: " << std::fixed << std::setprecision(2) << t.seconds / 3600 << " h (" << hardware(o) << ")"
-      << "\nfinal loss: " << std::setprecision(5) << t.last_loss
-      << (o.train.loss == dsfn::LossKind::L1 ? " (eq. 12" : " (eq. 12 with squared error") << ", mean over the last "
-      << o.log_every << " steps)\ncommand: " << dsfn::recipe_command(o) << "\n";
-    r << "# For people:\n"
-      << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
-      << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
-      << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::defaultfloat
-      << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
-      << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
-    if (t.clips_from >= 0)
-        r << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
-          << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
-          << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
-          << "% of the windows in the last run (the schedule line gives each run's share)\n"
-          << (o.train.data.clip_camera > 0 ? "      and a handheld camera path over some of them (the schedule line gives the share)\n" : "");
-    r << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale << "\nlevels: " << o.train.arch.levels
-      << "\nparameters: " << t.net->parameter_count() << "\nbatch: " << o.train.batch
-      << "\npatch: " << o.train.data.patch << " (low resolution)\nlearning rate: " << o.train.lr
-      << " (Adam, cosine decay to 10% over steps " << o.train.schedule_from << "-" << o.train.steps
-      << ")\nseed: " << o.train.seed << "\nsamples seen: " << t.step * o.train.batch << "\n";
+        people << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
+               << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
+               << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
+               << "% of the windows in the last run (the schedule line gives each run's share)\n"
+               << (o.train.data.clip_camera > 0
+                       ? "      and a handheld camera path over some of them (the schedule line gives the share)\n"
+                       : "");
+    people << "width: " << o.train.arch.width << "\nscale: " << o.train.arch.scale
+           << "\nlevels: " << o.train.arch.levels << "\nparameters: " << t.net->parameter_count()
+           << "\nbatch: " << o.train.batch << "\npatch: " << o.train.data.patch
+           << " (low resolution)\nlearning rate: " << o.train.lr << " (Adam, cosine decay to 10% over steps "
+           << o.train.schedule_from << "-" << o.train.steps << ")\nseed: " << o.train.seed
+           << "\nsamples seen: " << t.step * o.train.batch;
+    r.add_line(people.str());
+    r.write(dsfn::Recipe::path_for(o.out));
 }
 
 // Weights at points of the run, for the quality-vs-training-time curve (make eval-curve):

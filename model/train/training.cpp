@@ -13,6 +13,7 @@
 #include "net/mirror_edges.h"
 #include "train/mixed_precision.h"
 #include "net/weights_file.h"
+#include "recipe/recipe.h"
 
 namespace dsfn {
 
@@ -201,20 +202,17 @@ void Trainer::init_from(const std::string &weights_path)
 {
     copy_weights(*net, weights_path, config.arch);
     // Continue the schedule (and the data sequence) where the recipe says it stopped.
-    std::ifstream recipe(weights_path + ".recipe");
-    std::string value;
-    for (std::string line; std::getline(recipe, line);) {
-        if (recipe_value(line, "steps done: ", value))
-            step = std::stoll(value);
-        else if (recipe_value(line, "wall time: ", value))
-            seconds = std::stod(value) * 3600;  // "1.40 h (2-core CPU)"
-        else if (recipe_value(line, "final loss: ", value))
-            last_loss = std::stod(value);
-        else if (recipe_value(line, "clips from step: ", value))
-            clips_from = std::stoll(value);
-        else if (recipe_value(line, "schedule: ", value))
-            schedule_history = value;
-    }
+    const Recipe recipe = Recipe::read(Recipe::path_for(weights_path)).value_or(Recipe{});
+    if (const auto v = recipe.get(recipe_key::kStepsDone))
+        step = std::stoll(*v);
+    if (const auto v = recipe.get(recipe_key::kWallTime))
+        seconds = std::stod(*v) * 3600; // "1.40 h (2-core CPU)"
+    if (const auto v = recipe.get(recipe_key::kFinalLoss))
+        last_loss = std::stod(*v);
+    if (const auto v = recipe.get(recipe_key::kClipsFrom))
+        clips_from = std::stoll(*v);
+    if (const auto v = recipe.get(recipe_key::kSchedule))
+        schedule_history = *v;
     fresh_optimizer = true;
 }
 
