@@ -40,13 +40,25 @@ static void picture_free(Picture *p)
     p->buf = NULL;
 }
 
+/* The engine as users get it (the filter's defaults: dsfn_engine_default_config)
+ * on the width-4 fixture model, with one fixed thread. */
+static DSFNEngineConfig test_config(void)
+{
+    DSFNEngineConfig cfg = dsfn_engine_default_config();
+
+    cfg.model_path    = fixture_model(4);
+    cfg.threads       = 1;
+    cfg.adapt_threads = 0;
+    return cfg;
+}
+
 static DSFNEngine *engine_new(int with_between)
 {
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1,
-                             .with_between = with_between };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = NULL;
     char err[512];
 
+    cfg.with_between = with_between;
     ck_assert_int_eq(dsfn_engine_create(&e, &cfg, err, sizeof(err)), 0);
     ck_assert_ptr_nonnull(e);
     return e;
@@ -54,9 +66,13 @@ static DSFNEngine *engine_new(int with_between)
 
 static int create_error(const char *model, const char *device, char *err, size_t size)
 {
-    DSFNEngineConfig cfg = { .model_path = model, .device = device, .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = (DSFNEngine *)&cfg; /* must be reset to NULL on failure */
-    int ret = dsfn_engine_create(&e, &cfg, err, size);
+    int ret;
+
+    cfg.model_path = model;
+    cfg.device     = device;
+    ret            = dsfn_engine_create(&e, &cfg, err, size);
 
     ck_assert_int_lt(ret, 0);
     ck_assert_ptr_null(e);
@@ -77,9 +93,12 @@ START_TEST(test_create_errors)
     ck_assert_int_eq(create_error(fixture_model(4), "cuda:x", err, sizeof(err)), -EINVAL);
     {
         /* Without a GPU (or CUDA in this LibTorch) the engine says so; with one it starts. */
-        DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cuda", .threads = 1, .with_between = 1 };
+        DSFNEngineConfig cfg = test_config();
         DSFNEngine *e = NULL;
-        const int ret = dsfn_engine_create(&e, &cfg, err, sizeof(err));
+        int ret;
+
+        cfg.device = "cuda";
+        ret        = dsfn_engine_create(&e, &cfg, err, sizeof(err));
         if (ret < 0) {
             ck_assert_int_eq(ret, -ENODEV);
             ck_assert_ptr_nonnull(strstr(err, "CUDA is not available"));
@@ -286,11 +305,11 @@ END_TEST
 START_TEST(test_memory_limit)
 {
     /* 64x64 at width 4 needs ~6.5 MB per pass: refused under 1 MB, with a reason. */
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1,
-                             .with_between = 1, .max_memory = 1 << 20 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = NULL;
     Picture in;
 
+    cfg.max_memory = 1 << 20;
     ck_assert_int_eq(dsfn_engine_create(&e, &cfg, NULL, 0), 0);
     picture_alloc(&in, 64, 64, DSFN_LAYOUT_GBRP, 0);
     ck_assert_int_eq(dsfn_engine_send(e, &in.img), -ENOMEM);
@@ -349,7 +368,7 @@ static void stream_outputs(DSFNEngineConfig cfg, uint8_t *rgb, int w, int h, int
 START_TEST(test_engine_freed_while_another_runs)
 {
     enum { W = 64, H = 48, N = 5 };
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
     const size_t size = (size_t)3 * 16 * W * H;
     uint8_t *alone = malloc(2 * N * size);
     DSFNEngine *a = NULL, *b = NULL;
@@ -399,7 +418,7 @@ START_TEST(test_bf16_close_to_fp32)
     double sq = 0;
     int worst = 0;
 
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
 
     stream_outputs(cfg, a, W, H, N, 0);
     cfg.precision = DSFN_PRECISION_BF16;
@@ -413,7 +432,7 @@ START_TEST(test_bf16_close_to_fp32)
     ck_assert_msg(sq / SIZE < 1.0, "mean squared difference %.3f (PSNR below 48 dB)", sq / SIZE);
     ck_assert_int_le(worst, 16);
 
-    DSFNEngineConfig bad = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .precision = 7 };
+    DSFNEngineConfig bad = test_config();
     DSFNEngine *e = NULL;
     char err[256];
     /* fp16 is for GPUs: on the CPU it is refused with a pointer to bf16. */
@@ -440,7 +459,7 @@ START_TEST(test_tiles_are_seamless)
 {
     enum { W = 45, H = 38, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
     static uint8_t whole[SIZE], tiled[SIZE];
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngineStats st;
     DSFNEngine *e = NULL;
     double p;
@@ -490,12 +509,12 @@ START_TEST(test_automatic_tiles_under_memory_cap)
      * matches. */
     enum { W = 96, H = 80, N = 2, SIZE = 2 * N * 3 * 16 * W * H };
     static uint8_t whole[SIZE], tiled[SIZE];
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1,
-                             .overlap = 24 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = NULL;
     DSFNEngineStats st;
     Picture in;
 
+    cfg.overlap = 24;
     stream_outputs(cfg, whole, W, H, N, 0);
     cfg.max_memory = 55 << 20;
     stream_outputs(cfg, tiled, W, H, N, 0);
@@ -520,7 +539,7 @@ START_TEST(test_ensemble_is_flip_equivariant)
 {
     enum { W = 13, H = 9, N = 3, SIZE = 2 * N * 3 * 16 * W * H };
     static uint8_t plain[SIZE], flipped[SIZE];
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = NULL;
     char err[256];
 
@@ -557,7 +576,7 @@ START_TEST(test_edge_mirror_is_grown_picture)
 {
     enum { W = 7, H = 5, N = 3, MAX_P = 9 };
     static const int pads[] = { 2, MAX_P };
-    DSFNEngineConfig cfg = { .model_path = fixture_model(4), .device = "cpu", .threads = 1, .with_between = 1 };
+    DSFNEngineConfig cfg = test_config();
     DSFNEngine *e = NULL;
     char err[256];
 
