@@ -2,7 +2,7 @@
 // Lines of "key: value" that the trainer (--init) and dsfn-tool read back, and
 // lines for people ("# ..." comments, indented continuations) kept as they are.
 // The lines keep their order, so a recipe read and written again is the same
-// text. scripts/next-cycle.sh and scripts/accelerator-run.sh read the
+// text. scripts/train/next-cycle.sh and scripts/accelerator/accelerator-run.sh read the
 // "command" and "steps done" keys with sed: the format is plain on purpose.
 #pragma once
 

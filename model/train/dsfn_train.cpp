@@ -51,7 +51,7 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
     namespace key = dsfn::recipe_key;
     dsfn::Recipe r;
     r.add_line("# How " + std::filesystem::path(o.out).filename().string() + " was trained (written by dsfn-train)");
-    r.add_line("# Read back by dsfn-train --init and scripts/next-cycle.sh (one \"key: value\" a line):");
+    r.add_line("# Read back by dsfn-train --init and scripts/train/next-cycle.sh (one \"key: value\" a line):");
     r.set(key::kStepsDone, std::to_string(t.step));
     if (t.clips_from >= 0)
         r.set(key::kClipsFrom, std::to_string(t.clips_from));
@@ -67,14 +67,14 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
         clip_names += (clip_names.empty() ? "" : ", ") + name;
     std::ostringstream people;
     people << "# For people:\n"
-           << "data: photos from Debian packages (scripts/fetch-training-photos.sh), synthetic camera and object\n"
+           << "data: photos from Debian packages (scripts/train/fetch-training-photos.sh), synthetic camera and object\n"
            << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
            << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::setprecision(5)
            << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
            << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
         people << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
-               << "      (scripts/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
+               << "      (scripts/train/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
                << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
                << "% of the windows in the last run (the schedule line gives each run's share)\n"
                << (o.train.data.clip_camera > 0

@@ -64,7 +64,7 @@ PhotoSet::PhotoSet(const std::string &dir)
     for (const auto &name : list_dir(dir, ".ppm"))
         add(read_ppm(dir + "/" + name));
     if (photos_.empty())
-        throw std::runtime_error(dir + ": no .ppm photos (run scripts/fetch-training-photos.sh)");
+        throw std::runtime_error(dir + ": no .ppm photos (run scripts/train/fetch-training-photos.sh)");
 }
 
 PhotoSet::PhotoSet(std::vector<torch::Tensor> photos)

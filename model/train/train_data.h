@@ -36,7 +36,7 @@ private:
 };
 
 // Real footage: each clip a subdirectory of PPM frames in name order, kept as
-// 8-bit [T, 3, H, W] (scripts/fetch-training-clips.sh writes them).
+// 8-bit [T, 3, H, W] (scripts/train/fetch-training-clips.sh writes them).
 class ClipSet {
 public:
     ClipSet() = default;

@@ -23,7 +23,7 @@ ffp() { timeout $limit "$ffprobe" -hide_banner -v error "$@"; }
 
 model="$work/w4.dsfn"
 "$tool" init "$model" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
-# DSFN_E2E_DEVICE=cuda runs every filter instance on the GPU (scripts/accelerator-run.sh).
+# DSFN_E2E_DEVICE=cuda runs every filter instance on the GPU (scripts/accelerator/accelerator-run.sh).
 device=${DSFN_E2E_DEVICE:-cpu}
 dev=":device=$device"
 dsfn="dsfn=model=$model:threads=2$dev"
@@ -401,7 +401,7 @@ expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$d
 # --- The evaluation script refuses impossible settings before fetching or writing -------
 top=$(cd "$(dirname "$0")/../.." && pwd)
 expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR[, EVAL_PAD[, EVAL_SET]]
-    if EVAL_BLUR=$4 EVAL_PAD=${5:-} EVAL_SET=${6:-} "$top/scripts/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
+    if EVAL_BLUR=$4 EVAL_PAD=${5:-} EVAL_SET=${6:-} "$top/scripts/eval/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
         fail "eval.sh: $1 (exit 0)"
     elif ! grep -q "$2" "$work/log"; then
         fail "eval.sh: $1 (message)" "$(cat "$work/log")"

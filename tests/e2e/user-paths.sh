@@ -4,7 +4,7 @@
 # Sourced by tests/e2e/run.sh, whose helpers (ff, crc, ffp, pass, fail, ...) it uses.
 
 has() { ff "-$1" 2>/dev/null | grep -q " $2 "; } # has encoders|decoders|muxers|demuxers NAME
-# The ASan build has only the codecs and formats of the core tests (Makefile):
+# The ASan build has only the codecs and formats of the core tests (mk/check.mk):
 # a test that needs more says so and is skipped there.
 full_build=1
 for need in "encoders libx264" "muxers matroska" "encoders ffv1" "encoders mov_text" "encoders srt"; do

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run a command and print how long it took, as "timed: LABEL: N s" (or "... N s,
 # failed with status S"), so that CI's log gives the time of every step.
-#   scripts/timed.sh LABEL COMMAND...
+#   scripts/check/timed.sh LABEL COMMAND...
 # With DSFN_TIMES=FILE the line is appended to FILE too (.ci/run's summary).
 label=$1
 shift

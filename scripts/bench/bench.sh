@@ -1,7 +1,7 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
 # in the same run (the model's bare convolutions, channels-last, fp32 and bf16).
-#   scripts/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
+#   scripts/bench/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),
 # achieved GFLOP/s (the model's counted FLOPs per input frame / seconds per input

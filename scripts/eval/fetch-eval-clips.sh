@@ -4,10 +4,10 @@
 #   fetch-eval-clips.sh CACHE_DIR
 set -eu
 cache=$1
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 clips=$cache/clips
 mkdir -p "$clips"
-. "$top/scripts/private-apt.sh"
+. "$top/scripts/setup/private-apt.sh"
 
 # python3-mecavideo: balle1-vp9.avi (true ~187 fps) and balle-jbart.mp4 (25 fps)
 if [ ! -f "$clips/balle1-vp9.avi" ] || [ ! -f "$clips/balle-jbart.mp4" ]; then
@@ -22,7 +22,7 @@ if [ ! -f "$clips/openshot-test.avi" ] || [ ! -f "$clips/openshot-run.mp4" ]; th
     tar -xf "$tarball" -C "$cache/src" --wildcards \
         '*/examples/test.avi' '*/examples/run.mp4'
     cp "$(find "$cache/src" -path '*/examples/test.avi' | head -n 1)" "$clips/openshot-test.avi"
-    # Not an evaluation clip: the source of samples/ (scripts/make-sample.sh).
+    # Not an evaluation clip: the source of samples/ (scripts/demo/make-sample.sh).
     cp "$(find "$cache/src" -path '*/examples/run.mp4' | head -n 1)" "$clips/openshot-run.mp4"
 fi
 ls "$clips"

@@ -3,10 +3,10 @@
 # a scene cut, a size change mid-stream, and an error path (a truncated model, which throws inside the
 # engine). Fails on any memcheck error or definite leak outside the suppressions
 # in tests/sanitizers/valgrind.supp.
-#   scripts/valgrind-check.sh BUILD_DIR
+#   scripts/check/valgrind-check.sh BUILD_DIR
 set -u
 build=$(cd "$1" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 ffmpeg="$build/ffmpeg/ffmpeg_g" # unstripped: readable stacks
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-valgrind.XXXXXX")
 trap 'rm -rf "$work"' EXIT

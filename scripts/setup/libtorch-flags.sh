@@ -1,7 +1,7 @@
 #!/bin/sh
 # The make variables that build against a LibTorch: Debian's libtorch-dev with
 # no argument, else the LibTorch in DIR (an official build, or the torch wheel's
-# directory from scripts/fetch-libtorch.sh). Used by ./configure (config.mk) and
+# directory from scripts/setup/fetch-libtorch.sh). Used by ./configure (config.mk) and
 # by make check-libtorch2.
 #   libtorch-flags.sh [DIR]
 set -eu

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The main job: enhance the sample clip with the shipped default model, and put
 # it side by side with what plain FFmpeg makes of it (bicubic + frame blending).
-#   scripts/demo.sh BUILD_DIR
+#   scripts/demo/demo.sh BUILD_DIR
 set -eu
 build=$1
 ffmpeg="$build/bin/ffmpeg"

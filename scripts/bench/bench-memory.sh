@@ -2,7 +2,7 @@
 # Long-run memory check: FRAMES small frames through ffmpeg + dsfn, sampling the
 # process's resident set size; prints RSS at frame 1000 and at the end and the
 # growth between them (target: under 5%).
-#   scripts/bench-memory.sh BUILD_DIR MODEL [FRAMES] [SIZE] [THREADS]
+#   scripts/bench/bench-memory.sh BUILD_DIR MODEL [FRAMES] [SIZE] [THREADS]
 set -eu
 build=$1
 model=$2

@@ -1,14 +1,14 @@
 #!/bin/sh
 # Run a command (the test suites of an ASan + UBSan build) with the sanitizers
 # set to report into files, then fail if any report was written.
-#   scripts/run-sanitized.sh BUILD_DIR COMMAND...
+#   scripts/check/run-sanitized.sh BUILD_DIR COMMAND...
 # Reports go to files rather than stderr because the error-path tests expect a
 # non-zero exit anyway: a report there must not pass unnoticed.
 set -u
 build=$1
 shift
 reports="$(cd "$build" && pwd)/sanitizer-reports"
-supp="$(cd "$(dirname "$0")/.." && pwd)/tests/sanitizers"
+supp="$(cd "$(dirname "$0")/../.." && pwd)/tests/sanitizers"
 rm -rf "$reports"
 mkdir -p "$reports"
 

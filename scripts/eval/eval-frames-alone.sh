@@ -3,13 +3,13 @@
 # input frame of the evaluation is repeated five times, so that the window of its
 # middle copy (input frames i-2..i+2) holds that frame alone, and the keyframe outputs
 # of the middle copies are scored. Keyframes only, PSNR / SSIM on 8-bit RGB averaged
-# over the frames that scripts/eval.sh scores, beside:
+# over the frames that scripts/eval/eval.sh scores, beside:
 #   lanczos+unsharp0.6   each input frame alone, as the best chains upscale it
 #   dsfn, frame alone    the model on the repeated frames
 #   dsfn                 the model on the real sequence (eval.sh's keyframe column)
 #   ref: truth, no blur  the truth reduced 4x without blur, lanczos back
 #   eval-frames-alone.sh BUILD_DIR CACHE_DIR MODEL
-# Reads the inputs and truths that scripts/eval.sh left in CACHE_DIR/work (run it
+# Reads the inputs and truths that scripts/eval/eval.sh left in CACHE_DIR/work (run it
 # first with the same MAX_KEYFRAMES and EVAL_REDUCE).
 set -eu
 build=$(cd "$1" && pwd) work=$2/work model=$3 reduce=${EVAL_REDUCE:-flags=bicubic}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The prepared accelerator run: one `device` command on a lent GPU machine turns
-# the working tree and the pack (scripts/accelerator-pack.sh) into GPU figures
+# the working tree and the pack (scripts/accelerator/accelerator-pack.sh) into GPU figures
 # and a width-64 model, with nothing of ours installed there and no network:
 #   1. builds libdsfn, the tools, the trainer and a minimal ffmpeg (the end-to-end
 #      suite's codecs, plus what the training data needs; no nasm) against the
@@ -22,7 +22,7 @@
 # command leaves; 3600 with --cpu). Run it in a copy of the tree: it writes config.mk
 # and builds in build/accel (a second run in the same copy reuses that build).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 start=$SECONDS
 
 mode=gpu pack=accelerator-pack out=${OUT:-build/accel-out} budget=
@@ -89,7 +89,7 @@ make -j"$jobs" accelerator-build > "$build/make.log" 2>&1 || { tail -n 40 "$buil
 say "build: $((SECONDS - step_start)) s"
 ffmpeg=$build/bin/ffmpeg tool=$build/bin/dsfn-tool trainer=$build/bin/dsfn-train
 if grep -q '^TORCH_HAS_CUDA = 1' config.mk; then
-    linked=$(scripts/check-cuda-linked.sh "$ffmpeg") || die "the CUDA libraries are not linked"
+    linked=$(scripts/check/check-cuda-linked.sh "$ffmpeg") || die "the CUDA libraries are not linked"
     say "$linked"
 fi
 
@@ -108,9 +108,9 @@ grep '^FAIL' "$out/e2e.log" | tee -a "$summary"
 
 # --- 3. The training data, through the same conversion as make train ----------------
 data=$build/train
-scripts/fetch-training-photos.sh --sources-from "$pack/photos" "$data" "$ffmpeg" | tail -n 1 ||
+scripts/train/fetch-training-photos.sh --sources-from "$pack/photos" "$data" "$ffmpeg" | tail -n 1 ||
     die "photos failed"
-scripts/fetch-training-clips.sh --sources-from "$pack/clips" "$data" "$ffmpeg" || die "clips failed"
+scripts/train/fetch-training-clips.sh --sources-from "$pack/clips" "$data" "$ffmpeg" || die "clips failed"
 
 # --- 4. GPU against CPU on a real clip ---------------------------------------------
 # Both instances in one graph, on the same decoded frames; fp32 on the CPU is the reference.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Quality against training time: every snapshot the trainer wrote (dsfn-train
-# --snapshots DIR, listed in DIR/snapshots.txt) through scripts/eval.sh, as the
+# --snapshots DIR, listed in DIR/snapshots.txt) through scripts/eval/eval.sh, as the
 # overall PSNR over the best plain-FFmpeg chain of each clip, then a gnuplot plot.
 # Snapshots run with edge_mirror=0, as before the filter mirrored edges by default,
 # so every point of a series is comparable.
@@ -14,14 +14,14 @@
 set -eu
 build=$1 cache=$2 keys=$3 out=$4
 shift 4
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
 dat=$out/curve.dat
 best=$out/classic-best.txt
 
 # Best plain-FFmpeg chain per clip (overall PSNR; not the reference row), once per MAX_KEYFRAMES.
 if [ ! -f "$best" ] || [ "$(head -n 1 "$best")" != "keyframes $keys" ]; then
-    EVAL_CLASSIC=1 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - 2>/dev/null |
+    EVAL_CLASSIC=1 "$top/scripts/eval/eval.sh" "$build" "$cache" "$keys" - 2>/dev/null |
         awk -v k="$keys" 'NR > 1 && $2 != "ref:" { if (!($1 in b) || $(NF - 1) > b[$1]) b[$1] = $(NF - 1) }
                          END { print "keyframes " k; for (c in b) print c, b[c] }' > "$best.tmp"
     mv "$best.tmp" "$best"
@@ -33,7 +33,7 @@ for dir in "$@"; do
     while read -r step hours loss file; do
         width=$(basename "$dir" | sed 's/^snapshots-w//')
         awk -v w="$width" -v s="$step" '$1 == w && $3 == s { found = 1 } END { exit !found }' "$dat" && continue
-        EVAL_CLASSIC=0 "$top/scripts/eval.sh" "$build" "$cache" "$keys" - "$dir/$file:edge_mirror=0" 2>/dev/null |
+        EVAL_CLASSIC=0 "$top/scripts/eval/eval.sh" "$build" "$cache" "$keys" - "$dir/$file:edge_mirror=0" 2>/dev/null |
             awk -v w="$width" -v h="$hours" -v s="$step" -v l="$loss" -v bestf="$best" '
                 BEGIN { while ((getline line < bestf) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
                 NR > 1 { g[$1] = $(NF - 1) - b[$1]; n++ }

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Compile-check every C++ source against LibTorch 2.x headers (Debian trixie's
 # libtorch-dev), so code written on Debian 12's 1.13 keeps building with 2.x.
-#   check-libtorch2-headers.sh CACHE_DIR
+#   trixie-torch-headers.sh CACHE_DIR
 set -eu
 cache=$1
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 aptdir=$cache/apt-trixie-bin
-. "$top/scripts/private-apt.sh"
+. "$top/scripts/setup/private-apt.sh"
 private_apt_setup "$aptdir" trixie deb
 root=$aptdir/libtorch-dev
 if [ ! -d "$root/usr/include/torch" ]; then

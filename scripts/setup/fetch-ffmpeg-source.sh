@@ -5,7 +5,7 @@
 #
 # RELEASE is the upstream release (7.1, 8.1, 9.0); the newest Debian version of it
 # is taken. DEST_DIR '-' only fetches and prints the upstream tarball's path.
-# apt-get source runs with a private configuration (scripts/private-apt.sh).
+# apt-get source runs with a private configuration (scripts/setup/private-apt.sh).
 set -eu
 
 want=$1 cache=$2 dest=$3

@@ -4,18 +4,18 @@
 # training data's original files, as Debian's packages hold them.
 #   accelerator-pack.sh CACHE_DIR PACK_DIR
 # PACK_DIR/ffmpeg_*.orig.tar.xz, PACK_DIR/photos/PACKAGE/PATH, PACK_DIR/clips/PACKAGE/PATH;
-# scripts/accelerator-run.sh converts them as `make train` does.
+# scripts/accelerator/accelerator-run.sh converts them as `make train` does.
 set -eu
 cache=$1 pack=$2
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$pack/.done" ] && { echo "accelerator-pack: $pack is complete"; exit 0; }
 rm -rf "$pack"
 mkdir -p "$pack.tmp"
 # FFmpeg 7.1: CI's rehearsal of this run is its build of that release (Makefile).
-tarball=$("$top/scripts/fetch-ffmpeg-source.sh" 7.1 "$cache" -)
+tarball=$("$top/scripts/setup/fetch-ffmpeg-source.sh" 7.1 "$cache" -)
 cp "$tarball" "$pack.tmp/"
-"$top/scripts/fetch-training-photos.sh" --copy-sources-to "$pack.tmp/photos" "$cache/train" -
-"$top/scripts/fetch-training-clips.sh" --copy-sources-to "$pack.tmp/clips" "$cache/train" -
+"$top/scripts/train/fetch-training-photos.sh" --copy-sources-to "$pack.tmp/photos" "$cache/train" -
+"$top/scripts/train/fetch-training-clips.sh" --copy-sources-to "$pack.tmp/clips" "$cache/train" -
 touch "$pack.tmp/.done"
 mv "$pack.tmp" "$pack"
 echo "accelerator-pack: $(du -sh "$pack" | cut -f1) in $pack"

@@ -55,8 +55,8 @@ if [ -n "${EVAL_PAD:-}" ]; then
 fi
 ffmpeg="$build/bin/ffmpeg -nostdin -hide_banner -nostats -loglevel error -y"
 ffprobe="$build/bin/ffprobe -v error"
-top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/fetch-eval-clips.sh" "$cache" > /dev/null
+top=$(cd "$(dirname "$0")/../.." && pwd)
+"$top/scripts/eval/fetch-eval-clips.sh" "$cache" > /dev/null
 work=$cache/work
 mkdir -p "$work"
 [ "$pictures" = - ] || mkdir -p "$pictures"
@@ -73,7 +73,7 @@ jbart|balle-jbart.mp4|2|3|2|180:144:90:72|25 fps, m = 2, 3-frame blur
 run|openshot-run.mp4|2|3|2|180:100:90:50|held out: 29.97 fps, m = 2, 3-frame blur
 '
 
-. "$top/scripts/score.sh"
+. "$top/scripts/eval/score.sh"
 
 # Side-by-side crops of output frames 2k (keyframe) and 2k+1 (in-between), 2x nearest-neighbour.
 crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv

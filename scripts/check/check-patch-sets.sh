@@ -4,7 +4,7 @@
 # filters.texi section) is the same text in every one.
 #   check-patch-sets.sh
 set -eu
-cd "$(dirname "$0")/../patches"
+cd "$(dirname "$0")/../../patches"
 texi() { # patch -> the lines it adds to doc/filters.texi
     awk '/^\+\+\+ / { in_texi = ($2 == "b/doc/filters.texi") } in_texi && /^\+/ && !/^\+\+\+ / { print }' "$1"
 }

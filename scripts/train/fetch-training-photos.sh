@@ -5,7 +5,7 @@
 # --copy-sources-to copies the original files, as the packages hold them, under
 # DIR/PACKAGE/PATH and converts nothing (FFMPEG is not run); --sources-from reads
 # them from such a folder instead of the packages: the accelerator run's data
-# (scripts/accelerator-pack.sh) goes through the same conversion as here.
+# (scripts/accelerator/accelerator-pack.sh) goes through the same conversion as here.
 # Photos are scaled to at most 1920 pixels wide, which also hides JPEG artefacts.
 # The shipped weights were trained on the first list (31 photos). "more" adds 25
 # from lomiri-wallpapers and lxqt-themes: they did not change the evaluation in a
@@ -22,10 +22,10 @@ case $set in
 '' | more) ;;
 *) echo "fetch-training-photos.sh: unknown photo set '$set' (only 'more')" >&2; exit 2 ;;
 esac
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$cache/photos
 mkdir -p "$out"
-[ -n "$from" ] || . "$top/scripts/private-apt.sh"
+[ -n "$from" ] || . "$top/scripts/setup/private-apt.sh"
 
 # package | files (photographs only: drawings and renders are left out)
 list='

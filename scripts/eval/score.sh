@@ -1,4 +1,4 @@
-# Sourced by scripts/eval.sh and scripts/eval-frames-alone.sh; needs $ffmpeg.
+# Sourced by scripts/eval/eval.sh and scripts/eval/eval-frames-alone.sh; needs $ffmpeg.
 # score A.mkv B.mkv N DIR: per-frame PSNR / SSIM (8-bit RGB) of the first N frames
 # of two streams, both renumbered first (setpts=N/TB: Matroska's millisecond
 # timestamps would make the framesync pair the wrong frames), averaged over even

@@ -2,7 +2,7 @@
 # Fetch real clips for training (footage shipped in Debian packages, see
 # docs/DATA.md) into CACHE_DIR/clips/NAME/NNNNN.ppm, scaled down 2x as the
 # evaluation does (it hides the compression). None of the evaluation clips
-# (scripts/fetch-eval-clips.sh) is here, nor libopenshot's run.mp4, which samples/
+# (scripts/eval/fetch-eval-clips.sh) is here, nor libopenshot's run.mp4, which samples/
 # is made from.
 #   fetch-training-clips.sh [--copy-sources-to DIR | --sources-from DIR] CACHE_DIR FFMPEG
 # The options as in fetch-training-photos.sh: DIR/PACKAGE/PATH holds the original files.
@@ -13,10 +13,10 @@ case ${1:-} in
 --sources-from) from=$2; shift 2 ;;
 esac
 cache=$1 ffmpeg=$2
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 raw=$cache/clip-sources out=$cache/clips
 mkdir -p "$raw" "$out"
-[ -n "$from" ] || . "$top/scripts/private-apt.sh"
+[ -n "$from" ] || . "$top/scripts/setup/private-apt.sh"
 
 # name | where it comes from | filter before the 2x reduction
 clips='

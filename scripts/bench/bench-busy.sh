@@ -4,12 +4,12 @@
 # alone and beside CPU-bound processes that this script starts and stops (one,
 # and one per core); then two default jobs side by side against the same two one
 # after the other. Medians of REPEATS runs (default 3), wall seconds.
-#   scripts/bench-busy.sh BUILD_DIR [REPEATS]
+#   scripts/bench/bench-busy.sh BUILD_DIR [REPEATS]
 set -eu
 build=$1
 repeats=${2:-3}
 ffmpeg="$build/bin/ffmpeg"
-clip="$(cd "$(dirname "$0")/.." && pwd)/samples/openshot-run-degraded.mp4"
+clip="$(cd "$(dirname "$0")/../.." && pwd)/samples/openshot-run-degraded.mp4"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-busy.XXXXXX")
 load=
 stop_load() {

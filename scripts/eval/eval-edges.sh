@@ -4,7 +4,7 @@
 # the 8-pixel bands along the left, right, top and bottom edges (corners left out),
 # and of the picture without its outermost top and bottom rows.
 #   eval-edges.sh BUILD_DIR CACHE_DIR MODEL[:OPTIONS] ...
-# Reads the inputs and truths that scripts/eval.sh left in CACHE_DIR/work (run it
+# Reads the inputs and truths that scripts/eval/eval.sh left in CACHE_DIR/work (run it
 # first with the same MAX_KEYFRAMES and EVAL_REDUCE).
 set -eu
 build=$(cd "$1" && pwd) work=$2/work

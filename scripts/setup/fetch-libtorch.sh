@@ -5,7 +5,7 @@
 # lib/ with libtorch_cuda.so, share/cmake) for ./configure --with-libtorch=DIR.
 # The system Python is not touched.
 # With --python it prints the environment's python3 instead.
-#   scripts/fetch-libtorch.sh [CACHE_DIR] [--python]
+#   scripts/setup/fetch-libtorch.sh [CACHE_DIR] [--python]
 set -eu
 version=2.11.0
 cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/vf_dsfn}
