@@ -6,27 +6,18 @@
 # Prints one line per check and "N passed, N failed" at the end; exits non-zero on failure.
 set -u
 
-build=$(cd "${1:-build}" && pwd)
-top=$(cd "$(dirname "$0")/../.." && pwd)
-ffmpeg=$build/bin/ffmpeg
-ffprobe=$build/bin/ffprobe
+. "$(dirname "$0")/lib.sh" "${1:-build}" dsfn-parallel
 par=$build/bin/dsfn-parallel
-work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-parallel.XXXXXX")
 sshd_pid=
 cleanup() {
     [ -n "$sshd_pid" ] && kill "$sshd_pid" 2> /dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
-limit=300
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /' | tail -n 15; }
 ff() { timeout $limit "$ffmpeg" -nostdin -hide_banner -loglevel error -y "$@"; }
 
 command -v parallel > /dev/null || { echo "GNU parallel is not installed"; exit 1; }
-"$build/bin/dsfn-tool" init "$work/w4.dsfn" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
+"$tool" init "$work/w4.dsfn" --width 4 --seed 1 --fp16 > /dev/null || { echo "cannot create the test model"; exit 1; }
 filter="dsfn=model=$work/w4.dsfn"
 
 # Every decoded frame with its own timestamp (framemd5 would re-time them at the nominal rate).
@@ -201,5 +192,4 @@ expect "a filter that is not dsfn" "--filter 'scale=64:48': one dsfn instance" -
 expect "a missing model: the segment's log says so" "No model named" --workdir "$work/wd-e2" --filter dsfn=model=none-such \
     --segment-frames 30 "$work/cut60.mkv" "$work/e2.mkv"
 
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+finish

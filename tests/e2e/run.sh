@@ -4,17 +4,7 @@
 # Prints one line per check and "N passed, N failed" at the end; exits non-zero on failure.
 set -u
 
-build=$(cd "${1:-build}" && pwd)
-ffmpeg="$build/bin/ffmpeg"
-ffprobe="$build/bin/ffprobe"
-tool="$build/bin/dsfn-tool"
-work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-e2e.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-limit=300 # seconds any one command may take before it counts as a hang
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /' | tail -n 15; }
+. "$(dirname "$0")/lib.sh" "${1:-build}" dsfn-e2e
 
 ff()  { timeout $limit "$ffmpeg" -nostdin -hide_banner -nostats "$@"; }
 # framecrc lines of an ffmpeg run on stdout; its log goes to $work/log.
@@ -399,7 +389,6 @@ fi
 expect_vf_error "ensemble of 3" "ensemble 3: 1 (off), 2 (and mirrored) or 4" "$dsfn:ensemble=3"
 
 # --- The evaluation script refuses impossible settings before fetching or writing -------
-top=$(cd "$(dirname "$0")/../.." && pwd)
 expect_eval_error() { # name, expected message, MAX_KEYFRAMES, EVAL_BLUR[, EVAL_PAD[, EVAL_SET]]
     if EVAL_BLUR=$4 EVAL_PAD=${5:-} EVAL_SET=${6:-} "$top/scripts/eval/eval.sh" "$build" "$work/eval-cache" "$3" - > /dev/null 2> "$work/log"; then
         fail "eval.sh: $1 (exit 0)"
@@ -421,5 +410,4 @@ expect_eval_error "EVAL_SET" "EVAL_SET must be empty or heldout, not 'all'" 60 "
 . "$(dirname "$0")/load-and-inputs.sh"
 . "$(dirname "$0")/user-paths.sh"
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

@@ -276,7 +276,6 @@ p_mid=$(outputs_vs "$src,trim=end_frame=3,format=gbrp" 3 2)
 # Staged under DESTDIR for one prefix, then run from there: from another folder, with
 # no DSFN_MODEL_DIR, it must take dsfn-w16 from its own prefix, and the binary must
 # not name the source tree's weights.
-top=$(cd "$(dirname "$0")/../.." && pwd)
 stage=$work/stage
 rel=${build#"$top"/}
 if [ "$rel" != "$build" ] && make -s -C "$top" install-files BUILD="$rel" PREFIX=/opt/vf-dsfn DESTDIR="$stage" > "$work/install.log" 2>&1; then

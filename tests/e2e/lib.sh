@@ -1,0 +1,23 @@
+# Sourced by the end-to-end suites (run.sh, parallel.sh) first: where the build
+# and the repository are, a scratch folder removed on exit, and the tally every
+# check reports to.
+#   . tests/e2e/lib.sh BUILD_DIR SCRATCH_NAME
+# Sets build, top, ffmpeg, ffprobe, tool, work and limit; defines pass, fail and
+# finish, which prints "N passed, N failed" and fails when any check did.
+build=$(cd "${1:-build}" && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ffmpeg=$build/bin/ffmpeg
+ffprobe=$build/bin/ffprobe
+tool=$build/bin/dsfn-tool
+work=$(mktemp -d "${TMPDIR:-/tmp}/$2.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+limit=300 # seconds any one command may take before it counts as a hang
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+# fail NAME [DETAILS]: the details' last lines, indented, say why.
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /' | tail -n 15; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
