@@ -75,12 +75,12 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 # (the text beside a weights file). Dependencies run one way:
 # tools, trainer -> recipe, net -> kernels; filter -> engine -> net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
-KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/map_to_picture.cpp
+KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
 LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(ENGINE_SRC)
 RECIPE_OBJS := $(OBJDIR)/model/recipe/recipe.o
-TRAIN_SRC   := model/train/train_data.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
+TRAIN_SRC   := model/train/train_data.cpp model/train/train_sources.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o) $(RECIPE_OBJS)
 TRAINER     := $(BUILD)/bin/dsfn-train
 TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp
@@ -110,11 +110,11 @@ $(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
 # and its corner loop (float to int conversions) vectorises only without trapping math.
 # at::parallel_for is a header template that runs serially unless the file that
 # calls it is built with OpenMP (LibTorch's own runtime, libgomp, linked below).
-$(OBJDIR)/model/kernels/deform_sample.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+$(OBJDIR)/model/kernels/deform_sample.o $(OBJDIR)/model/kernels/deform_fused.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
-NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/map_to_picture.o model/memory/memory_policy.o \
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/map_to_picture.o model/memory/memory_policy.o \
                libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 

@@ -79,7 +79,7 @@ check-valgrind: ffmpeg $(TOOL)
 FUZZ_SECONDS ?= 600
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZER       := $(FUZZ_DIR)/fuzz-weights
-FUZZ_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/kernels/deform_sample.cpp model/net/weights_file.cpp \
+FUZZ_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/net/weights_file.cpp \
                 tests/fuzz/fuzz_weights.cpp
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -O1 -g
 

@@ -34,6 +34,8 @@ std::vector<TrainOption> make_table()
     using C = TrainConfig;
     auto any = [](const R &) { return true; };
     auto none = [](const R &) { return std::string(); };
+    // One option a row, as the usage text lists them.
+    // clang-format off
     return {
         {"--photos", "DIR", true, [](R &r, const std::string &v) { r.photos = v; }, any, none, {}},
         {"--checkpoint", "DIR", true, [](R &r, const std::string &v) { r.checkpoint = v; }, any, none, {}},
@@ -147,6 +149,7 @@ std::vector<TrainOption> make_table()
         {"--snapshot-minutes", "15", false, [](R &r, const std::string &v) { r.snapshot_minutes = std::stod(v); },
          [](const R &r) { return r.snapshot_minutes > 0; }, none, {}},
     };
+    // clang-format on
 }
 
 } // namespace

@@ -20,7 +20,7 @@ inc="-isystem $root/usr/include -isystem $root/usr/include/torch/csrc/api/includ
 printf '#include <torch/version.h>\nTORCH_VERSION\n' | g++ -x c++ -E $inc - | tail -n 1 | sed 's/^/LibTorch headers /'
 status=0
 for f in $(cd "$top" && ls model/*/*.cpp tools/*.cpp libavfilter-dsfn/engine/*.cpp tests/unit/*.cpp); do
-    if (cd "$top" && g++ -std=c++17 -fsyntax-only -I. -Imodel -Ilibavfilter-dsfn -Itests/unit $inc "$f"); then
+    if (cd "$top" && g++ -std=c++17 -fsyntax-only -I. -Imodel -Ilibavfilter-dsfn -Ilibavfilter-dsfn/engine/include -Itests/unit $inc "$f"); then
         echo "ok: $f"
     else
         echo "FAILED: $f"

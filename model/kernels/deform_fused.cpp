@@ -1,0 +1,207 @@
+// The deformable convolution with sampling and product fused (DeformSampler::
+// sample_and_multiply, deform_sample.h).
+#include "kernels/deform_sample.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/sample_taps.h"
+
+namespace dsfn {
+
+namespace sampling {
+
+// --- Sampling and product fused (32 or 64 channels in and out) ----------------------
+// A tile of pixels is sampled into a small matrix that stays in L1 and multiplied
+// there, so the im2col matrix (9x the features) never goes through memory: 1.2-1.4x
+// faster than sampling bands for oneDNN to multiply (bench/REPORT.md, 2026-11-30).
+typedef float Vec16 __attribute__((vector_size(64), aligned(4))); // 16 floats, any alignment
+
+// Pixels per tile: P x CO / 16 accumulators, 16 or 24 of the 32 vector registers.
+template <int CO>
+constexpr int tile_pixels()
+{
+    return CO == 32 ? 8 : 6;
+}
+
+// out[p][0..CO) = bias + tile[p][0..K) x wk[K][CO] for the first np of P pixels.
+template <int K, int CO, int P>
+inline __attribute__((always_inline)) void tile_product(const float *__restrict tile, const float *__restrict wk,
+                                                       const float *__restrict bias, float *__restrict out, int np)
+{
+    constexpr int V = CO / 16;
+    Vec16 acc[P][V];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            acc[p][v] = *reinterpret_cast<const Vec16 *>(bias + 16 * v);
+    for (int k = 0; k < K; k++) {
+        Vec16 wv[V];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            wv[v] = *reinterpret_cast<const Vec16 *>(wk + k * CO + 16 * v);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++) {
+            const float a = tile[p * K + k];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                acc[p][v] += a * wv[v];
+        }
+    }
+    for (int p = 0; p < np; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++)
+            *reinterpret_cast<Vec16 *>(out + p * CO + 16 * v) = acc[p][v];
+}
+
+// fp32 tiles times fp32 weights wk [9C][C].
+template <int C>
+struct Fp32Product {
+    static constexpr int pixels = tile_pixels<C>();
+    const float *wk, *bias;
+    inline __attribute__((always_inline)) void operator()(const float *tile, float *out, int np) const
+    {
+        tile_product<kTaps * C, C, pixels>(tile, wk, bias, out, np);
+    }
+};
+
+#ifdef DSFN_BF16_TILES
+// bf16 tiles times bf16 weights wk2 [9C / 2][C][2] (rows paired), accumulated in
+// fp32 by AVX512-BF16's pair products and rounded to bf16 on the way out, as
+// oneDNN's bf16 convolution does.
+template <int C>
+struct Bf16Product {
+    static constexpr int pixels = tile_pixels<C>();
+    const uint16_t *wk2;
+    const float *bias;
+    DSFN_TARGET_BF16 void operator()(const uint16_t *__restrict tile, uint16_t *__restrict out, int np) const
+    {
+        constexpr int K = kTaps * C, V = C / 16, P = pixels;
+        __m512 acc[P][V];
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                acc[p][v] = _mm512_loadu_ps(bias + 16 * v);
+        for (int k = 0; k < K; k += 2) {
+            __m512bh wv[V];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++)
+                wv[v] = (__m512bh)_mm512_loadu_si512(wk2 + k * C + 32 * v);
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++) {
+                uint32_t pair; // taps' values k and k + 1 of pixel p
+                std::memcpy(&pair, tile + p * K + k, sizeof pair);
+                const __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+#pragma GCC unroll 4
+                for (int v = 0; v < V; v++)
+                    acc[p][v] = _mm512_dpbf16_ps(acc[p][v], a, wv[v]);
+            }
+        }
+        for (int p = 0; p < np; p++)
+            for (int v = 0; v < V; v++)
+                _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + p * C + 16 * v),
+                                    (__m256i)_mm512_cvtneps_pbh(acc[p][v]));
+    }
+};
+#endif
+
+// Rows [begin, end) of the batch into out [rows, w, C] (channels-last): each tile
+// of Product::pixels pixels sampled into a small matrix of out's type, then
+// multiplied by product(tile, out, pixels in the tile).
+template <int C, typename In, typename T, typename Product>
+inline __attribute__((always_inline)) void sample_multiply_rows_of(const Geometry &g, const In *input,
+                                                                  const float *offset, const In *zeros,
+                                                                  const Product &product, T *out, int64_t begin,
+                                                                  int64_t end)
+{
+    constexpr int P = Product::pixels;
+    const int64_t w = g.w;
+    RowTaps taps(w);
+    std::vector<T> tile(P * kTaps * C, T(0)); // zeros past a row's end: never stored, but defined
+    for (int64_t row = begin; row < end; row++) {
+        const In *image = start_row(taps, g, input, offset, row);
+        for (int64_t x0 = 0; x0 < w; x0 += P) {
+            const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
+            blend_taps<C>(taps, image, zeros, x0 * kTaps, np * kTaps, tile.data(), C); // [np][9][C]
+            product(tile.data(), out + (row * w + x0) * C, np);
+        }
+    }
+}
+
+DSFN_VECTOR_CLONES void sample_multiply_rows_fp32(const Geometry &g, const float *input, const float *offset,
+                                                  const float *wk, const float *bias, float *out, const float *zeros,
+                                                  int64_t begin, int64_t end)
+{
+    if (g.c == 32)
+        sample_multiply_rows_of<32>(g, input, offset, zeros, Fp32Product<32>{wk, bias}, out, begin, end);
+    else
+        sample_multiply_rows_of<64>(g, input, offset, zeros, Fp32Product<64>{wk, bias}, out, begin, end);
+}
+
+#ifdef DSFN_BF16_TILES
+// In: the features' type, bf16, or fp32 for fp32 features into a bf16 model.
+template <typename In>
+DSFN_TARGET_BF16 void sample_multiply_rows_bf16(const Geometry &g, const In *input, const float *offset,
+                                                const uint16_t *wk2, const float *bias, uint16_t *out,
+                                                const In *zeros, int64_t begin, int64_t end)
+{
+    if (g.c == 32)
+        sample_multiply_rows_of<32>(g, input, offset, zeros, Bf16Product<32>{wk2, bias}, out, begin, end);
+    else
+        sample_multiply_rows_of<64>(g, input, offset, zeros, Bf16Product<64>{wk2, bias}, out, begin, end);
+}
+#endif
+
+} // namespace sampling
+
+bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias,
+                                        torch::Tensor &out) const
+{
+    if ((c_ != 32 && c_ != 64) || weight.sizes() != torch::IntArrayRef({c_, c_, 3, 3}) ||
+        weight.scalar_type() != type_ || !bias.defined() || bias.sizes() != torch::IntArrayRef({c_}))
+        return false;
+    const bool bf16 = type_ == torch::kBFloat16;
+#ifdef DSFN_BF16_TILES
+    if (bf16 && !__builtin_cpu_supports("avx512bf16"))
+        return false;
+#else
+    if (bf16)
+        return false;
+#endif
+    // [co, c, 3, 3] -> [(tap, channel), co]: the tile's column order, output channels
+    // innermost; for bf16 with rows paired, [(tap, channel) / 2, co, 2].
+    auto wk = weight.permute({2, 3, 1, 0}).reshape({kDeformTaps * c_, c_});
+    if (bf16)
+        wk = wk.view({kDeformTaps * c_ / 2, 2, c_}).transpose(1, 2);
+    wk = wk.contiguous();
+    const auto b = bias.to(torch::kFloat).contiguous();
+    const float *off = offset_.data_ptr<float>();
+    out = torch::empty({n_, c_, h_, w_}, input_.options().dtype(type_).memory_format(at::MemoryFormat::ChannelsLast));
+    const sampling::Geometry g{h_, w_, c_};
+    at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {
+        if (!bf16) {
+            sampling::sample_multiply_rows_fp32(g, input_.data_ptr<float>(), off, wk.data_ptr<float>(),
+                                                b.data_ptr<float>(), out.data_ptr<float>(), zeros_.data(), begin,
+                                                end);
+            return;
+        }
+#ifdef DSFN_BF16_TILES
+        const uint16_t *wk2 = sampling::bf16_bits(wk);
+        uint16_t *dst = sampling::bf16_bits(out);
+        if (input_.scalar_type() == torch::kFloat)
+            sampling::sample_multiply_rows_bf16(g, input_.data_ptr<float>(), off, wk2, b.data_ptr<float>(), dst,
+                                                zeros_.data(), begin, end);
+        else
+            sampling::sample_multiply_rows_bf16(g, sampling::bf16_bits(input_), off, wk2, b.data_ptr<float>(), dst,
+                                                reinterpret_cast<const uint16_t *>(zeros_.data()), begin, end);
+#endif
+    });
+    return true;
+}
+
+} // namespace dsfn
