@@ -37,8 +37,7 @@ double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w)
     return flops;
 }
 
-double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
-                    int repeats)
+double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type, int repeats)
 {
     c10::InferenceMode guard;
     // One input and one weight per distinct shape; the count says how often it runs.
@@ -74,7 +73,8 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
 
 namespace {
 
-template <typename Fn> double best_seconds(int repeats, Fn &&fn)
+template <typename Fn>
+double best_seconds(int repeats, Fn &&fn)
 {
     fn(); // warm-up
     double best = std::numeric_limits<double>::infinity();
@@ -114,8 +114,8 @@ FrameTimes time_frame(NetworkImpl &net, int64_t h, int64_t w, int repeats)
     auto map = torch::rand({1, arch.map_channels(), h, w}).contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t r = arch.scale;
     std::vector<uint8_t> picture(static_cast<size_t>(h * r * w * r * 3));
-    const Rgb8Planes rgb24 = {{picture.data(), picture.data() + 1, picture.data() + 2},
-                              {w * r * 3, w * r * 3, w * r * 3}, 3};
+    const Rgb8Planes rgb24 = {
+        {picture.data(), picture.data() + 1, picture.data() + 2}, {w * r * 3, w * r * 3, w * r * 3}, 3};
     t.convert = best_seconds(repeats, [&] {
         pixels.permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0f).contiguous(at::MemoryFormat::ChannelsLast);
         for (int i = 0; i < 2; i++)

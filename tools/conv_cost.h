@@ -26,8 +26,7 @@ double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w);
 // Seconds the bare channels-last convolutions of one frame take on the CPU at
 // this precision (kFloat or kBFloat16): the best of `repeats` timed runs after
 // a warm-up, each shape timed once per run and weighted by its calls.
-double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type,
-                    int repeats);
+double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type, int repeats);
 
 // Measured cost of one input frame's work outside the bare convolutions, to
 // show where the time goes: the full DSFN1 + DSFN2 passes, the deformable

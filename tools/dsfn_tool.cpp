@@ -21,30 +21,29 @@
 
 namespace {
 
-const char kUsage[] =
-    "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
-    "\n"
-    "  params [--width W] [--levels L]\n"
-    "      parameter count of an architecture\n"
-    "  init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual] [--force]\n"
-    "      randomly initialised weights (a test fixture, not a trained model); with\n"
-    "      --zero-residual the outputs are the network's residual bases\n"
-    "  info FILE\n"
-    "      validate a weights file and print its architecture\n"
-    "  widen IN OUT --width W [--seed S] [--force]\n"
-    "      the same network with more channels, to train further; OUT.recipe continues IN.recipe\n"
-    "  average OUT IN IN... [--force]\n"
-    "      the mean of trained weights files of one architecture, and OUT.recipe\n"
-    "  cost [FILE] [--width W] [--levels L] [--size WxH] [--threads T]\n"
-    "      FLOPs per input frame of FILE's network (without FILE: a random network of\n"
-    "      width W, 16 by default), the bare convolutions' speed (the roofline) and the\n"
-    "      passes' time, in fp32 and bf16, on WxH input frames (160x90 by default) with\n"
-    "      T threads (all online cores by default)\n"
-    "  help, --help, -h\n"
-    "      this text\n"
-    "\n"
-    "Commands that write a file refuse to replace one unless given --force, and never\n"
-    "write over one of their inputs.\n";
+const char kUsage[] = "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
+                      "\n"
+                      "  params [--width W] [--levels L]\n"
+                      "      parameter count of an architecture\n"
+                      "  init OUT [--width W] [--levels L] [--seed S] [--fp16] [--zero-residual] [--force]\n"
+                      "      randomly initialised weights (a test fixture, not a trained model); with\n"
+                      "      --zero-residual the outputs are the network's residual bases\n"
+                      "  info FILE\n"
+                      "      validate a weights file and print its architecture\n"
+                      "  widen IN OUT --width W [--seed S] [--force]\n"
+                      "      the same network with more channels, to train further; OUT.recipe continues IN.recipe\n"
+                      "  average OUT IN IN... [--force]\n"
+                      "      the mean of trained weights files of one architecture, and OUT.recipe\n"
+                      "  cost [FILE] [--width W] [--levels L] [--size WxH] [--threads T]\n"
+                      "      FLOPs per input frame of FILE's network (without FILE: a random network of\n"
+                      "      width W, 16 by default), the bare convolutions' speed (the roofline) and the\n"
+                      "      passes' time, in fp32 and bf16, on WxH input frames (160x90 by default) with\n"
+                      "      T threads (all online cores by default)\n"
+                      "  help, --help, -h\n"
+                      "      this text\n"
+                      "\n"
+                      "Commands that write a file refuse to replace one unless given --force, and never\n"
+                      "write over one of their inputs.\n";
 
 int usage_error(const std::string &why)
 {
@@ -185,12 +184,12 @@ void print_cost(const dsfn::NetworkImpl &net, const Args &a)
     const auto shapes = dsfn::conv_shapes_per_frame(net);
     const double flops = dsfn::conv_flops(shapes, a.size_h, a.size_w);
     std::cout << "size " << a.size_w << "x" << a.size_h << ", threads " << torch::get_num_threads() << "\n"
-              << "flops per input frame: " << flops / 1e9 << " GFLOP ("
-              << flops / (a.size_w * a.size_h) / 1e6 << " MFLOP per input pixel)\n";
+              << "flops per input frame: " << flops / 1e9 << " GFLOP (" << flops / (a.size_w * a.size_h) / 1e6
+              << " MFLOP per input pixel)\n";
     for (auto type : {torch::kFloat, torch::kBFloat16}) {
         const double t = dsfn::conv_seconds(shapes, a.size_h, a.size_w, type, 3);
-        std::cout << "roofline " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t
-                  << " s per input frame, " << flops / t / 1e9 << " GFLOP/s\n";
+        std::cout << "roofline " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t << " s per input frame, "
+                  << flops / t / 1e9 << " GFLOP/s\n";
     }
 }
 
@@ -201,17 +200,16 @@ void print_breakdown(dsfn::NetworkImpl &net, const Args &a)
         net.to(type);
         const auto t = dsfn::time_frame(net, a.size_h, a.size_w, 3);
         std::cout << "passes " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t.passes
-                  << " s per input frame; deformable conv " << t.deform << " s ("
-                  << 100 * t.deform / t.passes << "%), conversion + pixel shuffle " << t.convert << " s ("
-                  << 100 * t.convert / t.passes << "%)\n";
+                  << " s per input frame; deformable conv " << t.deform << " s (" << 100 * t.deform / t.passes
+                  << "%), conversion + pixel shuffle " << t.convert << " s (" << 100 * t.convert / t.passes << "%)\n";
     }
     net.to(torch::kFloat);
 }
 
 void print_architecture(const dsfn::Architecture &arch, int64_t params)
 {
-    std::cout << "width " << arch.width << ", scale " << arch.scale << ", levels " << arch.levels
-              << ", parameters " << params << " (" << params / 1e6 << " M)\n";
+    std::cout << "width " << arch.width << ", scale " << arch.scale << ", levels " << arch.levels << ", parameters "
+              << params << " (" << params / 1e6 << " M)\n";
 }
 
 // OUT.recipe: IN.recipe with the new width and parameter count, and the
@@ -245,7 +243,8 @@ void write_average_recipe(const std::string &out_path, const std::vector<std::st
     std::string names;
     for (const auto &in : inputs)
         names += " " + in;
-    out.add_line("# " + out_path + ": the mean of the weights of" + names + " (dsfn-tool average); their recipes follow");
+    out.add_line("# " + out_path + ": the mean of the weights of" + names +
+                 " (dsfn-tool average); their recipes follow");
     for (const auto &in : inputs) {
         const auto recipe = dsfn::Recipe::read(dsfn::Recipe::path_for(in));
         out.add_line("## " + in + (recipe ? "" : ": no recipe"));
@@ -293,12 +292,12 @@ int main(int argc, char **argv)
             print_architecture(a.arch, net->parameter_count());
         } else if (name == "cost") {
             if (!a.width_given)
-                a.arch.width = 16; // the shipped default model's width
+                a.arch.width = 16;                  // the shipped default model's width
             const dsfn::MemoryPolicy memory_policy; // as the engine has, so the timings match the filter's
             auto net = a.paths.empty() ? dsfn::Network(a.arch) : dsfn::load_weights(a.paths[0]);
             net->eval();
-            std::cout << (a.paths.empty() ? "a random network" : a.paths[0]) << ": width "
-                      << net->architecture().width << ", levels " << net->architecture().levels << "\n";
+            std::cout << (a.paths.empty() ? "a random network" : a.paths[0]) << ": width " << net->architecture().width
+                      << ", levels " << net->architecture().levels << "\n";
             print_cost(*net, a);
             print_breakdown(*net, a);
         } else if (name == "widen") {

@@ -14,7 +14,8 @@
 namespace {
 
 // Runs fn, turning any exception into a negative error code and a message.
-template <typename Fn> int guarded(std::string &error, Fn &&fn)
+template <typename Fn>
+int guarded(std::string &error, Fn &&fn)
 {
     try {
         error.clear();

@@ -42,8 +42,8 @@ bool parse_proc_stat(const std::string &proc_stat, const std::vector<int> &cpus,
             std::find(cpus.begin(), cpus.end(), cpu) == cpus.end())
             continue;
         unsigned long long v[8] = {0};
-        const int n = std::sscanf(line.c_str(), "cpu%*d %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                                  &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+        const int n = std::sscanf(line.c_str(), "cpu%*d %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                                  &v[3], &v[4], &v[5], &v[6], &v[7]);
         if (n < 4)
             return false;
         // user nice system idle iowait irq softirq steal (guest time is in user)

@@ -9,7 +9,7 @@
 
 namespace dsfn {
 
-constexpr int kMinTile = 16;      // the smallest tile side, in input pixels
+constexpr int kMinTile = 16;       // the smallest tile side, in input pixels
 constexpr int kMaxEdgeMirror = 64; // the widest mirrored edge, in input pixels
 
 // Throws EngineError (EINVAL) naming the first option out of its range. The

@@ -32,8 +32,8 @@ PlaneView plane_view(uint8_t *data, int linesize, int64_t h, int64_t w, int64_t 
     const bool bottom_up = linesize < 0;
     const int64_t sample = type == torch::kUInt8 ? 1 : 2;
     uint8_t *lowest = bottom_up ? data + (h - 1) * static_cast<int64_t>(linesize) : data;
-    return {torch::from_blob(lowest, {h, w, channels},
-                             {std::abs(static_cast<int64_t>(linesize)) / sample, channels, 1}, type),
+    return {torch::from_blob(lowest, {h, w, channels}, {std::abs(static_cast<int64_t>(linesize)) / sample, channels, 1},
+                             type),
             bottom_up};
 }
 

@@ -178,7 +178,9 @@ dsfn::Maps3 DSFNEngine::run_tiled(const std::vector<torch::Tensor> &inputs, bool
             if (!out[i].defined())
                 out[i] = torch::empty({maps[i].size(0), maps[i].size(1), h, w}, maps[i].options())
                              .contiguous(at::MemoryFormat::ChannelsLast);
-            out[i].slice(2, t.y0, t.y1).slice(3, t.x0, t.x1)
+            out[i]
+                .slice(2, t.y0, t.y1)
+                .slice(3, t.x0, t.x1)
                 .copy_(maps[i].slice(2, t.y0 - t.ry0, t.y1 - t.ry0).slice(3, t.x0 - t.rx0, t.x1 - t.rx0));
         }
     }

@@ -67,9 +67,9 @@ private:
     std::unique_ptr<dsfn::MemoryModel> memory; // of the loaded network, in its precision
 
     DSFNWindow window;
-    int64_t segment_start = 0;          // stream index of the segment's first frame
-    int picture_w = 0, picture_h = 0;   // picture size of the current segment
-    std::deque<torch::Tensor> frames;   // input frames from index frames_base on
+    int64_t segment_start = 0;        // stream index of the segment's first frame
+    int picture_w = 0, picture_h = 0; // picture size of the current segment
+    std::deque<torch::Tensor> frames; // input frames from index frames_base on
     int64_t frames_base = 0;
     std::deque<dsfn::Level1Maps> triples; // level-1 results from index triples_base on
     int64_t triples_base = 0;

@@ -21,7 +21,8 @@ TilePlan plan_tiles(const TileRequest &r, const MemoryModel &memory)
     const int64_t overlap = plan.overlap;
     std::string size = std::to_string(r.picture_w) + "x" + std::to_string(r.picture_h);
     if (r.edge > 0)
-        size += " (" + std::to_string(w) + "x" + std::to_string(h) + " with edge_mirror=" + std::to_string(r.edge) + ")";
+        size +=
+            " (" + std::to_string(w) + "x" + std::to_string(h) + " with edge_mirror=" + std::to_string(r.edge) + ")";
     const double state = memory.state_bytes(h, w);
     auto pass_of = [&](int64_t pass_h, int64_t pass_w) { return memory.pass_bytes(pass_h, pass_w); };
     auto pass_fits = [&](int64_t side) {
@@ -39,12 +40,12 @@ TilePlan plan_tiles(const TileRequest &r, const MemoryModel &memory)
         }
         plan.tile = side >= std::max(h, w) ? 0 : side;
         if (!pass_fits(plan.tile ? plan.tile : std::max(h, w)))
-            throw EngineError(ENOMEM, size + " pictures in tiles of " + std::to_string(r.tile) + " need about " +
-                                          readable_size(pass_of(std::min(h, r.tile + 2 * overlap),
-                                                                std::min(w, r.tile + 2 * overlap)) +
-                                                        state) +
-                                          ", more than the " + readable_size(r.budget) +
-                                          " allowed: use smaller tiles (or tile=0), or raise max_memory");
+            throw EngineError(
+                ENOMEM, size + " pictures in tiles of " + std::to_string(r.tile) + " need about " +
+                            readable_size(
+                                pass_of(std::min(h, r.tile + 2 * overlap), std::min(w, r.tile + 2 * overlap)) + state) +
+                            ", more than the " + readable_size(r.budget) +
+                            " allowed: use smaller tiles (or tile=0), or raise max_memory");
         return plan;
     }
     if (pass_of(h, w) + state <= r.budget)

@@ -30,7 +30,7 @@ constexpr int tile_pixels()
 // out[p][0..CO) = bias + tile[p][0..K) x wk[K][CO] for the first np of P pixels.
 template <int K, int CO, int P>
 inline __attribute__((always_inline)) void tile_product(const float *__restrict tile, const float *__restrict wk,
-                                                       const float *__restrict bias, float *__restrict out, int np)
+                                                        const float *__restrict bias, float *__restrict out, int np)
 {
     constexpr int V = CO / 16;
     Vec16 acc[P][V];
@@ -114,10 +114,9 @@ struct Bf16Product {
 // of Product::pixels pixels sampled into a small matrix of out's type, then
 // multiplied by product(tile, out, pixels in the tile).
 template <int C, typename In, typename T, typename Product>
-inline __attribute__((always_inline)) void sample_multiply_rows_of(const Geometry &g, const In *input,
-                                                                  const float *offset, const In *zeros,
-                                                                  const Product &product, T *out, int64_t begin,
-                                                                  int64_t end)
+inline __attribute__((always_inline)) void
+sample_multiply_rows_of(const Geometry &g, const In *input, const float *offset, const In *zeros,
+                        const Product &product, T *out, int64_t begin, int64_t end)
 {
     constexpr int P = Product::pixels;
     const int64_t w = g.w;
@@ -147,8 +146,8 @@ DSFN_VECTOR_CLONES void sample_multiply_rows_fp32(const Geometry &g, const float
 // In: the features' type, bf16, or fp32 for fp32 features into a bf16 model.
 template <typename In>
 DSFN_TARGET_BF16 void sample_multiply_rows_bf16(const Geometry &g, const In *input, const float *offset,
-                                                const uint16_t *wk2, const float *bias, uint16_t *out,
-                                                const In *zeros, int64_t begin, int64_t end)
+                                                const uint16_t *wk2, const float *bias, uint16_t *out, const In *zeros,
+                                                int64_t begin, int64_t end)
 {
     if (g.c == 32)
         sample_multiply_rows_of<32>(g, input, offset, zeros, Bf16Product<32>{wk2, bias}, out, begin, end);
@@ -186,8 +185,7 @@ bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch
     at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {
         if (!bf16) {
             sampling::sample_multiply_rows_fp32(g, input_.data_ptr<float>(), off, wk.data_ptr<float>(),
-                                                b.data_ptr<float>(), out.data_ptr<float>(), zeros_.data(), begin,
-                                                end);
+                                                b.data_ptr<float>(), out.data_ptr<float>(), zeros_.data(), begin, end);
             return;
         }
 #ifdef DSFN_BF16_TILES

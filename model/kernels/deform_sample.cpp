@@ -19,7 +19,7 @@ namespace sampling {
 // those rows. zeros: c zero values of the input's type.
 template <int C, typename In, typename Out>
 inline __attribute__((always_inline)) void sample_rows_of(const Geometry &g, const In *input, const float *offset,
-                                                         Out *cols, const In *zeros, int64_t begin, int64_t end)
+                                                          Out *cols, const In *zeros, int64_t begin, int64_t end)
 {
     const int64_t c = C > 0 ? C : g.c;
     RowTaps taps(g.w);
@@ -32,7 +32,7 @@ inline __attribute__((always_inline)) void sample_rows_of(const Geometry &g, con
 // The network's feature widths (2 x 16, 32, 64) get their own unrolled loops.
 template <typename In, typename Out>
 inline __attribute__((always_inline)) void sample_rows(const Geometry &g, const In *input, const float *offset,
-                                                      Out *cols, const In *zeros, int64_t begin, int64_t end)
+                                                       Out *cols, const In *zeros, int64_t begin, int64_t end)
 {
     switch (g.c) {
     case 32:
@@ -58,8 +58,8 @@ DSFN_VECTOR_CLONES void sample_rows_fp32_to_bf16(const Geometry &g, const float 
     sample_rows(g, input, offset, cols, zeros, begin, end);
 }
 
-DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const uint16_t *input, const float *offset,
-                                         uint16_t *cols, const uint16_t *zeros, int64_t begin, int64_t end)
+DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const uint16_t *input, const float *offset, uint16_t *cols,
+                                         const uint16_t *zeros, int64_t begin, int64_t end)
 {
     sample_rows(g, input, offset, cols, zeros, begin, end);
 }
@@ -96,8 +96,8 @@ void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) cons
     at::parallel_for(begin, end, 1, [&](int64_t b, int64_t e) {
         const int64_t at = (b - begin) * row_size;
         if (type_ == torch::kFloat)
-            sampling::sample_rows_fp32(g, input_.data_ptr<float>(), off, cols.data_ptr<float>() + at, zeros_.data(),
-                                       b, e);
+            sampling::sample_rows_fp32(g, input_.data_ptr<float>(), off, cols.data_ptr<float>() + at, zeros_.data(), b,
+                                       e);
         else if (input_.scalar_type() == torch::kFloat)
             sampling::sample_rows_fp32_to_bf16(g, input_.data_ptr<float>(), off, sampling::bf16_bits(cols) + at,
                                                zeros_.data(), b, e);

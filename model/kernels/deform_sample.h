@@ -22,7 +22,7 @@ class DeformSampler {
 public:
     // type: the im2col matrix's, float or bfloat16.
     DeformSampler(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type);
-    int64_t rows() const { return n_ * h_; }              // the batch's picture rows, image-major
+    int64_t rows() const { return n_ * h_; }             // the batch's picture rows, image-major
     int64_t columns() const { return kDeformTaps * c_; } // im2col columns per pixel
     // Rows [begin, end) into cols: contiguous, of the sampler's type, (end - begin) * w
     // pixels of columns() values, column k * c + ch being channel ch at tap k.

@@ -11,7 +11,8 @@ namespace {
 // round(max * clamp(v, 0, 1)) for n values, in a loop GCC vectorises: adding
 // 2^23 rounds to an integer, ties to even as torch::round, and leaves it in the
 // float's low mantissa bits (max < 2^23). The comparisons send NaN to 0.
-template <typename Sample> void to_samples(const float *v, Sample *out, int64_t n)
+template <typename Sample>
+void to_samples(const float *v, Sample *out, int64_t n)
 {
     constexpr float max = std::numeric_limits<Sample>::max();
     for (int64_t k = 0; k < n; k++) {
@@ -45,7 +46,8 @@ void shuffle_row_any(const Sample *from, int64_t channels, int64_t w, int64_t r,
             row[(x * r + j) * step] = from[x * channels + j];
 }
 
-template <typename Sample> void map_to_rgb(const torch::Tensor &map, int64_t scale, const RgbPlanes<Sample> &dst)
+template <typename Sample>
+void map_to_rgb(const torch::Tensor &map, int64_t scale, const RgbPlanes<Sample> &dst)
 {
     TORCH_CHECK(map.device().is_cpu() && map.scalar_type() == torch::kFloat && map.dim() == 4 && map.size(0) == 1 &&
                     scale > 0 && map.size(1) == 3 * scale * scale,

@@ -14,7 +14,8 @@ namespace dsfn {
 // Where the picture goes: R, G and B of pixel (0, 0), the bytes from one row to
 // the next of each, and the samples from one pixel to the next (3 for packed
 // RGB24, 1 for planar).
-template <typename Sample> struct RgbPlanes {
+template <typename Sample>
+struct RgbPlanes {
     Sample *data[3];
     int64_t linesize[3];
     int64_t pixel_step;

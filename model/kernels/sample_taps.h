@@ -37,7 +37,10 @@ struct Geometry {
     int64_t h, w, c;
 };
 
-inline float store_as(float v, float *) { return v; }
+inline float store_as(float v, float *)
+{
+    return v;
+}
 
 // Round to nearest even, as c10::BFloat16 does, but branch-free so the loop
 // vectorises (a NaN with only low mantissa bits would become infinity; the
@@ -49,7 +52,10 @@ inline uint16_t store_as(float v, uint16_t *)
     return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
-inline float load(float v) { return v; }
+inline float load(float v)
+{
+    return v;
+}
 
 // bfloat16 is the top half of a float.
 inline float load(uint16_t v)
@@ -65,8 +71,7 @@ inline float load(uint16_t v)
 // Computed for the whole row in one branch-free pass that the compiler
 // vectorises; per tap and channel this leaves only the blend below.
 struct RowTaps {
-    explicit RowTaps(int64_t w)
-        : taps(w * kTaps), x(taps), dy(taps), index(4 * taps), weight(4 * taps)
+    explicit RowTaps(int64_t w) : taps(w * kTaps), x(taps), dy(taps), index(4 * taps), weight(4 * taps)
     {
         for (int64_t i = 0; i < taps; i++) {
             x[i] = static_cast<float>(i / kTaps + i % kTaps % 3 - 1);
@@ -80,9 +85,9 @@ struct RowTaps {
         const float fh = static_cast<float>(g.h), fw = static_cast<float>(g.w);
         const int32_t h = static_cast<int32_t>(g.h), w = static_cast<int32_t>(g.w);
         int32_t *__restrict i00 = index.data(), *__restrict i01 = i00 + taps, *__restrict i10 = i01 + taps,
-                             *__restrict i11 = i10 + taps;
+                            *__restrict i11 = i10 + taps;
         float *__restrict w00 = weight.data(), *__restrict w01 = w00 + taps, *__restrict w10 = w01 + taps,
-                           *__restrict w11 = w10 + taps;
+                          *__restrict w11 = w10 + taps;
         const float *__restrict px = x.data(), *__restrict pdy = dy.data();
         const int64_t n = taps;
 #pragma GCC ivdep // the eight outputs and the inputs are distinct arrays
@@ -121,13 +126,12 @@ struct RowTaps {
 // channel count at compile time (fully unrolled vectors); C = 0 reads it from c.
 template <int C, typename In, typename Out>
 inline __attribute__((always_inline)) void blend(const In *__restrict p00, const In *__restrict p01,
-                                                const In *__restrict p10, const In *__restrict p11, float w00,
-                                                float w01, float w10, float w11, Out *__restrict dst, int64_t c)
+                                                 const In *__restrict p10, const In *__restrict p11, float w00,
+                                                 float w01, float w10, float w11, Out *__restrict dst, int64_t c)
 {
     const int64_t n = C > 0 ? C : c;
     for (int64_t ch = 0; ch < n; ch++)
-        dst[ch] = store_as(w00 * load(p00[ch]) + w01 * load(p01[ch]) + w10 * load(p10[ch]) + w11 * load(p11[ch]),
-                           dst);
+        dst[ch] = store_as(w00 * load(p00[ch]) + w01 * load(p01[ch]) + w10 * load(p10[ch]) + w11 * load(p11[ch]), dst);
 }
 
 // Taps [first, first + count) of the row whose corners are in `taps`, one after
@@ -135,7 +139,7 @@ inline __attribute__((always_inline)) void blend(const In *__restrict p00, const
 // zeros: c zero values of its type, read for corners outside the picture.
 template <int C, typename In, typename Out>
 inline __attribute__((always_inline)) void blend_taps(const RowTaps &taps, const In *image, const In *zeros,
-                                                     int64_t first, int64_t count, Out *dst, int64_t c)
+                                                      int64_t first, int64_t count, Out *dst, int64_t c)
 {
     const int64_t n = taps.taps;
     const int32_t *i00 = taps.index.data(), *i01 = i00 + n, *i10 = i01 + n, *i11 = i10 + n;
@@ -150,7 +154,7 @@ inline __attribute__((always_inline)) void blend_taps(const RowTaps &taps, const
 // picture in input [n, h, w, c].
 template <typename In>
 inline __attribute__((always_inline)) const In *start_row(RowTaps &taps, const Geometry &g, const In *input,
-                                                         const float *offset, int64_t row)
+                                                          const float *offset, int64_t row)
 {
     const int64_t y = row % g.h;
     taps.fill(g, y, offset + row * g.w * 2 * kTaps);

@@ -36,10 +36,19 @@ size_t size_class(size_t n)
 class BlockCache final : public c10::Allocator {
 public:
 #if DSFN_ALLOCATOR_2_3
-    c10::DataPtr allocate(size_t n) override { return allocate_block(n); }
-    void copy_data(void *dest, const void *src, std::size_t count) const override { std::memcpy(dest, src, count); }
+    c10::DataPtr allocate(size_t n) override
+    {
+        return allocate_block(n);
+    }
+    void copy_data(void *dest, const void *src, std::size_t count) const override
+    {
+        std::memcpy(dest, src, count);
+    }
 #else
-    c10::DataPtr allocate(size_t n) const override { return allocate_block(n); }
+    c10::DataPtr allocate(size_t n) const override
+    {
+        return allocate_block(n);
+    }
 #endif
 
     c10::DataPtr allocate_block(size_t n) const
@@ -59,7 +68,10 @@ public:
         return {ptr, ptr, &release, c10::Device(c10::DeviceType::CPU)};
     }
 
-    c10::DeleterFnPtr raw_deleter() const override { return &release; }
+    c10::DeleterFnPtr raw_deleter() const override
+    {
+        return &release;
+    }
 
     BlockCacheStats stats() const
     {
@@ -119,7 +131,10 @@ public:
     }
 
 private:
-    static void release(void *ptr) { instance().give_back(ptr); }
+    static void release(void *ptr)
+    {
+        instance().give_back(ptr);
+    }
 
     void *take(size_t size) const
     {
@@ -190,7 +205,7 @@ private:
     static constexpr uint8_t kPriority = 1;
 
     mutable std::mutex mutex_;
-    mutable std::unordered_map<void *, size_t> live_;   // large blocks handed out: their size class
+    mutable std::unordered_map<void *, size_t> live_;    // large blocks handed out: their size class
     mutable std::map<size_t, std::vector<void *>> free_; // kept blocks by size class
     mutable size_t cached_bytes_ = 0, live_bytes_ = 0, peak_live_bytes_ = 0, reused_ = 0;
     size_t cap_ = kBlockCacheCap;

@@ -40,8 +40,7 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     if (sampler.sample_and_multiply(weight, bias, fused))
         return fused;
     // The fused sampler fills the im2col matrix in (tap, channel) order; permute the weights to match.
-    auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1})
-                    .contiguous(at::MemoryFormat::ChannelsLast);
+    auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
     auto out = torch::empty({n, co, h, w}, input.options().dtype(type).memory_format(at::MemoryFormat::ChannelsLast));
 
     // Bands of ~4 MB of im2col rows, one after the other; all threads sample a
@@ -70,14 +69,13 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
 
 } // namespace
 
-torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset,
-                             const torch::Tensor &weight, const torch::Tensor &bias)
+torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                             const torch::Tensor &bias)
 {
     const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
     const int64_t co = weight.size(0);
-    const bool needs_grad = torch::GradMode::is_enabled() &&
-                            (input.requires_grad() || offset.requires_grad() || weight.requires_grad() ||
-                             bias.requires_grad());
+    const bool needs_grad = torch::GradMode::is_enabled() && (input.requires_grad() || offset.requires_grad() ||
+                                                              weight.requires_grad() || bias.requires_grad());
     // Inference on the CPU: the fused sampler and oneDNN, band by band.
     if (input.is_cpu() && !needs_grad)
         return banded_inference(input, offset, weight, bias);

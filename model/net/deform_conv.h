@@ -10,8 +10,8 @@ namespace dsfn {
 
 // Offsets follow the torchvision layout: channel 2k is the y shift and 2k+1
 // the x shift of tap k (row-major over the 3x3 kernel).
-torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset,
-                             const torch::Tensor &weight, const torch::Tensor &bias);
+torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                             const torch::Tensor &bias);
 
 // Direct per-pixel loops with explicit bilinear sampling: slow, obviously
 // correct, used only to check deform_conv3x3. CPU, float32, contiguous NCHW.

@@ -67,11 +67,11 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
     // residual bases and the sums stay in theirs (fp32), so pictures keep 8-bit precision.
     const auto compute = warp->weight.scalar_type();
     auto features = encoder->forward(x.to(compute));
-    auto centre = jdsr->forward(features);               // f2^DSR
-    auto fields = offsets(tfbfi->forward(features));     // (Phi_1, Phi_3)
+    auto centre = jdsr->forward(features);           // f2^DSR
+    auto fields = offsets(tfbfi->forward(features)); // (Phi_1, Phi_3)
     auto phi = fields.chunk(2, 1);
-    auto first = warp(centre, phi[0]);                   // f1^DSR
-    auto last = warp(centre, phi[1]);                    // f3^DSR
+    auto first = warp(centre, phi[0]); // f1^DSR
+    auto last = warp(centre, phi[1]);  // f3^DSR
 
     // The decoder is shared by the three outputs: run it once on a batch of three.
     const int64_t n = x.size(0);
@@ -114,8 +114,7 @@ Maps3 NetworkImpl::level2(const Level1Maps &a, const Level1Maps &b)
     auto five = merge_level1(a, b);
     if (!dsfn2)
         return {five[1], five[2], five[3]};
-    return dsfn2->forward(torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1),
-                          {five[1], five[2], five[3]});
+    return dsfn2->forward(torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1), {five[1], five[2], five[3]});
 }
 
 void NetworkImpl::zero_residuals()

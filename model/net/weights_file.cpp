@@ -29,7 +29,8 @@ std::string shape_string(const std::vector<int64_t> &dims)
 
 class Writer {
 public:
-    template <typename T> void put(T v)
+    template <typename T>
+    void put(T v)
     {
         for (size_t i = 0; i < sizeof(T); i++)
             bytes.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
@@ -45,10 +46,9 @@ public:
 // Bounds-checked reader: every read past the end is reported as truncation.
 class Reader {
 public:
-    Reader(const std::string &path, const uint8_t *bytes, size_t end) : path_(path), bytes_(bytes), end_(end)
-    {
-    }
-    template <typename T> T get(const char *what)
+    Reader(const std::string &path, const uint8_t *bytes, size_t end) : path_(path), bytes_(bytes), end_(end) {}
+    template <typename T>
+    T get(const char *what)
     {
         need(sizeof(T), what);
         uint64_t v = 0;
@@ -190,12 +190,11 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
     const auto version = head.get<uint32_t>("format version");
     if (version != kWeightsFormatVersion)
         throw WeightsError(ENOTSUP, path + ": unsupported weights format version " + std::to_string(version) +
-                                        " (this build reads version " +
-                                        std::to_string(kWeightsFormatVersion) + ")");
+                                        " (this build reads version " + std::to_string(kWeightsFormatVersion) + ")");
     const auto declared = head.get<uint64_t>("file size");
     if (declared != size)
         throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) +
-                                        " bytes, header says " + std::to_string(declared) + ")");
+                                       " bytes, header says " + std::to_string(declared) + ")");
     if (size < sizeof(kMagic) + sizeof(uint32_t) + 2 * sizeof(uint64_t))
         throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) + " bytes)");
     const size_t body = size - sizeof(uint64_t);
@@ -211,18 +210,17 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
     arch.scale = r.get<uint32_t>("header");
     arch.levels = r.get<uint32_t>("header");
     arch.colors = r.get<uint32_t>("header");
-    if (arch.width < 1 || arch.width > kMaxWidth || arch.scale < 1 || arch.scale > kMaxScale ||
-        arch.levels < 1 || arch.levels > kMaxLevels || arch.colors != 3)
+    if (arch.width < 1 || arch.width > kMaxWidth || arch.scale < 1 || arch.scale > kMaxScale || arch.levels < 1 ||
+        arch.levels > kMaxLevels || arch.colors != 3)
         throw WeightsError(EINVAL, path + ": unsupported architecture (width " + std::to_string(arch.width) +
-                                        ", scale " + std::to_string(arch.scale) + ", levels " +
-                                        std::to_string(arch.levels) + ", colors " +
-                                        std::to_string(arch.colors) + ")");
+                                       ", scale " + std::to_string(arch.scale) + ", levels " +
+                                       std::to_string(arch.levels) + ", colors " + std::to_string(arch.colors) + ")");
 
     const int64_t params = parameter_count_of(arch);
     if (uint64_t(params) * 2 > body)
         throw WeightsError(EINVAL, path + ": truncated or corrupt weights file (" + std::to_string(size) +
-                                        " bytes cannot hold the " + std::to_string(params) +
-                                        " parameters of width " + std::to_string(arch.width) + ")");
+                                       " bytes cannot hold the " + std::to_string(params) + " parameters of width " +
+                                       std::to_string(arch.width) + ")");
 
     Network net(arch);
     std::map<std::string, torch::Tensor> expected;
@@ -234,14 +232,14 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
     for (uint32_t i = 0; i < count; i++) {
         const auto name_len = r.get<uint32_t>("tensor name");
         if (name_len == 0 || name_len > kMaxName)
-            throw WeightsError(EINVAL, path + ": corrupt weights file (tensor name length " +
-                                            std::to_string(name_len) + ")");
+            throw WeightsError(EINVAL,
+                               path + ": corrupt weights file (tensor name length " + std::to_string(name_len) + ")");
         const auto *name_p = r.take(name_len, "tensor name");
         const std::string name(reinterpret_cast<const char *>(name_p), name_len);
         const auto storage = r.get<uint8_t>("tensor header");
         if (storage > static_cast<uint8_t>(Storage::Float16))
-            throw WeightsError(EINVAL, path + ": tensor " + name + " has unknown storage type " +
-                                            std::to_string(storage));
+            throw WeightsError(EINVAL,
+                               path + ": tensor " + name + " has unknown storage type " + std::to_string(storage));
         const auto rank = r.get<uint8_t>("tensor header");
         if (rank > kMaxRank)
             throw WeightsError(EINVAL, path + ": tensor " + name + " has rank " + std::to_string(rank));
@@ -254,8 +252,7 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
             throw WeightsError(EINVAL, path + ": unexpected tensor " + name + " for this architecture");
         if (it->second.sizes().vec() != dims)
             throw WeightsError(EINVAL, path + ": tensor " + name + " has shape " + shape_string(dims) +
-                                            ", the architecture needs " +
-                                            shape_string(it->second.sizes().vec()));
+                                           ", the architecture needs " + shape_string(it->second.sizes().vec()));
         const auto type = storage == static_cast<uint8_t>(Storage::Float16) ? torch::kHalf : torch::kFloat;
         const size_t nbytes = it->second.numel() * (type == torch::kHalf ? 2 : 4);
         const auto *stored = r.take(nbytes, "tensor data");
@@ -264,8 +261,8 @@ Network parse_weights(const uint8_t *data, size_t size, const std::string &path)
         expected.erase(it);
     }
     if (!expected.empty())
-        throw WeightsError(EINVAL, path + ": weights file lacks tensor " + expected.begin()->first +
-                                        " (and " + std::to_string(expected.size() - 1) + " more)");
+        throw WeightsError(EINVAL, path + ": weights file lacks tensor " + expected.begin()->first + " (and " +
+                                       std::to_string(expected.size() - 1) + " more)");
     if (r.position() != body)
         throw WeightsError(EINVAL, path + ": corrupt weights file (trailing bytes after the tensors)");
     net->eval();

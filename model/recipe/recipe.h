@@ -26,7 +26,7 @@ inline constexpr std::string_view kParameters = "parameters";
 } // namespace recipe_key
 
 class Recipe {
-  public:
+public:
     // WEIGHTS.recipe for WEIGHTS.
     static std::string path_for(const std::string &weights_path);
     // The recipe at path; none when there is no such file (weights made by hand).
@@ -45,7 +45,7 @@ class Recipe {
     // Writes text() to path; throws std::runtime_error when it cannot.
     void write(const std::string &path) const;
 
-  private:
+private:
     // The index of the first line "key: ...", or lines_.size().
     size_t find(std::string_view key) const;
     std::vector<std::string> lines_;

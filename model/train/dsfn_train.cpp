@@ -26,7 +26,10 @@
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
-void on_signal(int) { stop_requested = 1; }
+void on_signal(int)
+{
+    stop_requested = 1;
+}
 
 using Options = dsfn::TrainRun;
 
@@ -66,16 +69,18 @@ void write_recipe(const Options &o, const dsfn::Trainer &t, const dsfn::ClipSet 
     for (const auto &name : clips.names())
         clip_names += (clip_names.empty() ? "" : ", ") + name;
     std::ostringstream people;
-    people << "# For people:\n"
-           << "data: photos from Debian packages (scripts/train/fetch-training-photos.sh), synthetic camera and object\n"
-           << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
-           << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::setprecision(5)
-           << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
-           << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
+    people
+        << "# For people:\n"
+        << "data: photos from Debian packages (scripts/train/fetch-training-photos.sh), synthetic camera and object\n"
+        << "      motion at " << o.train.data.subframes << " sub-frames per input frame, shutter up to "
+        << o.train.data.max_shutter << " sub-frames, 4x antialiased bicubic reduction (a = " << std::setprecision(5)
+        << o.train.data.bicubic_a << "), noise std " << dsfn::noise_text(o.train.data)
+        << (o.train.data.noise_up_to ? " (one level per window)" : "") << ", 8-bit inputs\n";
     if (t.clips_from >= 0)
         people << "      and, from step " << t.clips_from << " on, random flips and windows from real clips\n"
-               << "      (scripts/train/fetch-training-clips.sh: " << clip_names << "), m = " << o.train.data.clip_subframes
-               << ", " << o.train.data.clip_shutter << "-frame blur: " << o.train.data.clip_fraction * 100
+               << "      (scripts/train/fetch-training-clips.sh: " << clip_names
+               << "), m = " << o.train.data.clip_subframes << ", " << o.train.data.clip_shutter
+               << "-frame blur: " << o.train.data.clip_fraction * 100
                << "% of the windows in the last run (the schedule line gives each run's share)\n"
                << (o.train.data.clip_camera > 0
                        ? "      and a handheld camera path over some of them (the schedule line gives the share)\n"
@@ -122,8 +127,8 @@ int main(int argc, char **argv)
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     at::set_num_threads(o.threads);
-    if (o.train.device.is_cuda() && static_cast<int64_t>(torch::cuda::device_count()) <=
-                                           std::max<int64_t>(0, o.train.device.index())) {
+    if (o.train.device.is_cuda() &&
+        static_cast<int64_t>(torch::cuda::device_count()) <= std::max<int64_t>(0, o.train.device.index())) {
         std::cerr << "dsfn-train: --device " << o.train.device << ": CUDA is not available"
                   << (torch::cuda::is_available() ? " at that index" : " (no GPU, or a LibTorch without CUDA)") << "\n";
         return 1;
@@ -144,7 +149,7 @@ int main(int argc, char **argv)
         const double snapshot_seconds = o.snapshot_minutes * 60;
         double next_snapshot = (std::floor(trainer.seconds / snapshot_seconds) + 1) * snapshot_seconds;
         if (!o.snapshots.empty())
-            write_snapshot(o, trainer);  // where this run starts (step 0: the untrained network)
+            write_snapshot(o, trainer); // where this run starts (step 0: the untrained network)
         std::cout << photos.size() << " photos, " << clips.size() << " clips, width " << o.train.arch.width << ", "
                   << trainer.net->parameter_count() << " parameters" << std::endl;
 
@@ -156,8 +161,8 @@ int main(int argc, char **argv)
         auto minutes_since = [](clock::time_point t) {
             return std::chrono::duration<double>(clock::now() - t).count() / 60;
         };
-        while (trainer.step < o.train.steps && !stop_requested &&
-               (o.run_steps < 0 || run_steps < o.run_steps) && (o.minutes <= 0 || minutes_since(run_start) < o.minutes)) {
+        while (trainer.step < o.train.steps && !stop_requested && (o.run_steps < 0 || run_steps < o.run_steps) &&
+               (o.minutes <= 0 || minutes_since(run_start) < o.minutes)) {
             auto t0 = clock::now();
             auto loss = trainer.train_step(photos, clips);
             trainer.seconds += std::chrono::duration<double>(clock::now() - t0).count();
@@ -174,8 +179,8 @@ int main(int argc, char **argv)
                 std::cout << "step " << trainer.step << " loss " << std::setprecision(5) << trainer.last_loss
                           << " (level1 " << loss.level1 << ", level2 " << loss.level2 << ") lr "
                           << trainer.learning_rate() << " " << std::setprecision(3) << rate << " samples/s (data "
-                          << std::setprecision(2) << data_share << "%), ETA " << std::setprecision(3)
-                          << eta_h << " h" << std::endl;
+                          << std::setprecision(2) << data_share << "%), ETA " << std::setprecision(3) << eta_h << " h"
+                          << std::endl;
                 loss_sum = 0;
                 in_interval = 0;
                 interval_start = clock::now();
@@ -191,7 +196,7 @@ int main(int argc, char **argv)
         }
         trainer.save(o.checkpoint);
         if (!o.snapshots.empty())
-            write_snapshot(o, trainer);  // where this run ends
+            write_snapshot(o, trainer); // where this run ends
         dsfn::save_weights(o.out, *trainer.net, dsfn::Storage::Float16);
         write_recipe(o, trainer, clips);
         std::cout << "saved " << o.checkpoint << " and " << o.out << " at step " << trainer.step << std::endl;

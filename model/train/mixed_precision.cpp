@@ -10,12 +10,27 @@ namespace {
 
 // LibTorch 2.4 made autocast's state per device type; 1.13 has a function per device.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-bool enabled(torch::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
-void set_enabled(torch::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
-torch::ScalarType lower_type(torch::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
-void set_lower_type(torch::DeviceType d, torch::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
+bool enabled(torch::DeviceType d)
+{
+    return at::autocast::is_autocast_enabled(d);
+}
+void set_enabled(torch::DeviceType d, bool on)
+{
+    at::autocast::set_autocast_enabled(d, on);
+}
+torch::ScalarType lower_type(torch::DeviceType d)
+{
+    return at::autocast::get_autocast_dtype(d);
+}
+void set_lower_type(torch::DeviceType d, torch::ScalarType t)
+{
+    at::autocast::set_autocast_dtype(d, t);
+}
 #else
-bool enabled(torch::DeviceType d) { return d == torch::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled(); }
+bool enabled(torch::DeviceType d)
+{
+    return d == torch::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+}
 void set_enabled(torch::DeviceType d, bool on)
 {
     d == torch::kCPU ? at::autocast::set_cpu_enabled(on) : at::autocast::set_enabled(on);

@@ -158,10 +158,10 @@ torch::Tensor clip_window(const ClipSet &clips, const DegradeOptions &opt, int64
     const auto &clip = clips[which];
     const int64_t t = clip.size(0), h = clip.size(2), w = clip.size(3);
     if (t < n || h < size || w < size)
-        throw std::runtime_error("training clip " + clips.names().at(which) + " (" + std::to_string(t) +
-                                 " frames of " + std::to_string(w) + "x" + std::to_string(h) +
-                                 ") is smaller than a window (" + std::to_string(n) + " frames of " +
-                                 std::to_string(size) + "x" + std::to_string(size) + ")");
+        throw std::runtime_error("training clip " + clips.names().at(which) + " (" + std::to_string(t) + " frames of " +
+                                 std::to_string(w) + "x" + std::to_string(h) + ") is smaller than a window (" +
+                                 std::to_string(n) + " frames of " + std::to_string(size) + "x" + std::to_string(size) +
+                                 ")");
     const int64_t t0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(t - n + 1));
     const int64_t y0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(h - size + 1));
     const int64_t x0 = static_cast<int64_t>(rng() % static_cast<uint64_t>(w - size + 1));
@@ -173,8 +173,8 @@ torch::Tensor clip_window(const ClipSet &clips, const DegradeOptions &opt, int64
         auto inside = [margin](double c, double extent) {
             return extent > 2 * margin ? std::clamp(c, margin, extent - margin) : extent / 2;
         };
-        Path cam = camera_path(rng, n, inside(x0 + size / 2.0, double(w)), inside(y0 + size / 2.0, double(h)),
-                               1.0, opt.max_speed);
+        Path cam = camera_path(rng, n, inside(x0 + size / 2.0, double(w)), inside(y0 + size / 2.0, double(h)), 1.0,
+                               opt.max_speed);
         // Only the part of the frames the path sees (a window's half-diagonal is under
         // size), converted once; the path moves with the cut.
         const auto [x_lo, x_hi] = std::minmax_element(cam.cx.begin(), cam.cx.end());
@@ -251,16 +251,14 @@ std::string noise_text(const DegradeOptions &opt)
     return text.str();
 }
 
-void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
-                    at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
-                    std::array<std::vector<torch::Tensor>, 5> &truth)
+void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt, at::Generator &gen,
+                    std::array<std::vector<torch::Tensor>, 4> &inputs, std::array<std::vector<torch::Tensor>, 5> &truth)
 {
     const int64_t first = first_keyframe(opt);
     const auto rows = bicubic_reduction(frames.size(2), opt.patch, opt.bicubic_a);
     const auto cols = bicubic_reduction(frames.size(3), opt.patch, opt.bicubic_a);
     // One camera, one noise level for the window's four inputs.
-    const double noise_std =
-        opt.noise_up_to ? opt.noise_std * torch::rand({1}, gen).item<double>() : opt.noise_std;
+    const double noise_std = opt.noise_up_to ? opt.noise_std * torch::rand({1}, gen).item<double>() : opt.noise_std;
     for (int64_t k = 0; k < 4; k++) {
         const int64_t centre = first + k * opt.subframes;
         auto blurry = frames.slice(0, centre - shutter_half, centre + shutter_half + 1).mean(0, true);
@@ -281,8 +279,7 @@ Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batc
     return make_batch(photos, ClipSet(), opt, batch, seed);
 }
 
-Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch,
-                 uint64_t seed)
+Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch, uint64_t seed)
 {
     torch::NoGradGuard no_grad;
     std::mt19937_64 rng(seed);

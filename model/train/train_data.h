@@ -59,19 +59,19 @@ torch::Tensor read_ppm(const std::string &path);
 torch::Tensor read_ppm_bytes(const std::string &path);
 
 struct DegradeOptions {
-    int64_t patch = 32;         // low-resolution patch size
-    int64_t scale = 4;          // r
-    int64_t subframes = 8;      // sharp sub-frames per input frame interval (the paper: 8)
-    int64_t max_shutter = 11;   // longest exposure in sub-frames (the paper: 11)
-    double max_speed = 3.0;     // camera speed, high-resolution pixels per sub-frame
-    int photo_levels = 1;       // scenes from photo reductions 1x..2^(photo_levels-1)x, one drawn per scene
-    double noise_std = 0.01;    // Gaussian noise added to the inputs
-    bool noise_up_to = false;   // each window's deviation drawn from [0, noise_std] instead
-    double bicubic_a = -0.5;    // Keys' a of the reduction (-0.6: FFmpeg's bicubic; -0.5: the first runs')
+    int64_t patch = 32;       // low-resolution patch size
+    int64_t scale = 4;        // r
+    int64_t subframes = 8;    // sharp sub-frames per input frame interval (the paper: 8)
+    int64_t max_shutter = 11; // longest exposure in sub-frames (the paper: 11)
+    double max_speed = 3.0;   // camera speed, high-resolution pixels per sub-frame
+    int photo_levels = 1;     // scenes from photo reductions 1x..2^(photo_levels-1)x, one drawn per scene
+    double noise_std = 0.01;  // Gaussian noise added to the inputs
+    bool noise_up_to = false; // each window's deviation drawn from [0, noise_std] instead
+    double bicubic_a = -0.5;  // Keys' a of the reduction (-0.6: FFmpeg's bicubic; -0.5: the first runs')
     // Windows cut from real clips (when there are any) follow the lower-rate
     // protocol: a clip frame is a sub-frame, m = 2, blur over 3 frames.
     double clip_fraction = 0.25;
-    double clip_camera = 0;     // share of clip windows seen through a handheld camera path, not a fixed crop
+    double clip_camera = 0; // share of clip windows seen through a handheld camera path, not a fixed crop
     int64_t clip_subframes = 2;
     int64_t clip_shutter = 3;
 };
@@ -88,8 +88,7 @@ struct Batch {
 // opt.clip_fraction of the windows come from them (randomly cropped, flipped and
 // time-reversed); without, batches are the same as from photos alone.
 Batch make_batch(const PhotoSet &photos, const DegradeOptions &opt, int64_t batch, uint64_t seed);
-Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch,
-                 uint64_t seed);
+Batch make_batch(const PhotoSet &photos, const ClipSet &clips, const DegradeOptions &opt, int64_t batch, uint64_t seed);
 
 // The options of a window cut from a real clip.
 DegradeOptions clip_options(const DegradeOptions &opt);
@@ -103,8 +102,8 @@ int64_t first_keyframe(const DegradeOptions &opt);
 // blurry input k = mean of the 2 * shutter_half + 1 sub-frames centred on keyframe
 // k, reduced to P x P, plus noise, rounded to 8 bits; truth i = the sub-frame at
 // keyframe 0 + (i + 1) / 2 frame intervals. Adds one sample to inputs and truth.
-void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt,
-                    at::Generator &gen, std::array<std::vector<torch::Tensor>, 4> &inputs,
+void degrade_window(const torch::Tensor &frames, int64_t shutter_half, const DegradeOptions &opt, at::Generator &gen,
+                    std::array<std::vector<torch::Tensor>, 4> &inputs,
                     std::array<std::vector<torch::Tensor>, 5> &truth);
 
 // The inputs' noise deviation as recipes print it: "0.01", or "0 to 0.01" when drawn per window.

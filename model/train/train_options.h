@@ -27,8 +27,8 @@ struct TrainRun {
 };
 
 struct TrainOption {
-    const char *flag;   // "--clip-fraction"
-    const char *value;  // for the usage text: the default (a number), or what the value is ("DIR")
+    const char *flag;  // "--clip-fraction"
+    const char *value; // for the usage text: the default (a number), or what the value is ("DIR")
     bool required;
     // Sets the option from its value; throws std::exception on a malformed one.
     std::function<void(TrainRun &, const std::string &)> set;

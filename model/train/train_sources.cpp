@@ -44,8 +44,8 @@ std::vector<std::string> list_dir(const std::string &dir, const std::string &suf
             if (name == "." || name == "..")
                 continue;
             const bool match = suffix.empty() ? std::filesystem::is_directory(dir + "/" + name)
-                                              : name.size() > suffix.size() &&
-                                                    name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+                                              : name.size() > suffix.size() && name.compare(name.size() - suffix.size(),
+                                                                                            suffix.size(), suffix) == 0;
             if (match)
                 names.push_back(name);
         }

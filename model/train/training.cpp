@@ -67,8 +67,8 @@ void Trainer::record_schedule(bool with_clips)
                               schedule_history.compare(schedule_history.size() - e.size(), e.size(), e) == 0;
     if (same_as_last && !fresh_optimizer)
         return;
-    schedule_history += (schedule_history.empty() ? "" : "; ") + std::string("from step ") +
-                        std::to_string(step) + (fresh_optimizer ? " (fresh Adam moments)" : "") + ": " + e;
+    schedule_history += (schedule_history.empty() ? "" : "; ") + std::string("from step ") + std::to_string(step) +
+                        (fresh_optimizer ? " (fresh Adam moments)" : "") + ": " + e;
     fresh_optimizer = false;
 }
 
@@ -99,9 +99,8 @@ Batch Trainer::batch_for_step(const PhotoSet &photos, const ClipSet &clips)
     if (!config.device.is_cpu()) {
         // The sets by value (their tensors are shared, not copied): the caller's may be
         // temporaries gone before the next batch is made.
-        next_batch_ = std::async(std::launch::async, [make, photos, clips, next = step + 1] {
-            return make(photos, clips, next);
-        });
+        next_batch_ = std::async(std::launch::async,
+                                 [make, photos, clips, next = step + 1] { return make(photos, clips, next); });
         next_batch_step_ = step + 1;
     }
     return batch;
@@ -135,8 +134,8 @@ namespace {
 void write_state(const std::string &path, const Trainer &t)
 {
     std::ofstream out(path);
-    out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\nclips_from "
-        << t.clips_from << "\nschedule " << t.schedule_history << "\n";
+    out << "step " << t.step << "\nseconds " << t.seconds << "\nloss " << t.last_loss << "\nclips_from " << t.clips_from
+        << "\nschedule " << t.schedule_history << "\n";
     if (!out)
         throw std::runtime_error(path + ": cannot write");
 }

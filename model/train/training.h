@@ -27,12 +27,12 @@ struct TrainConfig {
     Architecture arch;
     DegradeOptions data;
     int64_t batch = 4;
-    int64_t steps = 100000; // step where the learning-rate schedule ends
+    int64_t steps = 100000;    // step where the learning-rate schedule ends
     int64_t schedule_from = 0; // step where it began: a later start is a warm restart
     double lr = 2e-4;
     uint64_t seed = 1;
     LossKind loss = LossKind::L1;
-    int64_t edge_mirror = 0; // see paper_loss
+    int64_t edge_mirror = 0;           // see paper_loss
     torch::Device device{torch::kCPU}; // where the network trains; batches are made on the CPU
     bool mixed_precision = false;      // bf16 autocast (mixed_precision.h)
 };
@@ -68,12 +68,12 @@ public:
     Network net{nullptr};
     std::unique_ptr<torch::optim::Adam> optimizer;
     int64_t step = 0;
-    double seconds = 0;   // training wall time so far, over all resumed runs
-    double last_loss = 0; // mean loss over the latest log interval
-    int64_t clips_from = -1; // first step that drew windows from real clips; -1: none yet
+    double seconds = 0;           // training wall time so far, over all resumed runs
+    double last_loss = 0;         // mean loss over the latest log interval
+    int64_t clips_from = -1;      // first step that drew windows from real clips; -1: none yet
     std::string schedule_history; // every schedule used so far, for the recipe
     bool fresh_optimizer = false; // set by init_from until record_schedule notes it
-    double data_seconds = 0; // time spent making batches, or waiting for them, in this process (not saved)
+    double data_seconds = 0;      // time spent making batches, or waiting for them, in this process (not saved)
 
 private:
     // On a GPU the next step's batch is made on the CPU while this step trains.

@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr size_t kSizeOffset = 12;  // after magic (8) and version (4)
+constexpr size_t kSizeOffset = 12; // after magic (8) and version (4)
 constexpr size_t kMinRepairable = 28;
 
 void put_u64(uint8_t *at, uint64_t v)

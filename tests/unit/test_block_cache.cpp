@@ -118,7 +118,9 @@ START_TEST(test_policy_is_counted_and_put_back)
             first.keep_for_passes(3 * dsfn::kBlockCacheCap);
             second.keep_for_passes(2 * dsfn::kBlockCacheCap);
             ck_assert_uint_eq(dsfn::block_cache_stats().cap, 5 * dsfn::kBlockCacheCap);
-            { auto t = block(bytes); }
+            {
+                auto t = block(bytes);
+            }
             // Pictures of another size for one holder: the other may still want the blocks.
             second.forget_blocks();
             ck_assert_uint_eq(dsfn::block_cache_stats().cached_blocks, 1);

@@ -55,7 +55,7 @@ END_TEST
 START_TEST(test_deform_conv_wide_channels_and_bf16)
 {
     torch::manual_seed(6);
-    check_against_reference(1, 37, 5, 7, 19, 3.0); // channel loops with a remainder
+    check_against_reference(1, 37, 5, 7, 19, 3.0);  // channel loops with a remainder
     check_against_reference(1, 64, 64, 6, 10, 1.0); // the shipped model's warp width
     // fp32 with 32 or 64 channels in and out samples and multiplies tiles of 8 or 6
     // pixels itself: rows that end in part of a tile, a batch, offsets far outside.
@@ -224,7 +224,7 @@ START_TEST(test_map_to_picture_matches_ops)
     torch::manual_seed(5);
     for (int64_t scale : {4, 2}) {
         const int64_t h = 5, w = 7, H = h * scale, W = w * scale;
-        auto map = torch::rand({1, 3 * scale * scale, h, w}) * 1.4 - 0.2; // past both ends
+        auto map = torch::rand({1, 3 * scale * scale, h, w}) * 1.4 - 0.2;            // past both ends
         map.view(-1).slice(0, 0, 64).copy_(torch::arange(64) / 255.0 + 0.5 / 255.0); // near ties
         for (bool channels_last : {true, false}) {
             auto m = channels_last ? map.contiguous(at::MemoryFormat::ChannelsLast) : map;
@@ -232,10 +232,11 @@ START_TEST(test_map_to_picture_matches_ops)
 
             const int64_t packed_line = 3 * W + 5;
             std::vector<uint8_t> packed(static_cast<size_t>(packed_line * H), 77);
-            dsfn::Rgb8Planes rgb24 = {{packed.data(), packed.data() + 1, packed.data() + 2},
-                                      {packed_line, packed_line, packed_line}, 3};
+            dsfn::Rgb8Planes rgb24 = {
+                {packed.data(), packed.data() + 1, packed.data() + 2}, {packed_line, packed_line, packed_line}, 3};
             dsfn::map_to_rgb8(m, scale, rgb24);
-            auto got = torch::from_blob(packed.data(), {H, W, 3}, {packed_line, 3, 1}, torch::kUInt8).permute({2, 0, 1});
+            auto got =
+                torch::from_blob(packed.data(), {H, W, 3}, {packed_line, 3, 1}, torch::kUInt8).permute({2, 0, 1});
             ck_assert_msg(torch::equal(got, expected), "packed picture differs (scale %d)", (int)scale);
             ck_assert_int_eq(packed[3 * W], 77); // the row's padding is left alone
 
@@ -267,7 +268,8 @@ START_TEST(test_map_to_picture_matches_ops)
             dsfn::map_to_rgb16(m, scale, planar16);
             for (int c = 0; c < 3; c++) {
                 auto plane = torch::from_blob(planes16[c].data(), {H, W}, {line[c], 1}, torch::kInt16)
-                                 .to(torch::kInt).bitwise_and(0xFFFF);
+                                 .to(torch::kInt)
+                                 .bitwise_and(0xFFFF);
                 ck_assert_msg(torch::equal(plane, expected16[c]), "16-bit plane %d differs (scale %d)", c, (int)scale);
                 ck_assert_int_eq(planes16[c][static_cast<size_t>(W)], line[c] > W ? 7777 : planes16[c][W]);
             }

@@ -53,7 +53,9 @@ START_TEST(test_files)
     dsfn::Recipe::parse(kText).write(path);
     const auto back = dsfn::Recipe::read(path);
     ck_assert(back && back->text() == kText);
-    { std::ofstream empty(path); }
+    {
+        std::ofstream empty(path);
+    }
     const auto empty = dsfn::Recipe::read(path); // an empty file is an empty recipe
     ck_assert(empty && empty->text().empty());
     std::filesystem::remove(path);

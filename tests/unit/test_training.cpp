@@ -98,8 +98,8 @@ START_TEST(test_noise_up_to_is_one_level_per_window)
         // A flat picture: what varies is the noise, the same level in all four inputs.
         const double first = in[0][0].std().item<double>();
         for (int k = 1; k < 4; k++)
-            ck_assert_msg(std::fabs(in[k][0].std().item<double>() - first) < 0.2 * first + 0.003,
-                          "seed %d input %d", int(seed), k);
+            ck_assert_msg(std::fabs(in[k][0].std().item<double>() - first) < 0.2 * first + 0.003, "seed %d input %d",
+                          int(seed), k);
         ck_assert(first < 0.05 * 1.1);
         lo = std::min(lo, first), hi = std::max(hi, first);
     }
@@ -111,8 +111,8 @@ START_TEST(test_bicubic_reduction_matches_ffmpeg)
 {
     // One row of 32 samples, sharp bars then a ramp, reduced to 8 by FFmpeg 7.1.5:
     //   ffmpeg -f rawvideo -pix_fmt gray -s 32x4 -i ROW_x4.raw -vf scale=8:1:flags=bicubic -f rawvideo -
-    const uint8_t row[32] = {255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255, 0,
-                             0, 0, 255, 255, 36, 89, 142, 195, 248, 45, 98, 151, 204, 1, 54, 107};
+    const uint8_t row[32] = {255, 255, 255, 0,   0,  0,  255, 255, 255, 0,  0,  0,   255, 255, 255, 0,
+                             0,   0,   255, 255, 36, 89, 142, 195, 248, 45, 98, 151, 204, 1,   54,  107};
     const uint8_t ffmpeg[8] = {176, 124, 107, 151, 102, 149, 141, 87};
     auto x = torch::from_blob(const_cast<uint8_t *>(row), {32}, torch::kUInt8).to(torch::kFloat);
     auto mine = torch::matmul(dsfn::bicubic_reduction(32, 8, -0.6), x).round();
@@ -503,7 +503,8 @@ START_TEST(test_warm_restart_schedule_and_history)
         "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 8x8, 50% clip windows, seed 1; "
         "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 8x8, 50% clip windows, seed 2; "
         "from step 200: cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 12x12, 50% clip windows, seed 2; "
-        "from step 200 (fresh Adam moments): cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 12x12, 50% clip windows, seed 2";
+        "from step 200 (fresh Adam moments): cosine 0.001 to 0.0001 over steps 200-300, batch 2 of 12x12, 50% clip "
+        "windows, seed 2";
     ck_assert_str_eq(t.schedule_history.c_str(), expected.c_str());
     ck_assert(!t.fresh_optimizer);
 
@@ -545,21 +546,24 @@ START_TEST(test_options_table_round_trips)
 {
     const std::vector<std::string> required = {"--photos", "P", "--checkpoint", "C", "--out", "O"};
     std::vector<std::string> words = required;
-    for (const char *w : {"--clips", "K", "--width", "16", "--lr", "3e-05", "--schedule-from", "94000", "--steps",
-                          "103000", "--batch", "4", "--patch", "32", "--clip-fraction", "0.75", "--seed", "14",
-                          "--noise", "0", "--bicubic-a", "-0.6", "--precision", "bf16", "--threads", "3"})
+    for (const char *w : {"--clips",   "K",      "--width", "16", "--lr",        "3e-05", "--schedule-from", "94000",
+                          "--steps",   "103000", "--batch", "4",  "--patch",     "32",    "--clip-fraction", "0.75",
+                          "--seed",    "14",     "--noise", "0",  "--bicubic-a", "-0.6",  "--precision",     "bf16",
+                          "--threads", "3"})
         words.push_back(w);
     dsfn::TrainRun run;
     std::string error;
     ck_assert_msg(parse_words(words, run, error), "%s", error.c_str());
     ck_assert_int_eq(run.threads, 3);
     const std::string command = dsfn::recipe_command(run);
-    ck_assert_str_eq(command.c_str(), "dsfn-train --clips DIR --width 16 --lr 3e-05 --schedule-from 94000 --steps 103000 "
-                                      "--batch 4 --patch 32 --clip-fraction 0.75 --seed 14 --noise 0 --bicubic-a -0.6 "
-                                      "--precision bf16");
+    ck_assert_str_eq(command.c_str(),
+                     "dsfn-train --clips DIR --width 16 --lr 3e-05 --schedule-from 94000 --steps 103000 "
+                     "--batch 4 --patch 32 --clip-fraction 0.75 --seed 14 --noise 0 --bicubic-a -0.6 "
+                     "--precision bf16");
     const std::string entry = dsfn::schedule_entry(run.train, true);
-    ck_assert_str_eq(entry.c_str(), "cosine 3e-05 to 3e-06 over steps 94000-103000, batch 4 of 32x32, 75% clip windows, "
-                                    "seed 14, noise std 0, bicubic a = -0.6, bf16 mixed precision");
+    ck_assert_str_eq(entry.c_str(),
+                     "cosine 3e-05 to 3e-06 over steps 94000-103000, batch 4 of 32x32, 75% clip windows, "
+                     "seed 14, noise std 0, bicubic a = -0.6, bf16 mixed precision");
 
     std::vector<std::string> again = split(command);
     again.erase(again.begin());
@@ -582,7 +586,8 @@ START_TEST(test_options_table_round_trips)
     dsfn::TrainRun plain;
     ck_assert(parse_words(required, plain, error));
     const std::string plain_command = dsfn::recipe_command(plain);
-    ck_assert_str_eq(plain_command.c_str(), "dsfn-train --width 64 --lr 0.0002 --steps 100000 --batch 4 --patch 32 --seed 1");
+    ck_assert_str_eq(plain_command.c_str(),
+                     "dsfn-train --width 64 --lr 0.0002 --steps 100000 --batch 4 --patch 32 --seed 1");
     const std::string usage = dsfn::train_usage();
     for (const auto &o : dsfn::train_options()) {
         ck_assert_msg(usage.find(std::string(o.flag) + " ") != std::string::npos, "%s", o.flag);

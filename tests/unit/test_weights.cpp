@@ -39,11 +39,26 @@ void set_u32(unsigned char *p, uint32_t v)
 }
 
 // Header fields: magic 8, version 4, size 8, then width, scale, levels, colors.
-void edit_version(unsigned char *b, size_t) { set_u32(b + 8, 99); }
-void edit_width(unsigned char *b, size_t) { set_u32(b + 20, 3); }
-void edit_huge_width(unsigned char *b, size_t) { set_u32(b + 20, 1000); }
-void edit_scale(unsigned char *b, size_t) { set_u32(b + 24, 0); }
-void edit_name(unsigned char *b, size_t) { b[40 + 4] = 'X'; } // first tensor's name
+void edit_version(unsigned char *b, size_t)
+{
+    set_u32(b + 8, 99);
+}
+void edit_width(unsigned char *b, size_t)
+{
+    set_u32(b + 20, 3);
+}
+void edit_huge_width(unsigned char *b, size_t)
+{
+    set_u32(b + 20, 1000);
+}
+void edit_scale(unsigned char *b, size_t)
+{
+    set_u32(b + 24, 0);
+}
+void edit_name(unsigned char *b, size_t)
+{
+    b[40 + 4] = 'X';
+} // first tensor's name
 
 } // namespace
 
