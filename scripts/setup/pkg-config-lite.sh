@@ -4,9 +4,15 @@
 # as the libdsfn.pc the Makefile writes, from the folders in PKG_CONFIG_PATH.
 #   pkg-config-lite.sh [--exists] [--print-errors] [--cflags] [--libs] [--modversion]
 #                      [--variable=V] [--static] NAME [OP VERSION]
-# configure asks "--exists NAME >= VERSION" as three words, so a package is only
-# found when its Version: line meets the constraint (OP: = != < <= > >=).
+# A package asked for as "NAME OP VERSION" is only found when its Version: line
+# meets the constraint (OP: = != < <= > >=).
 set -eu
+# configure passes the constraint as one word ("libdsfn >= 8") or as three: split
+# every argument at blanks (no option or package name holds one).
+set -f
+# shellcheck disable=SC2048,SC2086
+set -- $*
+set +f
 want= name= op= version=
 for a in "$@"; do
     case $a in
