@@ -12,7 +12,7 @@ two=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=2" -fps_mod
     fail "threads=1 and threads=2 make the same frames" "$(cat "$work/log")"
 # threads is libavfilter's generic option (the filter has none of its own), and
 # the graph's count (-filter_threads) is the default a filter's own count stays within.
-threads_used() { ff -v verbose "$@" -f null - 2>&1 | sed -n 's/.*device [a-z0-9:]*, \([0-9]*\) threads,.*/\1/p'; }
+threads_used() { ff -v verbose "$@" -f null - 2>&1 | sed -n 's/.*device [a-z0-9:]*, \([0-9]*\) threads,.*/\1/p' | head -n 1; }
 t_own=$(threads_used -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev:threads=1")
 t_graph=$(threads_used -filter_threads 1 -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev")
 t_many=$(ff -v verbose -f lavfi -i "$busy_src,trim=end_frame=2" -vf "dsfn=model=$model$dev:threads=4096" -f null - 2>&1)

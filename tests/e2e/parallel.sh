@@ -6,7 +6,8 @@
 # Prints one line per check and "N passed, N failed" at the end; exits non-zero on failure.
 set -u
 
-. "$(dirname "$0")/lib.sh" "${1:-build}" dsfn-parallel
+suite=dsfn-parallel
+. "$(dirname "$0")/lib.sh"
 par=$build/bin/dsfn-parallel
 sshd_pid=
 cleanup() {

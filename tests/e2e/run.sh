@@ -4,7 +4,8 @@
 # Prints one line per check and "N passed, N failed" at the end; exits non-zero on failure.
 set -u
 
-. "$(dirname "$0")/lib.sh" "${1:-build}" dsfn-e2e
+suite=dsfn-e2e
+. "$(dirname "$0")/lib.sh"
 
 ff()  { timeout $limit "$ffmpeg" -nostdin -hide_banner -nostats "$@"; }
 # framecrc lines of an ffmpeg run on stdout; its log goes to $work/log.
