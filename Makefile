@@ -35,7 +35,7 @@ demo: ffmpeg tools
 	scripts/demo/demo.sh $(BUILD)
 
 # Every Debian package a target here uses; make check and make demo install what
-# they need themselves, the other targets only say what is missing (need.sh).
+# they need themselves, the other targets only say what is missing (install-deps.sh --check).
 OPTIONAL_PACKAGES := parallel rsync openssh-client openssh-server time valgrind gnuplot-nox clang libclang-rt-14-dev
 install-deps:
 	scripts/setup/install-deps.sh $(OPTIONAL_PACKAGES)

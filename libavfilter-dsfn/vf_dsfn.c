@@ -78,6 +78,8 @@ typedef struct DSFNContext {
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
     ff_scene_sad_fn sad;    ///< libavfilter's SAD, as framerate and scdet use it
     int sad_depth;          ///< bits per sample of the input
+    int sad_planes;         ///< planes of the input format
+    int sad_width[4];       ///< samples a row of each plane holds
     double prev_mafd;       ///< the previous pair's mean absolute frame difference
     int64_t cuts;
     DSFNTimeline timeline;  ///< output timestamps; entries carry the input frames' properties
@@ -247,10 +249,18 @@ static int config_output(AVFilterLink *outlink)
     }
     s->in_w    = inlink->w;
     s->in_h    = inlink->h;
-    s->sad_depth = av_pix_fmt_desc_get(inlink->format)->comp[0].depth;
-    s->sad       = ff_scene_sad_get_fn(s->sad_depth);
+    /* The scene score's geometry, as scdet sets it up: rows in samples (bytes for
+     * 8-bit pictures, 16-bit words for deeper ones). Frames of another size end
+     * the stream (activate), so it holds for every frame. */
+    s->sad_depth  = av_pix_fmt_desc_get(inlink->format)->comp[0].depth;
+    s->sad_planes = av_pix_fmt_count_planes(inlink->format);
+    s->sad        = ff_scene_sad_get_fn(s->sad_depth);
     if (!s->sad)
         return AVERROR(EINVAL);
+    if ((ret = av_image_fill_linesizes(s->sad_width, inlink->format, inlink->w)) < 0)
+        return ret;
+    for (int p = 0; p < s->sad_planes; p++)
+        s->sad_width[p] >>= s->sad_depth > 8;
     outlink->w = inlink->w * scale;
     outlink->h = inlink->h * scale;
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
@@ -358,26 +368,18 @@ static void make_neutral(AVFrame *frame)
  */
 static double scene_score(DSFNContext *s, const AVFrame *prev, const AVFrame *in)
 {
-    const int nb_planes = av_pix_fmt_count_planes(in->format);
-    int line_size[4];
     uint64_t sad = 0, count = 0;
     double mafd, diff;
 
-    if (prev->width != in->width || prev->height != in->height || prev->format != in->format ||
-        av_image_fill_linesizes(line_size, in->format, in->width) < 0) {
-        mafd = 100.0;
-    } else {
-        for (int p = 0; p < nb_planes; p++) {
-            /* In samples: bytes for 8-bit pictures, 16-bit words for deeper ones. */
-            const ptrdiff_t w = line_size[p] >> (s->sad_depth > 8);
-            uint64_t plane_sad;
+    for (int p = 0; p < s->sad_planes; p++) {
+        uint64_t plane_sad;
 
-            s->sad(prev->data[p], prev->linesize[p], in->data[p], in->linesize[p], w, in->height, &plane_sad);
-            sad   += plane_sad;
-            count += (uint64_t)w * in->height;
-        }
-        mafd = (double)sad * 100.0 / count / (1ULL << s->sad_depth);
+        s->sad(prev->data[p], prev->linesize[p], in->data[p], in->linesize[p], s->sad_width[p], in->height,
+               &plane_sad);
+        sad   += plane_sad;
+        count += (uint64_t)s->sad_width[p] * in->height;
     }
+    mafd = (double)sad * 100.0 / count / (1ULL << s->sad_depth);
     diff = fabs(mafd - s->prev_mafd);
     s->prev_mafd = mafd;
     return av_clipd(FFMIN(mafd, diff), 0, 100.0);

@@ -2,7 +2,7 @@
 
 # --- Speed against the roofline (minutes; never part of check) -------------------------
 bench: ffmpeg $(TOOL)
-	scripts/setup/need.sh $@ time
+	scripts/setup/install-deps.sh --check $@ time
 	scripts/bench/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR)
 	scripts/bench/bench-busy.sh $(BUILD) $(BENCH_REPEATS)
 
@@ -14,7 +14,7 @@ bench-busy: ffmpeg
 # make bench on Debian's LibTorch 1.13 (this build) and on the torch wheel's 2.x
 # (make libtorch2), one after the other in one run, same model and settings.
 bench-libtorch2: ffmpeg $(TOOL) libtorch2
-	scripts/setup/need.sh $@ time
+	scripts/setup/install-deps.sh --check $@ time
 	for b in $(BUILD) $(TORCH2_BUILD); do \
 	    echo "== $$b"; \
 	    scripts/bench/bench.sh $$b $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR) || exit 1; done
@@ -22,7 +22,7 @@ bench-libtorch2: ffmpeg $(TOOL) libtorch2
 # dsfn-parallel against one run on this machine: one run with all threads, then
 # --jobs 2 with one thread each, on the same input, in one run of this target.
 bench-parallel: ffmpeg tools
-	scripts/setup/need.sh $@ parallel time
+	scripts/setup/install-deps.sh --check $@ parallel time
 	scripts/bench/bench-parallel.sh $(BUILD) $(BENCH_PARALLEL_MODEL) $(BENCH_PARALLEL_SIZE) $(BENCH_PARALLEL_FRAMES) $(BENCH_PARALLEL_SEGMENT)
 BENCH_PARALLEL_MODEL   ?= dsfn-w16
 BENCH_PARALLEL_SIZE    ?= 160x90
@@ -42,7 +42,7 @@ bench-memory: ffmpeg
 # --- A 1920x1080 input (-> 7680x4320) with the default settings: runs to completion,
 # within the memory the engine chooses (2 frames in; ~1.5 min and ~12 GiB here) ---------
 bench-large: ffmpeg
-	scripts/setup/need.sh $@ time
+	scripts/setup/install-deps.sh --check $@ time
 	/usr/bin/time -o $(BUILD)/bench-large.time -f "%e s, peak RSS %M KB" $(FFMPEG) -nostdin -v verbose \
 	    -f lavfi -i "testsrc2=size=1920x1080:rate=25,trim=end_frame=2" -vf dsfn -f framecrc - \
 	    > $(BUILD)/bench-large.log 2>&1

@@ -71,7 +71,7 @@ check-asan:
 
 # Memcheck on short ffmpeg jobs with the normal build (valgrind from Debian).
 check-valgrind: ffmpeg $(TOOL)
-	scripts/setup/need.sh $@ valgrind
+	scripts/setup/install-deps.sh --check $@ valgrind
 	$(TIMED) "check-valgrind" scripts/check/valgrind-check.sh $(BUILD)
 
 # --- Fuzzing the weights loader (clang's libFuzzer; minutes, never part of check) --------
@@ -84,7 +84,7 @@ FUZZ_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/kernels/d
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -O1 -g
 
 $(FUZZER): $(FUZZ_SRC) $(wildcard model/*/*.h) config.mk
-	scripts/setup/need.sh fuzz clang libclang-rt-14-dev
+	scripts/setup/install-deps.sh --check fuzz clang libclang-rt-14-dev
 	@mkdir -p $(@D)
 	clang++ $(FUZZ_FLAGS) -std=c++17 -Imodel $(TORCH_CXXFLAGS) $(FUZZ_SRC) -o $@ $(TORCH_LINK)
 

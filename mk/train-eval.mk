@@ -45,6 +45,6 @@ eval-edges: ffmpeg
 EVAL_CURVE_DIR       ?= eval/curve
 EVAL_CURVE_KEYFRAMES ?= 30
 eval-curve: ffmpeg
-	scripts/setup/need.sh $@ gnuplot-nox
+	scripts/setup/install-deps.sh --check $@ gnuplot-nox
 	scripts/eval/eval-curve.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_CURVE_KEYFRAMES) $(EVAL_CURVE_DIR) \
 	    $(wildcard $(TRAIN_DIR)/snapshots-w*)
