@@ -41,8 +41,8 @@ install-deps:
 	scripts/setup/install-deps.sh $(OPTIONAL_PACKAGES)
 
 .PHONY: all help tools ffmpeg install install-files install-deps clean distclean check check-trixie-headers unit-tests e2e-tests \
-        parallel-tests params demo train eval eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
-        check-libtorch2 check-valgrind accelerator-pack accelerator-build accelerator-unit-tests bench bench-busy \
+        parallel-tests params demo train eval eval-precisions eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
+        check-libtorch2 check-valgrind accelerator-pack accelerator-build accelerator-unit-tests bench bench-sample bench-busy \
         bench-libtorch2 bench-memory bench-large bench-parallel
 
 -include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

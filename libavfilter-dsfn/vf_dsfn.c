@@ -107,10 +107,11 @@ static const AVOption dsfn_options[] = {
     { "scene",   "scene-cut threshold, 0-100 (0: no cut detection)", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, TFLAGS },
     { "gap",     "longest pause to interpolate, in seconds (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, TFLAGS },
     { "max_memory", "memory limit in GiB (0: 80% of what is available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
-    { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_FP32 }, DSFN_PRECISION_FP32, DSFN_PRECISION_FP16, FLAGS, .unit = "precision" },
+    { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_AUTO }, DSFN_PRECISION_FP32, DSFN_PRECISION_AUTO, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
         { "bf16", "bfloat16, fp32 sums (CPUs with AVX512-BF16 or AMX)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
         { "fp16", "half precision, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
+        { "auto", "the fastest here of those the model was evaluated in (measured once, then cached)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_AUTO }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = DSFN_DEFAULT_OVERLAP }, 0, 1024, FLAGS },
     { "ensemble", "flipped copies averaged", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
@@ -131,12 +132,22 @@ static int engine_error(AVFilterContext *ctx, int ret)
     return ret;
 }
 
+static const char *precision_name(int precision)
+{
+    switch (precision) {
+    case DSFN_PRECISION_BF16: return "bf16";
+    case DSFN_PRECISION_FP16: return "fp16";
+    default:                  return "fp32";
+    }
+}
+
 static av_cold int init(AVFilterContext *ctx)
 {
     DSFNContext *s = ctx->priv;
     DSFNEngineConfig config = dsfn_engine_default_config();
     char path[4096], err[1024];
-    int ret;
+    const char *why;
+    int ret, precision;
 
     /* libdsfn is linked apart from FFmpeg (statically here, but a packager may
      * ship it shared): a header of another version would misread its structs. */
@@ -197,11 +208,12 @@ static av_cold int init(AVFilterContext *ctx)
         av_log(ctx, AV_LOG_ERROR, "Cannot start the DSFN engine: %s\n", err);
         return ret;
     }
+    precision = dsfn_engine_precision(s->engine, &why);
+    if (s->precision == DSFN_PRECISION_AUTO)
+        av_log(ctx, AV_LOG_INFO, "precision %s (auto: %s)\n", precision_name(precision), why);
     av_log(ctx, AV_LOG_VERBOSE, "model %s: width %d, scale %d; device %s, %d threads, %s, ensemble of %d, edge_mirror %d\n",
            path, dsfn_engine_width(s->engine), dsfn_engine_scale(s->engine),
-           s->device, config.threads,
-           s->precision == DSFN_PRECISION_BF16 ? "bf16" : s->precision == DSFN_PRECISION_FP16 ? "fp16" : "fp32",
-           s->ensemble, s->edge_mirror);
+           s->device, config.threads, precision_name(precision), s->ensemble, s->edge_mirror);
     return 0;
 }
 

@@ -4,7 +4,13 @@
 bench: ffmpeg $(TOOL)
 	scripts/setup/install-deps.sh --check $@ time
 	scripts/bench/bench.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) $(BENCH_REPEATS) $(BENCH_ENSEMBLE) $(BENCH_EDGE_MIRROR)
+	scripts/bench/bench-sample.sh $(BUILD) $(BENCH_REPEATS)
 	scripts/bench/bench-busy.sh $(BUILD) $(BENCH_REPEATS)
+
+# The sample clip three ways: the classic FFmpeg chain, dsfn's defaults, dsfn fp32
+# (also a part of make bench).
+bench-sample: ffmpeg
+	scripts/bench/bench-sample.sh $(BUILD) $(BENCH_REPEATS)
 
 # The sample clip beside CPU-bound processes the bench starts and stops (also the
 # last part of make bench).

@@ -70,20 +70,21 @@ $(PCH): config.mk $(TORCH_MK)
 TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state \
                  $(TORCH_LDFLAGS) $(TORCH_LIBS) -lgomp -lstdc++ -lm -lpthread
 
-# libdsfn: what the filter needs (engine, network, kernels) and nothing else; the
-# tools and the trainer link their own objects besides it, and the recipe module
-# (the text beside a weights file). Dependencies run one way:
-# tools, trainer -> recipe, net -> kernels; filter -> engine -> net.
+# libdsfn: what the filter needs (engine, network, kernels, and the recipe module:
+# precision=auto reads which precisions a model was evaluated in) and nothing
+# else; the tools and the trainer link their own objects besides it.
+# Dependencies run one way: tools, trainer -> recipe, net -> kernels;
+# filter -> engine -> recipe, net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
 KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
+RECIPE_SRC  := model/recipe/recipe.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
-LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(ENGINE_SRC)
-RECIPE_OBJS := $(OBJDIR)/model/recipe/recipe.o
+LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(RECIPE_SRC) $(ENGINE_SRC)
 TRAIN_SRC   := model/train/train_data.cpp model/train/train_sources.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
-TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o) $(RECIPE_OBJS)
+TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
-TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp
+TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp tools/op_profile.cpp
 TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
 LIB_C_SRC   := $(wildcard libavfilter-dsfn/engine/*.c)
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
@@ -97,12 +98,13 @@ $(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 	$(CC) $(DSFN_CPPFLAGS) $(DSFN_CFLAGS) -c $< -o $@
 
 # Shipped models: the filter looks for them beside its binary (model_path.h), so
-# each build folder holds copies where an installed prefix has them.
+# each build folder holds copies where an installed prefix has them; with their
+# recipes, whose "precisions" line precision=auto reads.
 MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
-SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn)
+SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn) $(wildcard model/weights/*.dsfn.recipe)
 BUILD_MODELS      := $(SHIPPED_MODELS:model/weights/%=$(BUILD)/share/vf_dsfn/models/%)
 $(OBJDIR)/libavfilter-dsfn/engine/model_path.o: DSFN_CFLAGS += -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"'
-$(BUILD)/share/vf_dsfn/models/%.dsfn: model/weights/%.dsfn
+$(BUILD)/share/vf_dsfn/models/%: model/weights/%
 	@mkdir -p $(@D)
 	cp -p $< $@
 
@@ -123,7 +125,7 @@ $(LIBDSFN): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(RECIPE_OBJS) $(LIBDSFN)
+$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 

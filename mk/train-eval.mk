@@ -32,6 +32,11 @@ eval: ffmpeg
 	scripts/eval/eval.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_PICTURES) $(EVAL_MODEL)
 
 # Keyframes of each input frame alone against the sequence, for the first EVAL_MODEL
+# Which precisions precision=auto may choose for each EVAL_MODEL: make eval in fp32
+# and bf16, and the "precisions" line of the model's recipe (scripts/eval/eval-precisions.sh).
+eval-precisions: ffmpeg
+	scripts/eval/eval-precisions.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_MODEL)
+
 # (reads the inputs the last `make eval` left in the cache).
 eval-frames-alone: ffmpeg
 	scripts/eval/eval-frames-alone.sh $(BUILD) $(CACHE_DIR)/eval $(firstword $(EVAL_MODEL))

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "dsfn/engine.h"
 #include "tools/conv_cost.h"
+#include "tools/op_profile.h"
 #include "net/dsfn_net.h"
 #include "memory/memory_policy.h"
 #include "tools/weights_average.h"
@@ -39,6 +41,10 @@ const char kUsage[] = "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
                       "      width W, 16 by default), the bare convolutions' speed (the roofline) and the\n"
                       "      passes' time, in fp32 and bf16, on WxH input frames (160x90 by default) with\n"
                       "      T threads (all online cores by default)\n"
+                      "  profile FILE [--size WxH] [--threads T] [--precision P] [--frames N]\n"
+                      "      where an input frame's time goes in the filter's engine, operation by operation\n"
+                      "      (LibTorch's profiler over N steady-state frames, 4 by default), in precision P\n"
+                      "      (fp32, bf16 or auto; fp32 by default) with T threads (1 by default)\n"
                       "  help, --help, -h\n"
                       "      this text\n"
                       "\n"
@@ -61,6 +67,8 @@ struct Args {
     bool width_given = false;
     int64_t size_w = 160, size_h = 90;
     int64_t threads = 0;
+    int precision = DSFN_PRECISION_FP32;
+    int64_t frames = 4;
 };
 
 // What each command takes: positional arguments (at least, at most; -1: no limit)
@@ -78,6 +86,7 @@ const std::vector<Command> kCommands = {
     {"widen", 2, 2, {"--width", "--seed", "--force"}},
     {"average", 3, -1, {"--force"}},
     {"cost", 0, 1, {"--width", "--levels", "--size", "--threads"}},
+    {"profile", 1, 1, {"--size", "--threads", "--precision", "--frames"}},
 };
 
 bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
@@ -133,6 +142,15 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
         } else if (opt == "--size") {
             if (!parse_size(value, a.size_w, a.size_h))
                 return bad("WxH, each 1 to 16384 pixels");
+        } else if (opt == "--precision") {
+            const std::string p = value;
+            if (p != "fp32" && p != "bf16" && p != "auto")
+                return bad("fp32, bf16 or auto");
+            a.precision = p == "fp32" ? DSFN_PRECISION_FP32 : p == "bf16" ? DSFN_PRECISION_BF16 : DSFN_PRECISION_AUTO;
+        } else if (opt == "--frames") {
+            if (!parse_int(value, 1, 1000, v))
+                return bad("1 to 1000");
+            a.frames = v;
         } else if (opt == "--seed") {
             if (!parse_int(value, 0, INT64_MAX, v))
                 return bad("a whole number from 0");
@@ -300,6 +318,15 @@ int main(int argc, char **argv)
                       << ", levels " << net->architecture().levels << "\n";
             print_cost(*net, a);
             print_breakdown(*net, a);
+        } else if (name == "profile") {
+            dsfn::ProfileRequest request;
+            request.model = a.paths[0];
+            request.width = a.size_w;
+            request.height = a.size_h;
+            request.precision = a.precision;
+            request.threads = a.threads > 0 ? static_cast<int>(a.threads) : 1;
+            request.frames = static_cast<int>(a.frames);
+            dsfn::print_op_profile(request, std::cout);
         } else if (name == "widen") {
             check_output(a.paths[1], {a.paths[0]}, a.force);
             auto narrow = dsfn::load_weights(a.paths[0]);

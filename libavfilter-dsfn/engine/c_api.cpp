@@ -57,7 +57,7 @@ DSFNEngineConfig dsfn_engine_default_config(void)
     DSFNEngineConfig config{};
     config.device = "cpu";
     config.with_between = 1;
-    config.precision = DSFN_PRECISION_FP32;
+    config.precision = DSFN_PRECISION_AUTO;
     config.overlap = DSFN_DEFAULT_OVERLAP;
     config.ensemble = 1;
     config.edge_mirror = DSFN_DEFAULT_EDGE_MIRROR;
@@ -102,6 +102,13 @@ int dsfn_engine_scale(const DSFNEngine *engine)
 int dsfn_engine_width(const DSFNEngine *engine)
 {
     return engine->width();
+}
+
+int dsfn_engine_precision(const DSFNEngine *engine, const char **reason)
+{
+    if (reason)
+        *reason = engine->precision_reason().c_str();
+    return engine->precision();
 }
 
 int dsfn_engine_send(DSFNEngine *engine, const DSFNImage *image)

@@ -1,5 +1,7 @@
 #include "engine/picture_io.h"
 
+#include <ATen/record_function.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -62,6 +64,7 @@ torch::Tensor download(const torch::Tensor &picture, const DeviceStream &place)
 
 torch::Tensor read_picture(const DSFNImage &image, const DeviceStream &place, int64_t edge)
 {
+    RECORD_FUNCTION("dsfn::picture_in", std::vector<c10::IValue>()); // for dsfn-tool profile
     const int64_t h = image.height, w = image.width;
     const bool deep = is_16bit(image);
     torch::Tensor rgb;
@@ -96,6 +99,7 @@ torch::Tensor read_picture(const DSFNImage &image, const DeviceStream &place, in
 void write_picture(const torch::Tensor &grown_map, int64_t edge, int64_t scale, const DeviceStream &place,
                    DSFNImage &image)
 {
+    RECORD_FUNCTION("dsfn::picture_out", std::vector<c10::IValue>()); // for dsfn-tool profile
     const auto map = grown_map.slice(2, edge, grown_map.size(2) - edge).slice(3, edge, grown_map.size(3) - edge);
     const int64_t h = map.size(2) * scale, w = map.size(3) * scale;
     if (image.width != w || image.height != h)

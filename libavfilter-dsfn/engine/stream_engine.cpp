@@ -8,8 +8,10 @@
 #include "engine/engine_config.h"
 #include "engine/engine_error.h"
 #include "engine/picture_io.h"
+#include "engine/precision_cache.h"
+#include "engine/precision_choice.h"
+#include "engine/prepared_network.h"
 #include "engine/tile_plan.h"
-#include "net/weights_file.h"
 
 using dsfn::EngineError;
 
@@ -63,13 +65,16 @@ DSFNEngine::DSFNEngine(const DSFNEngineConfig &config)
     const auto on_device = place.enter();
     memory_budget = config.max_memory > 0 ? config.max_memory : dsfn::default_memory_budget();
     const SerialScope serial; // the passes set their thread count (use_threads)
-    net = dsfn::load_weights(config.model_path);
-    net->to(device);
-    if (config.precision == DSFN_PRECISION_BF16)
-        net->to(torch::kBFloat16);
-    else if (config.precision == DSFN_PRECISION_FP16)
-        net->to(torch::kHalf);
-    const int64_t compute_bytes = config.precision == DSFN_PRECISION_FP32 ? 4 : 2;
+    if (config.precision == DSFN_PRECISION_AUTO) {
+        auto choice = dsfn::choose_precision(config.model_path, place, dsfn::PrecisionCache::default_path());
+        net = choice.net;
+        precision_ = choice.precision;
+        precision_reason_ = std::move(choice.reason);
+    } else {
+        net = dsfn::load_prepared_network(config.model_path, device, config.precision);
+        precision_ = config.precision;
+    }
+    const int64_t compute_bytes = precision_ == DSFN_PRECISION_FP32 ? 4 : 2;
     memory = std::make_unique<dsfn::MemoryModel>(net->architecture(), compute_bytes, ensemble);
     if (place.on_gpu()) {
         // Every segment's passes have one input size: let cuDNN time its
@@ -78,12 +83,6 @@ DSFNEngine::DSFNEngine(const DSFNEngineConfig &config)
         if (config.max_memory <= 0) // 0: unknown, tiles only when asked
             memory_budget = dsfn::device_memory_budget(place.free_bytes());
     }
-    net->eval();
-    // Channels-last convolutions run several times faster on CPU (oneDNN).
-    torch::NoGradGuard no_grad;
-    for (auto &p : net->parameters())
-        if (p.dim() == 4)
-            p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
     dsfn_window_reset(&window);
 }
 

@@ -117,7 +117,7 @@ scripts/train/fetch-training-clips.sh --sources-from "$pack/clips" "$data" "$ffm
 sample=samples/openshot-run-degraded.mp4
 for p in $precisions; do
     psnr=$("$ffmpeg" -nostdin -hide_banner -i "$sample" -filter_complex \
-        "[0:v]trim=end_frame=$sample_frames,format=gbrp,split[a][b];[a]dsfn=device=cpu:threads=$jobs[x];[b]dsfn=device=$dev:precision=$p[y];[x][y]psnr" \
+        "[0:v]trim=end_frame=$sample_frames,format=gbrp,split[a][b];[a]dsfn=device=cpu:threads=$jobs:precision=fp32[x];[b]dsfn=device=$dev:precision=$p[y];[x][y]psnr" \
         -f null - 2>&1 | sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1)
     say "agreement, $sample, device=$dev precision=$p against device=cpu fp32: PSNR ${psnr:-failed} dB"
 done

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
-# in the same run (the model's bare convolutions, channels-last, fp32 and bf16).
+# in the same run (the model's bare convolutions, channels-last, fp32 and bf16), in
+# fp32, bf16 and the default, auto (its row names the precision it chose here, and
+# its ratio is to that precision's roofline; the log line says why it chose it).
 #   scripts/bench/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),
@@ -22,6 +24,9 @@ ffmpeg="$build/bin/ffmpeg"
 tool="$build/bin/dsfn-tool"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# precision=auto measures once and caches what it found: a cache of this run's own,
+# so the first auto run measures here, today, and the others read its result.
+export XDG_CACHE_HOME="$work/cache"
 probe=$("$ffmpeg" -nostdin -v verbose -f lavfi -i "testsrc2=size=16x16:rate=1,trim=end_frame=1" \
        -vf "dsfn=model=$model$mirror_opt" -f null - 2>&1 | grep '\] model .*: width ' | head -n 1) || true
 path=$(echo "$probe" | sed -n 's/.*\] model \(.*\): width .*/\1/p')
@@ -41,6 +46,9 @@ run() {
         -f lavfi -i "testsrc2=size=$1:rate=25,trim=end_frame=$2" \
         -vf "dsfn=model=$path:threads=$threads:precision=$3:ensemble=$ensemble:edge_mirror=$mirror" -f null - > "$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     passes=$(sed -n 's/.*\] \([0-9]* frames in, .* DSFN2 passes\).*/\1/p' "$work/log" | tail -n 1)
+    # What auto chose (the model line names the precision run), and the first reason given.
+    sed -n 's/.*\] model .*, \([a-z0-9]*\), ensemble of .*/\1/p' "$work/log" | tail -n 1 > "$work/ran"
+    [ -s "$work/auto" ] || sed -n 's/.*\] \(precision .* (auto: .*)\)$/\1/p' "$work/log" | head -n 1 > "$work/auto"
     sed -n 's/.*engine time: DSFN1 \([0-9.]*\) s, DSFN2 \([0-9.]*\) s, pictures to tensors \([0-9.]*\) s, tensors to pictures \([0-9.]*\) s/\1 \2 \3 \4/p' \
         "$work/log" | tail -n 1 > "$work/stages"
     echo "$(cat "$work/time") $passes"
@@ -62,7 +70,7 @@ best() {
     echo "$kept"
 }
 
-printf '\n%-9s %-9s %-5s %11s %11s %9s %9s %7s %9s  %s\n' input output prec "s/out frm" "s/in frm" "GFLOP/s" \
+printf '\n%-9s %-9s %-9s %11s %11s %9s %9s %7s %9s  %s\n' input output prec "s/out frm" "s/in frm" "GFLOP/s" \
     "roofline" "ratio" "peak RSS" "passes (long run)"
 for size in 160x90 320x180; do
     w=${size%x*} h=${size#*x}
@@ -74,28 +82,33 @@ for size in 160x90 320x180; do
     cost=$("$tool" cost "$path" --size "$((w + 2 * mirror))x$((h + 2 * mirror))" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
-    for prec in fp32 bf16; do
-        roof=$(echo "$cost" | sed -n "s/^roofline $prec: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p")
+    for prec in fp32 bf16 auto; do
         set -- $(best "$size" $short $prec)
         t_short=$1
         mv "$work/stages" "$work/stages.short"
         set -- $(best "$size" $long $prec)
         t_long=$1 rss=$2
+        ran=$(cat "$work/ran")
+        roof=$(echo "$cost" | sed -n "s/^roofline $ran: .*, \([0-9.e+-]*\) GFLOP\/s/\1/p")
+        label=$prec
+        [ "$prec" != auto ] || label="auto=$ran"
         # Per input frame at steady state, as for the wall time.
         paste -d' ' "$work/stages.short" "$work/stages" | awk -v n=$((long - short)) -v t="$t_long $t_short" \
-            -v label="$size $prec" '{ split(t, w, " "); per = (w[1] - w[2]) / n
-            printf "%-13s DSFN1 %.4f s, DSFN2 %.4f s, to tensors %.4f s, to pictures %.4f s; outside the engine %.4f s (%.1f%%)\n",
+            -v label="$size $label" '{ split(t, w, " "); per = (w[1] - w[2]) / n
+            printf "%-17s DSFN1 %.4f s, DSFN2 %.4f s, to tensors %.4f s, to pictures %.4f s; outside the engine %.4f s (%.1f%%)\n",
                    label, ($5 - $1) / n, ($6 - $2) / n, ($7 - $3) / n, ($8 - $4) / n,
                    per - ($5 + $6 + $7 + $8 - $1 - $2 - $3 - $4) / n,
                    100 * (per - ($5 + $6 + $7 + $8 - $1 - $2 - $3 - $4) / n) / per }' >> "$work/stages.table"
         shift 2
-        awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r="$roof" -v prec=$prec \
+        awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r="$roof" -v prec=$label \
             -v size="$size" -v out="$((4 * w))x$((4 * h))" -v rss="$rss" -v passes="$*" 'BEGIN {
             per_in = (tl - ts) / n; g = f / per_in
-            printf "%-9s %-9s %-5s %11.3f %11.3f %9.1f %9.1f %6.0f%% %5.0f MiB  %s\n", size, out, prec, per_in / 2, per_in, g, r, 100 * g / r, rss / 1024, passes
+            printf "%-9s %-9s %-9s %11.3f %11.3f %9.1f %9.1f %6.0f%% %5.0f MiB  %s\n", size, out, prec, per_in / 2, per_in, g, r, 100 * g / r, rss / 1024, passes
         }'
     done
 done
+echo
+echo "auto: $(cat "$work/auto")"
 echo
 echo "The filter's time by stage (its verbose log; s per input frame, long run minus short run):"
 cat "$work/stages.table"

@@ -28,7 +28,7 @@ for input in "$work"/*-input.mkv; do
     for spec in "$@"; do
         model=${spec%%:*} opts=
         [ "$model" = "$spec" ] || opts=${spec#*:}
-        $ffmpeg -i "$input" -vf "dsfn=model=$model${opts:+:$opts}" -fps_mode passthrough -c:v ffv1 "$tmp/out.mkv"
+        $ffmpeg -i "$input" -vf "dsfn=model=$model:precision=fp32${opts:+:$opts}" -fps_mode passthrough -c:v ffv1 "$tmp/out.mkv"
         row=
         for region in $regions; do
             all=$(score "$tmp/out.mkv" "$truth" $used "$tmp" "$region" | awk '{ print $5 }')

@@ -33,9 +33,9 @@ for input in "$work"/*-input.mkv; do
     # Five copies of every frame (timestamps 5 s apart, filled at 1 fps); the middle
     # copy of frame k is input 5k+2, its keyframe output 10k+4.
     $ffmpeg -i "$input" -vf "setpts=N*5/TB,fps=1" -c:v ffv1 "$tmp/copies.mkv"
-    $ffmpeg -i "$tmp/copies.mkv" -vf "dsfn=model=$model,setpts=N/TB,select='eq(mod(n\\,10)\\,4)',setpts=N/TB" \
+    $ffmpeg -i "$tmp/copies.mkv" -vf "dsfn=model=$model:precision=fp32,setpts=N/TB,select='eq(mod(n\\,10)\\,4)',setpts=N/TB" \
         -fps_mode passthrough -c:v ffv1 "$tmp/alone.mkv"
-    $ffmpeg -i "$input" -vf "dsfn=model=$model,$every_other" -fps_mode passthrough -c:v ffv1 "$tmp/sequence.mkv"
+    $ffmpeg -i "$input" -vf "dsfn=model=$model:precision=fp32,$every_other" -fps_mode passthrough -c:v ffv1 "$tmp/sequence.mkv"
     $ffmpeg -i "$tmp/truth.mkv" -vf "scale=iw/4:ih/4:$reduce,scale=iw*4:ih*4:flags=lanczos" -c:v ffv1 "$tmp/reference.mkv"
     for row in "lanczos|lanczos+unsharp0.6, frame alone" "alone|dsfn, frame alone" "sequence|dsfn" \
                "reference|ref: truth, no blur, lanczos"; do

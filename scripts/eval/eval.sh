@@ -10,7 +10,8 @@
 # for every method: its in-between frame lies past the last input.
 #
 # Each MODEL (a weights file, optionally followed by :dsfn options, e.g.
-# model.dsfn:precision=bf16) gets a row "dsfn NAME". EVAL_CLASSIC=0 leaves out
+# model.dsfn:precision=bf16) gets a row "dsfn NAME". It runs in fp32 unless its
+# options name a precision: the filter's default (auto) depends on the machine. EVAL_CLASSIC=0 leaves out
 # the plain-FFmpeg chains and the reference row (the truth reduced without blur,
 # lanczos back: not a chain, an aid to reading the others). EVAL_REDUCE (default
 # "flags=bicubic") sets the options of the 4x reduction, e.g.
@@ -129,7 +130,7 @@ unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:
         model=${spec%%:*} opts=
         [ "$model" = "$spec" ] || opts=${spec#*:}
         methods="$methods
-dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}${EVAL_PAD:+ pad $EVAL_PAD}|${pad}dsfn=model=$model$own_mirror${opts:+:$opts}$unpad"
+dsfn$i|dsfn $(basename "$model" .dsfn)${opts:+ $opts}${EVAL_PAD:+ pad $EVAL_PAD}|${pad}dsfn=model=$model$own_mirror:precision=fp32${opts:+:$opts}$unpad"
         i=$((i + 1))
     done
     # The reference row is not a chain anyone can run (it starts from the truth): the

@@ -15,6 +15,8 @@ tool=$build/bin/dsfn-tool
 work=$(mktemp -d "${TMPDIR:-/tmp}/$suite.XXXXXX") && [ -d "$work" ] ||
     { echo "cannot make a scratch folder in ${TMPDIR:-/tmp}"; exit 1; }
 trap 'rm -rf "$work"' EXIT
+# precision=auto caches what it measured under XDG_CACHE_HOME: the tests' own, not the user's.
+export XDG_CACHE_HOME="$work/cache"
 limit=300 # seconds any one command may take before it counts as a hang
 
 passed=0 failed=0

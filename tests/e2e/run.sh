@@ -30,7 +30,7 @@ echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fa
 out=$(ff -h filter=dsfn 2>&1)
 got=$(echo "$out" | sed -n '/^dsfn AVOptions:/,$p' | awk '/^  +[a-z_0-9]+ +[^ ]+ +[.A-Z]+ / { printf "%s %s;", $1, $2 }')
 want="model <string>;device <string>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
-want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;tile <int>;overlap <int>;ensemble <int>;"
+want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;auto 3;tile <int>;overlap <int>;ensemble <int>;"
 want="${want}off 1;hflip 2;all 4;edge_mirror <int>;"
 [ "$got" = "$want" ] && pass "ffmpeg -h filter=dsfn lists every option, type and constant" ||
     fail "ffmpeg -h filter=dsfn lists every option, type and constant" "got:  $got
@@ -190,7 +190,7 @@ both=$(ff -f lavfi -i "$two_src" -filter_complex "[0:v]split[a][b];[a]$dsfn[x];[
 # --- Tiles and precision: the same pictures, within a tolerance --------------------------
 same_as_whole() { # dsfn options -> PSNR of its output against the whole-picture fp32 output
     ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
-        "[0:v]split[a][b];[a]$dsfn$1[x];[b]$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of
+        "[0:v]split[a][b];[a]$dsfn$1[x];[b]$dsfn:precision=fp32[y];[x][y]psnr" -f null - 2>&1 | psnr_of
 }
 p=$(same_as_whole ":tile=24:overlap=24")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 45) }' && pass "tile=24: seamless against whole pictures (PSNR $p)" ||
@@ -202,6 +202,39 @@ awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 50) }' && pass "threads=1 a
 p=$(same_as_whole ":precision=bf16")
 awk -v p="$p" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }' && pass "precision=bf16: close to fp32 (PSNR $p)" ||
     fail "precision=bf16 close to fp32 (PSNR '$p')"
+
+# --- precision=auto: among what the recipe vouches for, the fastest here, measured once --
+out=$(ff -h filter=dsfn 2>&1)
+echo "$out" | grep -q '^  *precision .*(default auto)' && pass "ffmpeg -h filter=dsfn: precision (default auto)" ||
+    fail "ffmpeg -h filter=dsfn: precision (default auto)" "$out"
+auto_run() { # dsfn options -> the filter's info line about auto, or the log when it failed
+    ff -f lavfi -i "$src,trim=end_frame=2" -vf "$1" -f null - 2> "$work/log" &&
+        sed -n 's/.*\] \(precision .* (auto: .*)\)$/\1/p' "$work/log" || cat "$work/log"
+}
+out=$(auto_run "$dsfn")
+[ "$out" = "precision fp32 (auto: the model's recipe names no other precision evaluated within 0.05 dB of fp32)" ] &&
+    pass "auto, no recipe: fp32, and why" || fail "auto, no recipe: fp32, and why" "$out"
+mkdir -p "$work/auto"
+cp "$model" "$work/auto/m.dsfn"
+printf '# how it was made\nprecisions: fp32 bf16\n' > "$work/auto/m.dsfn.recipe"
+auto="dsfn=model=$work/auto/m.dsfn:threads=2$dev"
+out=$(auto_run "$auto")
+echo "$out" | grep -Eq '^precision (fp32|bf16) \(auto: .*fp32 here, measured in [0-9.]+ s\)$' &&
+    pass "auto, recipe lists bf16: measured on first use ($out)" || fail "auto, recipe lists bf16: measured" "$out"
+chosen=$(echo "$out" | sed -n 's/^precision \([a-z0-9]*\) .*/\1/p')
+out=$(auto_run "$auto")
+echo "$out" | grep -q "^precision $chosen (auto: .* here, as measured before ($XDG_CACHE_HOME/vf_dsfn/precision-auto))$" &&
+    pass "auto, second run: the cached choice" || fail "auto, second run: the cached choice ($chosen)" "$out"
+a=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "$auto" | grep '^0, ')
+b=$(crc -f lavfi -i "$src,trim=end_frame=3" -vf "$auto:precision=${chosen:-none}" | grep '^0, ')
+[ -n "$a" ] && [ "$a" = "$b" ] && pass "auto's pictures are those of the precision it names ($chosen)" ||
+    fail "auto's pictures are those of precision=$chosen" "$(cat "$work/log")"
+printf 'garbage\n\001\377\t\tbf16\n' > "$XDG_CACHE_HOME/vf_dsfn/precision-auto"
+out=$(auto_run "$auto")
+echo "$out" | grep -q "measured in" && pass "auto, a corrupt cache: measured again" || fail "auto, a corrupt cache" "$out"
+out=$(XDG_CACHE_HOME=/proc/no-such-folder auto_run "$auto")
+echo "$out" | grep -q "measured in" && pass "auto, a cache it cannot write: measured, and runs" ||
+    fail "auto, a cache it cannot write" "$out"
 two_graphs() { # format, graph a, graph b -> PSNR of their outputs for one small input
     ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3,format=$1" -filter_complex \
         "[0:v]split[a][b];[a]$2[x];[b]$3[y];[x][y]psnr" -f null - 2>&1 | psnr_of

@@ -1,0 +1,40 @@
+#include "engine/prepared_network.h"
+
+#include "net/weights_file.h"
+
+namespace dsfn {
+
+const char *precision_name(int precision)
+{
+    switch (precision) {
+    case DSFN_PRECISION_FP32:
+        return "fp32";
+    case DSFN_PRECISION_BF16:
+        return "bf16";
+    case DSFN_PRECISION_FP16:
+        return "fp16";
+    case DSFN_PRECISION_AUTO:
+        return "auto";
+    default:
+        return "unknown";
+    }
+}
+
+Network load_prepared_network(const std::string &path, const torch::Device &device, int precision)
+{
+    Network net = load_weights(path);
+    net->to(device);
+    if (precision == DSFN_PRECISION_BF16)
+        net->to(torch::kBFloat16);
+    else if (precision == DSFN_PRECISION_FP16)
+        net->to(torch::kHalf);
+    net->eval();
+    // Channels-last convolutions run several times faster on CPU (oneDNN).
+    torch::NoGradGuard no_grad;
+    for (auto &p : net->parameters())
+        if (p.dim() == 4)
+            p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    return net;
+}
+
+} // namespace dsfn
