@@ -246,6 +246,7 @@ void write_widened_recipe(const Args &a, int64_t narrow_width, int64_t params)
                  std::to_string(a.arch.width) + " by dsfn-tool widen --seed " + std::to_string(a.seed) +
                  " (same outputs)");
     out.add_lines(in);
+    out.erase(key::kPrecisions); // other weights: evaluated again or not at all
     out.set(key::kWidth, std::to_string(a.arch.width));
     out.set(key::kParameters, std::to_string(params));
     out.set(key::kSchedule, (schedule.empty() ? "" : schedule + "; ") + "at step " +
@@ -264,10 +265,12 @@ void write_average_recipe(const std::string &out_path, const std::vector<std::st
     out.add_line("# " + out_path + ": the mean of the weights of" + names +
                  " (dsfn-tool average); their recipes follow");
     for (const auto &in : inputs) {
-        const auto recipe = dsfn::Recipe::read(dsfn::Recipe::path_for(in));
+        auto recipe = dsfn::Recipe::read(dsfn::Recipe::path_for(in));
         out.add_line("## " + in + (recipe ? "" : ": no recipe"));
-        if (recipe)
+        if (recipe) {
+            recipe->erase(dsfn::recipe_key::kPrecisions); // true of that file's weights only
             out.add_lines(*recipe);
+        }
     }
     out.write(dsfn::Recipe::path_for(out_path));
 }

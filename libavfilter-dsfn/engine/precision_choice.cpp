@@ -56,7 +56,7 @@ std::vector<int> evaluated_precisions(const std::string &model_path, bool on_gpu
     } catch (const std::exception &) {
         return list; // an unreadable recipe vouches for nothing
     }
-    const auto names = recipe ? recipe->get("precisions") : std::nullopt;
+    const auto names = recipe ? recipe->get(recipe_key::kPrecisions) : std::nullopt;
     if (!names)
         return list;
     std::istringstream words(*names);

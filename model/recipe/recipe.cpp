@@ -1,6 +1,7 @@
 // WEIGHTS.recipe lines: read, change, write (see recipe.h).
 #include "recipe/recipe.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -64,6 +65,17 @@ void Recipe::set(std::string_view key, const std::string &value)
         lines_.push_back(std::move(line));
     else
         lines_[i] = std::move(line);
+}
+
+void Recipe::erase(std::string_view key)
+{
+    const std::string prefix = std::string(key) + std::string(kSeparator);
+    const std::string comment = "# " + prefix;
+    lines_.erase(std::remove_if(lines_.begin(), lines_.end(),
+                                [&](const std::string &line) {
+                                    return line.rfind(prefix, 0) == 0 || line.rfind(comment, 0) == 0;
+                                }),
+                 lines_.end());
 }
 
 void Recipe::add_line(const std::string &line)

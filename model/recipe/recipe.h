@@ -23,6 +23,9 @@ inline constexpr std::string_view kFinalLoss = "final loss";
 inline constexpr std::string_view kCommand = "command";
 inline constexpr std::string_view kWidth = "width";
 inline constexpr std::string_view kParameters = "parameters";
+// The precisions make eval found within 0.05 dB of fp32 (scripts/eval/eval-precisions.sh),
+// which precision=auto may run: true of these weights only, never of a model made from them.
+inline constexpr std::string_view kPrecisions = "precisions";
 } // namespace recipe_key
 
 class Recipe {
@@ -37,6 +40,8 @@ public:
     std::optional<std::string> get(std::string_view key) const;
     // Replaces the value of the first line with this key, or appends the line.
     void set(std::string_view key, const std::string &value);
+    // Removes every "key: ..." line, and the comments "# key: ..." that explain it.
+    void erase(std::string_view key);
     // Appends a line as it is: a comment, a continuation, or a whole recipe's lines.
     void add_line(const std::string &line);
     void add_lines(const Recipe &other);

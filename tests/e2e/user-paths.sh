@@ -200,6 +200,23 @@ done
 out=$("$tool" widen "$tw/a.dsfn" "$tw/a.dsfn" --width 6 --force 2>&1)
 [ $? = 1 ] && echo "$out" | grep -q "is also an input" && [ "$(md5sum < "$tw/a.dsfn")" = "$sum" ] &&
     pass "dsfn-tool widen never writes over its input" || fail "dsfn-tool widen IN IN" "$out"
+# The precisions a recipe vouches for (precision=auto) are true of its own weights only.
+printf 'steps done: 5\n# precisions: evaluated\nprecisions: fp32 bf16\n' > "$tw/a.dsfn.recipe"
+cp "$tw/a.dsfn.recipe" "$tw/b.dsfn.recipe"
+"$tool" widen "$tw/a.dsfn" "$tw/wide.dsfn" --width 6 > /dev/null &&
+    "$tool" average "$tw/mean.dsfn" "$tw/a.dsfn" "$tw/b.dsfn" > /dev/null &&
+    grep -q '^steps done: 5' "$tw/wide.dsfn.recipe" && ! grep -q 'precisions' "$tw/wide.dsfn.recipe" &&
+    grep -q '^steps done: 5' "$tw/mean.dsfn.recipe" && ! grep -q 'precisions' "$tw/mean.dsfn.recipe" &&
+    pass "dsfn-tool widen, average: the new recipe vouches for no precision" ||
+    fail "dsfn-tool widen, average drop the precisions line" "$(cat "$tw/wide.dsfn.recipe" "$tw/mean.dsfn.recipe" 2>&1)"
+# profile: LibTorch's profiler over the engine's operations, by kind.
+out=$("$tool" profile "$tw/a.dsfn" --size 24x16 --frames 1 2>&1)
+echo "$out" | grep -q "^  convolutions" && echo "$out" | grep -q "^  deformable sampling" &&
+    echo "$out" | grep -q "aten::mkldnn_convolution\|aten::_convolution" &&
+    pass "dsfn-tool profile: convolutions and deformable sampling by name" || fail "dsfn-tool profile" "$out"
+out=$("$tool" profile "$tw/a.dsfn" --precision fp64 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q "precision must be fp32, bf16 or auto" &&
+    pass "dsfn-tool profile --precision fp64: a usage error" || fail "dsfn-tool profile --precision fp64" "$out"
 out=$("$tool" --help 2>/dev/null)
 rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q "^  cost \[FILE\]" && echo "$out" | grep -q "roofline" &&

@@ -37,6 +37,12 @@ START_TEST(test_keys_and_people_lines)
     ck_assert(text.find("width: 16") == std::string::npos);
     ck_assert(text.find("      and a second line about them\n") != std::string::npos);
 
+    // erase: the key's lines and the comments about it, nothing else.
+    auto p = dsfn::Recipe::parse("# precisions: why\nprecisions: fp32 bf16\nwidth: 16\n# other\nprecisions: x\n"
+                                 "precisions and more: kept\n");
+    p.erase(key::kPrecisions);
+    ck_assert(p.text() == "width: 16\n# other\nprecisions and more: kept\n");
+
     dsfn::Recipe more;
     more.add_line("# first\nsecond: 2");
     ck_assert(more.text() == "# first\nsecond: 2\n");
