@@ -48,9 +48,9 @@ echo "sample clip: $clip to $encoder, $(nproc) cores, $(sed -n 's/^model name[^:
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); build: $build; median of $repeats runs, wall seconds"
 echo "dsfn's default here: ${chosen:-(no auto line in the log)}"
 base=$(measure "$classic")
-printf '%-34s %10s %10s\n' method seconds "x classic"
+printf '%-38s %10s %10s\n' method seconds "x classic"
 for row in "classic chain (mci, lanczos, unsharp)|$classic" "dsfn (defaults)|dsfn" "dsfn precision=fp32|dsfn=precision=fp32"; do
     name=${row%%|*} graph=${row#*|}
     if [ "$graph" = "$classic" ]; then t=$base; else t=$(measure "$graph"); fi
-    printf '%-34s %10s %9.2fx\n' "$name" "$t" "$(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
+    printf '%-38s %10s %9.2fx\n' "$name" "$t" "$(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
 done
