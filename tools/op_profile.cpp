@@ -19,7 +19,10 @@ namespace {
 
 using EngineHandle = std::unique_ptr<DSFNEngine, void (*)(DSFNEngine *)>;
 
-void free_engine(DSFNEngine *engine) { dsfn_engine_free(&engine); }
+void free_engine(DSFNEngine *engine)
+{
+    dsfn_engine_free(&engine);
+}
 
 void check(int ret, DSFNEngine *engine, const char *what)
 {
@@ -70,15 +73,17 @@ std::string kind_of(const std::string &name)
     if (is({"aten::pixel_shuffle", "aten::pixel_unshuffle"}))
         return "pixel shuffles";
     if (is({"aten::copy_", "aten::contiguous", "aten::to", "aten::_to_copy", "aten::clone", "aten::cat", "aten::stack",
-            "aten::flip", "aten::repeat", "aten::repeat_interleave", "aten::constant_pad_nd", "aten::reflection_pad2d"}))
+            "aten::flip", "aten::repeat", "aten::repeat_interleave", "aten::constant_pad_nd",
+            "aten::reflection_pad2d"}))
         return "copies and layout conversions";
-    if (is({"aten::add", "aten::add_", "aten::sub", "aten::mul", "aten::mul_", "aten::div", "aten::div_",
-            "aten::mean", "aten::sum"}))
+    if (is({"aten::add", "aten::add_", "aten::sub", "aten::mul", "aten::mul_", "aten::div", "aten::div_", "aten::mean",
+            "aten::sum"}))
         return "element-wise sums, means, scaling";
-    if (is({"aten::empty", "aten::empty_like", "aten::empty_strided", "aten::zeros", "aten::view", "aten::reshape",
-            "aten::slice", "aten::select", "aten::narrow", "aten::permute", "aten::as_strided", "aten::unsqueeze",
-            "aten::squeeze", "aten::expand", "aten::detach", "aten::resize_", "aten::_reshape_alias",
-            "aten::unflatten", "aten::alias", "aten::chunk", "aten::split"}))
+    if (is({"aten::empty",      "aten::empty_like",     "aten::empty_strided", "aten::zeros",  "aten::view",
+            "aten::reshape",    "aten::slice",          "aten::select",        "aten::narrow", "aten::permute",
+            "aten::as_strided", "aten::unsqueeze",      "aten::squeeze",       "aten::expand", "aten::detach",
+            "aten::resize_",    "aten::_reshape_alias", "aten::unflatten",     "aten::alias",  "aten::chunk",
+            "aten::split"}))
         return "allocations and views";
     return "other operations";
 }
@@ -178,10 +183,13 @@ void print_op_profile(const ProfileRequest &request, std::ostream &out)
 
     const double frames = request.frames;
     char line[256];
-    std::snprintf(line, sizeof(line), "%s, %lldx%lld -> %lldx%lld, %s%s%s, %d thread%s; %d frames profiled (%lld outputs)\n",
+    std::snprintf(line, sizeof(line),
+                  "%s, %lldx%lld -> %lldx%lld, %s%s%s, %d thread%s; %d frames profiled (%lld outputs)\n",
                   request.model.c_str(), static_cast<long long>(w), static_cast<long long>(h),
                   static_cast<long long>(w * scale), static_cast<long long>(h * scale),
-                  precision == DSFN_PRECISION_BF16 ? "bf16" : precision == DSFN_PRECISION_FP16 ? "fp16" : "fp32",
+                  precision == DSFN_PRECISION_BF16   ? "bf16"
+                  : precision == DSFN_PRECISION_FP16 ? "fp16"
+                                                     : "fp32",
                   *why ? " (auto: " : "", *why ? why : "", request.threads, request.threads == 1 ? "" : "s",
                   request.frames, static_cast<long long>(outputs));
     out << line;

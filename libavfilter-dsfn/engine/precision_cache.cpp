@@ -31,8 +31,8 @@ bool split_line(const std::string &line, std::string &key, CachedPrecision &valu
     const std::string number = line.substr(b + 1);
     char *end = nullptr;
     value.speedup = std::strtod(number.c_str(), &end);
-    return !key.empty() && !value.precision.empty() && !number.empty() && end && *end == '\0' &&
-           value.speedup > 0 && value.speedup < 1000;
+    return !key.empty() && !value.precision.empty() && !number.empty() && end && *end == '\0' && value.speedup > 0 &&
+           value.speedup < 1000;
 }
 
 std::vector<std::string> read_lines(const std::string &path)

@@ -79,7 +79,9 @@ std::vector<double> time_level1(std::vector<Network> nets, const DeviceStream &p
     // as on real pictures. Not the global random generator: the host's stays put.
     auto frame = [&](double phase) {
         auto x = torch::arange(3 * side * side, torch::kFloat).reshape({1, 3, side, side});
-        return (torch::sin(x * 0.013 + phase) * 0.4 + 0.5).to(place.device()).contiguous(at::MemoryFormat::ChannelsLast);
+        return (torch::sin(x * 0.013 + phase) * 0.4 + 0.5)
+            .to(place.device())
+            .contiguous(at::MemoryFormat::ChannelsLast);
     };
     const auto b0 = frame(0), b1 = frame(0.3), b2 = frame(0.6);
     std::vector<double> best(nets.size(), 1e30);
@@ -127,8 +129,10 @@ PrecisionChoice choose_precision(const std::string &model_path, const DeviceStre
 
     const auto start = std::chrono::steady_clock::now();
     std::vector<int> timed{DSFN_PRECISION_FP32};
-    for (size_t i = 1; i < candidates.size(); i++)
-        nets.push_back(load_prepared_network(model_path, place.device(), candidates[i])), timed.push_back(candidates[i]);
+    for (size_t i = 1; i < candidates.size(); i++) {
+        nets.push_back(load_prepared_network(model_path, place.device(), candidates[i]));
+        timed.push_back(candidates[i]);
+    }
     std::vector<double> seconds;
     bool measured = true;
     try {

@@ -17,8 +17,8 @@
 namespace dsfn {
 
 struct PrecisionChoice {
-    int precision = 0;  // a DSFNPrecision: fp32, bf16 or fp16
-    std::string reason; // for the log, e.g. "1.83x fp32 here, measured in 0.41 s"
+    int precision = 0;    // a DSFNPrecision: fp32, bf16 or fp16
+    std::string reason;   // for the log, e.g. "1.83x fp32 here, measured in 0.41 s"
     Network net{nullptr}; // the model, prepared in that precision
 };
 

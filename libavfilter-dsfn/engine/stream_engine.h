@@ -66,8 +66,8 @@ private:
     int ensemble = 1; // copies of each pass averaged (flip_ensemble.h)
     int64_t edge = 0; // pixels of mirror image around each input picture (mirror_edges.h)
     dsfn::Network net{nullptr};
-    int precision_ = DSFN_PRECISION_FP32; // what net computes in (auto resolved)
-    std::string precision_reason_;        // why auto chose it; "" when it was given
+    int precision_ = DSFN_PRECISION_FP32;      // what net computes in (auto resolved)
+    std::string precision_reason_;             // why auto chose it; "" when it was given
     std::unique_ptr<dsfn::MemoryModel> memory; // of the loaded network, in its precision
 
     DSFNWindow window;

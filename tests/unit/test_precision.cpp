@@ -28,7 +28,10 @@ std::string model_with_recipe(const std::string &folder, const std::string &reci
     return path;
 }
 
-void write_text(const std::string &path, const std::string &text) { std::ofstream(path) << text; }
+void write_text(const std::string &path, const std::string &text)
+{
+    std::ofstream(path) << text;
+}
 
 std::string read_text(const std::string &path)
 {
@@ -110,7 +113,10 @@ START_TEST(test_default_path)
 }
 END_TEST
 
-torch::ScalarType conv_type(const dsfn::Network &net) { return net->parameters()[0].scalar_type(); }
+torch::ScalarType conv_type(const dsfn::Network &net)
+{
+    return net->parameters()[0].scalar_type();
+}
 
 START_TEST(test_choice_measured_then_cached)
 {
