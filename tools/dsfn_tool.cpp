@@ -14,6 +14,7 @@
 #include "dsfn/engine.h"
 #include "tools/conv_cost.h"
 #include "tools/op_profile.h"
+#include "engine/prepared_network.h"
 #include "net/dsfn_net.h"
 #include "memory/memory_policy.h"
 #include "tools/weights_average.h"
@@ -143,10 +144,10 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
             if (!parse_size(value, a.size_w, a.size_h))
                 return bad("WxH, each 1 to 16384 pixels");
         } else if (opt == "--precision") {
-            const std::string p = value;
-            if (p != "fp32" && p != "bf16" && p != "auto")
+            const int p = dsfn::precision_from_name(value);
+            if (p != DSFN_PRECISION_FP32 && p != DSFN_PRECISION_BF16 && p != DSFN_PRECISION_AUTO)
                 return bad("fp32, bf16 or auto");
-            a.precision = p == "fp32" ? DSFN_PRECISION_FP32 : p == "bf16" ? DSFN_PRECISION_BF16 : DSFN_PRECISION_AUTO;
+            a.precision = p;
         } else if (opt == "--frames") {
             if (!parse_int(value, 1, 1000, v))
                 return bad("1 to 1000");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dsfn/engine.h"
+#include "engine/prepared_network.h"
 
 namespace dsfn {
 
@@ -183,18 +184,10 @@ void print_op_profile(const ProfileRequest &request, std::ostream &out)
 
     const double frames = request.frames;
     char line[256];
-    std::snprintf(line, sizeof(line),
-                  "%s, %lldx%lld -> %lldx%lld, %s%s%s, %d thread%s; %d frames profiled (%lld outputs)\n",
-                  request.model.c_str(), static_cast<long long>(w), static_cast<long long>(h),
-                  static_cast<long long>(w * scale), static_cast<long long>(h * scale),
-                  precision == DSFN_PRECISION_BF16   ? "bf16"
-                  : precision == DSFN_PRECISION_FP16 ? "fp16"
-                                                     : "fp32",
-                  *why ? " (auto: " : "", *why ? why : "", request.threads, request.threads == 1 ? "" : "s",
-                  request.frames, static_cast<long long>(outputs));
-    out << line;
-    if (*why)
-        out << "  (" << why << ")\n";
+    out << request.model << ", " << w << "x" << h << " -> " << w * scale << "x" << h * scale << ", "
+        << precision_name(precision) << (*why ? std::string(" (auto: ") + why + ")" : std::string()) << ", "
+        << request.threads << (request.threads == 1 ? " thread; " : " threads; ") << request.frames
+        << " frames profiled (" << outputs << " outputs)\n";
     std::snprintf(line, sizeof(line), "wall time per input frame: %.1f ms with the profiler, %.1f ms without\n\n",
                   wall_us / frames / 1000, bare_us / frames / 1000);
     out << line;

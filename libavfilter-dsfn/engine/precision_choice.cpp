@@ -27,14 +27,6 @@ std::string ratio_text(double speedup)
     return text;
 }
 
-int precision_from_name(const std::string &name)
-{
-    for (int p : {DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16})
-        if (name == precision_name(p))
-            return p;
-    return -1;
-}
-
 std::string key_for(const Network &net, const std::vector<int> &candidates)
 {
     const Architecture &a = net->architecture();
@@ -63,8 +55,8 @@ std::vector<int> evaluated_precisions(const std::string &model_path, bool on_gpu
     std::string word;
     while (words >> word) {
         const int p = precision_from_name(word);
-        if (p < 0 || (p == DSFN_PRECISION_FP16 && !on_gpu))
-            continue; // a precision this engine does not know (yet), or cannot run here
+        if (p < 0 || p == DSFN_PRECISION_AUTO || (p == DSFN_PRECISION_FP16 && !on_gpu))
+            continue; // not a precision this engine knows (yet), or one it cannot run here
         if (std::find(list.begin(), list.end(), p) == list.end())
             list.push_back(p);
     }

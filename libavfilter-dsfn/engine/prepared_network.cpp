@@ -20,6 +20,14 @@ const char *precision_name(int precision)
     }
 }
 
+int precision_from_name(const std::string &name)
+{
+    for (int p : {DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16, DSFN_PRECISION_AUTO})
+        if (name == precision_name(p))
+            return p;
+    return -1;
+}
+
 Network load_prepared_network(const std::string &path, const torch::Device &device, int precision)
 {
     Network net = load_weights(path);

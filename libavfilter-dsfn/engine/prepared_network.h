@@ -11,8 +11,9 @@
 
 namespace dsfn {
 
-// The name of a DSFNPrecision ("fp32", "bf16", "fp16", "auto").
+// The name of a DSFNPrecision ("fp32", "bf16", "fp16", "auto"), and back (-1: none).
 const char *precision_name(int precision);
+int precision_from_name(const std::string &name);
 
 // precision: fp32, bf16 or fp16 (not auto). Throws like load_weights().
 Network load_prepared_network(const std::string &path, const torch::Device &device, int precision);

@@ -9,7 +9,7 @@ set -eu
 build=$1
 repeats=${2:-3}
 ffmpeg="$build/bin/ffmpeg"
-clip="$(cd "$(dirname "$0")/../.." && pwd)/samples/openshot-run-degraded.mp4"
+. "$(dirname "$0")/clip-lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-busy.XXXXXX")
 load=
 stop_load() {
@@ -25,12 +25,6 @@ start_load() { # N CPU-bound processes
         k=$((k + 1))
     done
 }
-if "$ffmpeg" -hide_banner -encoders 2> /dev/null | grep -q ' libx264 '; then
-    enc="-c:v libx264 -preset fast" encoder="x264 -preset fast"
-else
-    enc="-c:v mpeg4" encoder="mpeg4"
-fi
-now() { date +%s.%N; }
 job() { # dsfn options, output name
     # shellcheck disable=SC2086
     "$ffmpeg" -nostdin -v error -y -i "$clip" -vf "dsfn$1,format=yuv420p" $enc "$work/$2.mp4"
@@ -38,9 +32,8 @@ job() { # dsfn options, output name
 timed_job() { # dsfn options -> wall seconds
     t0=$(now)
     job "$1" one
-    awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f\n", b - a }'
+    since "$t0"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 measure() { # busy processes, dsfn options -> median seconds
     runs=
     i=0
@@ -73,11 +66,11 @@ while [ $i -lt "$repeats" ]; do
     job "" b & b=$!
     wait $a
     wait $b
-    side="$side $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+    side="$side $(since "$t0")"
     t0=$(now)
     job "" a
     job "" b
-    serial="$serial $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+    serial="$serial $(since "$t0")"
     i=$((i + 1))
 done
 side=$(echo $side | tr ' ' '\n' | median) serial=$(echo $serial | tr ' ' '\n' | median)

@@ -14,25 +14,18 @@ set -eu
 build=$1
 repeats=${2:-3}
 ffmpeg="$build/bin/ffmpeg"
-clip="$(cd "$(dirname "$0")/../.." && pwd)/samples/openshot-run-degraded.mp4"
+. "$(dirname "$0")/clip-lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dsfn-sample.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME="$work/cache"
-if "$ffmpeg" -hide_banner -encoders 2> /dev/null | grep -q ' libx264 '; then
-    enc="-c:v libx264 -preset fast" encoder="x264 -preset fast"
-else
-    enc="-c:v mpeg4" encoder="mpeg4"
-fi
-classic="tpad=stop=2:stop_mode=clone,minterpolate=fps=30:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
-classic="$classic,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:0.6"
-now() { date +%s.%N; }
+. "$(dirname "$0")/../eval/chains.sh"
+classic=$(best_classic_chain 30)
 job() { # graph -> wall seconds
     t0=$(now)
     # shellcheck disable=SC2086
     "$ffmpeg" -nostdin -v error -y -i "$clip" -vf "$1,format=yuv420p" $enc "$work/out.mp4"
-    awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f\n", b - a }'
+    since "$t0"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 measure() { # graph -> median seconds
     runs=
     i=0

@@ -31,7 +31,8 @@ for model in "$@"; do
                 for (c in clips) {
                     if (!((c, "fp32") in psnr) || !((c, list[k]) in psnr)) { ok = 0; continue }
                     seen++
-                    if (psnr[c, list[k]] < psnr[c, "fp32"] - bar) ok = 0
+                    d = psnr[c, list[k]] - psnr[c, "fp32"]
+                    if (d < -bar || d > bar) ok = 0
                 }
                 if (ok && seen) out = out " " list[k]
             }

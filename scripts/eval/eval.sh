@@ -75,6 +75,7 @@ run|openshot-run.mp4|2|3|2|180:100:90:50|held out: 29.97 fps, m = 2, 3-frame blu
 '
 
 . "$top/scripts/eval/score.sh"
+. "$top/scripts/eval/chains.sh"
 
 # Side-by-side crops of output frames 2k (keyframe) and 2k+1 (in-between), 2x nearest-neighbour.
 crops() { # out.png k crop naive.mkv classic.mkv dsfn.mkv truth.mkv
@@ -115,14 +116,12 @@ echo "$clips" | while IFS='|' read -r name file m L pre crop what; do
     used=$((2 * n - 2))
     echo "# $name: $what; $n input frames of $($ffprobe -show_entries stream=width,height -of csv=s=x:p=0 "$work/$name-input.mkv"), $used outputs scored" >&2
 
-    # minterpolate drops its last frames at the end of the stream: repeat the last
-    # input frame twice (tpad) so that every method gets all scored frames.
-    mci="tpad=stop=2:stop_mode=clone,minterpolate=fps=$out_rate:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
+    mci=$(mci_chain "$out_rate")
     methods=
     if [ "${EVAL_CLASSIC:-1}" != 0 ]; then
         methods="naive|naive bicubic+blend|scale=iw*4:ih*4:flags=bicubic,framerate=fps=$out_rate:interp_start=0:interp_end=255:scene=100
 classic|lanczos+mci|$mci,scale=iw*4:ih*4:flags=lanczos
-unsharp06|lanczos+mci+unsharp0.6|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:0.6
+unsharp06|lanczos+mci+unsharp0.6|$(best_classic_chain "$out_rate")
 unsharp12|lanczos+mci+unsharp1.2|$mci,scale=iw*4:ih*4:flags=lanczos,unsharp=5:5:1.2"
     fi
     i=0

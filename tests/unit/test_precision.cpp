@@ -28,6 +28,30 @@ std::string model_with_recipe(const std::string &folder, const std::string &reci
     return path;
 }
 
+// XDG_CACHE_HOME set for a scope, and put back as it was.
+class CacheHome {
+public:
+    explicit CacheHome(const std::string &value) : had_(std::getenv("XDG_CACHE_HOME") != nullptr)
+    {
+        if (had_)
+            saved_ = std::getenv("XDG_CACHE_HOME");
+        setenv("XDG_CACHE_HOME", value.c_str(), 1);
+    }
+    ~CacheHome()
+    {
+        if (had_)
+            setenv("XDG_CACHE_HOME", saved_.c_str(), 1);
+        else
+            unsetenv("XDG_CACHE_HOME");
+    }
+    CacheHome(const CacheHome &) = delete;
+    CacheHome &operator=(const CacheHome &) = delete;
+
+private:
+    bool had_;
+    std::string saved_;
+};
+
 void write_text(const std::string &path, const std::string &text)
 {
     std::ofstream(path) << text;
@@ -46,7 +70,7 @@ START_TEST(test_evaluated_precisions)
     ck_assert(dsfn::evaluated_precisions(model_with_recipe("prec-none", ""), false) == fp32);
     ck_assert(dsfn::evaluated_precisions(model_with_recipe("prec-none", "width: 4\n"), false) == fp32);
     // Unknown names (a later engine's) are skipped; fp16 only where it can run.
-    const auto path = model_with_recipe("prec-some", "# x\nprecisions: bf16 int8 fp16 bf16\n");
+    const auto path = model_with_recipe("prec-some", "# x\nprecisions: bf16 int8 auto fp16 bf16\n");
     ck_assert(dsfn::evaluated_precisions(path, false) == (V{DSFN_PRECISION_FP32, DSFN_PRECISION_BF16}));
     ck_assert(dsfn::evaluated_precisions(path, true) ==
               (V{DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16}));
@@ -99,17 +123,11 @@ END_TEST
 
 START_TEST(test_default_path)
 {
-    const char *xdg = std::getenv("XDG_CACHE_HOME");
-    const std::string saved = xdg ? xdg : "";
-    setenv("XDG_CACHE_HOME", "/somewhere", 1);
+    const CacheHome home("/somewhere");
     ck_assert(dsfn::PrecisionCache::default_path() == "/somewhere/vf_dsfn/precision-auto");
     setenv("XDG_CACHE_HOME", "relative", 1); // not absolute: ignored, as the XDG spec says
     ck_assert(dsfn::PrecisionCache::default_path().find("/.cache/vf_dsfn/precision-auto") != std::string::npos ||
               dsfn::PrecisionCache::default_path().empty());
-    if (xdg)
-        setenv("XDG_CACHE_HOME", saved.c_str(), 1);
-    else
-        unsetenv("XDG_CACHE_HOME");
 }
 END_TEST
 
@@ -170,11 +188,8 @@ END_TEST
 // and a precision that is given is run as given, without a reason.
 START_TEST(test_engine_precision)
 {
-    const char *xdg = std::getenv("XDG_CACHE_HOME");
-    const std::string saved = xdg ? xdg : "";
-    fs::remove_all("prec-engine");
     const auto path = model_with_recipe("prec-engine", "precisions: fp32 bf16\n");
-    setenv("XDG_CACHE_HOME", (fs::current_path() / "prec-engine" / "cache").c_str(), 1);
+    const CacheHome home(fs::current_path() / "prec-engine" / "cache");
 
     DSFNEngineConfig cfg = dsfn_engine_default_config();
     ck_assert_int_eq(cfg.precision, DSFN_PRECISION_AUTO);
@@ -201,11 +216,6 @@ START_TEST(test_engine_precision)
     cfg.precision = DSFN_PRECISION_AUTO + 1;
     ck_assert_int_lt(dsfn_engine_create(&engine, &cfg, err, sizeof(err)), 0);
     ck_assert_ptr_nonnull(strstr(err, "unknown precision"));
-
-    if (xdg)
-        setenv("XDG_CACHE_HOME", saved.c_str(), 1);
-    else
-        unsetenv("XDG_CACHE_HOME");
     fs::remove_all("prec-engine");
 }
 END_TEST
