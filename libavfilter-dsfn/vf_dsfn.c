@@ -107,11 +107,12 @@ static const AVOption dsfn_options[] = {
     { "scene",   "scene-cut threshold, 0-100 (0: no cut detection)", OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = 8.2 }, 0, 100, TFLAGS },
     { "gap",     "longest pause to interpolate, in seconds (0: no limit)", OFFSET(max_gap), AV_OPT_TYPE_DOUBLE, { .dbl = 1.0 }, 0, 86400, TFLAGS },
     { "max_memory", "memory limit in GiB (0: 80% of what is available)", OFFSET(max_memory), AV_OPT_TYPE_DOUBLE, { .dbl = 0 }, 0, 1 << 20, FLAGS },
-    { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_AUTO }, DSFN_PRECISION_FP32, DSFN_PRECISION_AUTO, FLAGS, .unit = "precision" },
+    { "precision", "convolution arithmetic", OFFSET(precision), AV_OPT_TYPE_INT, { .i64 = DSFN_PRECISION_AUTO }, DSFN_PRECISION_FP32, DSFN_PRECISION_INT8, FLAGS, .unit = "precision" },
         { "fp32", "single precision", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP32 }, 0, 0, FLAGS, .unit = "precision" },
         { "bf16", "bfloat16, fp32 sums (CPUs with AVX512-BF16 or AMX)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_BF16 }, 0, 0, FLAGS, .unit = "precision" },
         { "fp16", "half precision, fp32 sums (device=cuda only)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_FP16 }, 0, 0, FLAGS, .unit = "precision" },
         { "auto", "the fastest here of those the model was evaluated in (measured once, then cached)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_AUTO }, 0, 0, FLAGS, .unit = "precision" },
+        { "int8", "8-bit integer convolutions (CPU; needs MODEL.int8 beside the model)", 0, AV_OPT_TYPE_CONST, { .i64 = DSFN_PRECISION_INT8 }, 0, 0, FLAGS, .unit = "precision" },
     { "tile",    "tile side in input pixels (0: automatic)", OFFSET(tile), AV_OPT_TYPE_INT, { .i64 = 0 }, 0, 65536, FLAGS },
     { "overlap", "context around each tile, in input pixels", OFFSET(overlap), AV_OPT_TYPE_INT, { .i64 = DSFN_DEFAULT_OVERLAP }, 0, 1024, FLAGS },
     { "ensemble", "flipped copies averaged", OFFSET(ensemble), AV_OPT_TYPE_INT, { .i64 = 1 }, 1, 4, FLAGS, .unit = "ensemble" },
@@ -137,6 +138,7 @@ static const char *precision_name(int precision)
     switch (precision) {
     case DSFN_PRECISION_BF16: return "bf16";
     case DSFN_PRECISION_FP16: return "fp16";
+    case DSFN_PRECISION_INT8: return "int8";
     default:                  return "fp32";
     }
 }

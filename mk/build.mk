@@ -73,18 +73,20 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 # libdsfn: what the filter needs (engine, network, kernels, and the recipe module:
 # precision=auto reads which precisions a model was evaluated in) and nothing
 # else; the tools and the trainer link their own objects besides it.
-# Dependencies run one way: tools, trainer -> recipe, net -> kernels;
-# filter -> engine -> recipe, net.
+# Dependencies run one way: tools, trainer -> recipe, int8 -> net -> kernels;
+# filter -> engine -> recipe, int8, net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
-KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp
+KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp \
+               model/kernels/quantize_u8.cpp
+INT8_SRC    := model/int8/activation_ranges.cpp model/int8/range_observer.cpp model/int8/int8_runner.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
 RECIPE_SRC  := model/recipe/recipe.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
-LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(MEMORY_SRC) $(RECIPE_SRC) $(ENGINE_SRC)
+LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(INT8_SRC) $(MEMORY_SRC) $(RECIPE_SRC) $(ENGINE_SRC)
 TRAIN_SRC   := model/train/train_data.cpp model/train/train_sources.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train
-TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp tools/op_profile.cpp
+TOOLS_SRC   := tools/widen.cpp tools/weights_average.cpp tools/conv_cost.cpp tools/op_profile.cpp tools/quantize.cpp
 TOOLS_OBJS  := $(TOOLS_SRC:%.cpp=$(OBJDIR)/%.o)
 LIB_C_SRC   := $(wildcard libavfilter-dsfn/engine/*.c)
 LIB_OBJS    := $(LIB_CXX_SRC:%.cpp=$(OBJDIR)/%.o) $(LIB_C_SRC:%.c=$(OBJDIR)/%.o)
@@ -99,9 +101,11 @@ $(OBJDIR)/%.o: %.c config.mk $(TORCH_MK)
 
 # Shipped models: the filter looks for them beside its binary (model_path.h), so
 # each build folder holds copies where an installed prefix has them; with their
-# recipes, whose "precisions" line precision=auto reads.
+# recipes, whose "precisions" line precision=auto reads, and the activation ranges
+# of precision=int8 (MODEL.int8, from dsfn-tool quantize).
 MODEL_INSTALL_DIR := $(PREFIX)/share/vf_dsfn/models
-SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn) $(wildcard model/weights/*.dsfn.recipe)
+SHIPPED_MODELS    := $(wildcard model/weights/*.dsfn) $(wildcard model/weights/*.dsfn.recipe) \
+                     $(wildcard model/weights/*.dsfn.int8)
 BUILD_MODELS      := $(SHIPPED_MODELS:model/weights/%=$(BUILD)/share/vf_dsfn/models/%)
 $(OBJDIR)/libavfilter-dsfn/engine/model_path.o: DSFN_CFLAGS += -DDSFN_MODEL_INSTALL_DIR='"$(MODEL_INSTALL_DIR)"'
 $(BUILD)/share/vf_dsfn/models/%: model/weights/%
@@ -115,8 +119,10 @@ $(BUILD)/share/vf_dsfn/models/%: model/weights/%
 $(OBJDIR)/model/kernels/deform_sample.o $(OBJDIR)/model/kernels/deform_fused.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+# The int8 conversions' loops likewise.
+$(OBJDIR)/model/kernels/quantize_u8.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
-NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/map_to_picture.o model/memory/memory_policy.o \
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/memory/memory_policy.o \
                libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 
@@ -125,7 +131,7 @@ $(LIBDSFN): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(LIBDSFN)
+$(TOOL): $(OBJDIR)/tools/dsfn_tool.o $(TOOLS_OBJS) $(TRAIN_OBJS) $(LIBDSFN)
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $^ $(TORCH_LINK)
 

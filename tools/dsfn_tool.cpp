@@ -14,6 +14,7 @@
 #include "dsfn/engine.h"
 #include "tools/conv_cost.h"
 #include "tools/op_profile.h"
+#include "tools/quantize.h"
 #include "engine/prepared_network.h"
 #include "net/dsfn_net.h"
 #include "memory/memory_policy.h"
@@ -45,7 +46,13 @@ const char kUsage[] = "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
                       "  profile FILE [--size WxH] [--threads T] [--precision P] [--frames N]\n"
                       "      where an input frame's time goes in the filter's engine, operation by operation\n"
                       "      (LibTorch's profiler over N steady-state frames, 4 by default), in precision P\n"
-                      "      (fp32, bf16 or auto; fp32 by default) with T threads (1 by default)\n"
+                      "      (fp32, bf16, int8 or auto; fp32 by default) with T threads (1 by default)\n"
+                      "  quantize MODEL --photos DIR [--clips DIR] [--windows N] [--patch P] [--seed S]\n"
+                      "           [--noise STD] [--force]\n"
+                      "      MODEL.int8, the activation ranges precision=int8 needs, measured over N\n"
+                      "      training windows (64 by default) of PxP input pixels (48) made from the photos\n"
+                      "      and clips of scripts/train/fetch-training-*.sh; prints how close int8 comes to\n"
+                      "      float32 on windows the ranges did not see\n"
                       "  help, --help, -h\n"
                       "      this text\n"
                       "\n"
@@ -70,6 +77,7 @@ struct Args {
     int64_t threads = 0;
     int precision = DSFN_PRECISION_FP32;
     int64_t frames = 4;
+    dsfn::QuantizeRequest quantize;
 };
 
 // What each command takes: positional arguments (at least, at most; -1: no limit)
@@ -88,6 +96,7 @@ const std::vector<Command> kCommands = {
     {"average", 3, -1, {"--force"}},
     {"cost", 0, 1, {"--width", "--levels", "--size", "--threads"}},
     {"profile", 1, 1, {"--size", "--threads", "--precision", "--frames"}},
+    {"quantize", 1, 1, {"--photos", "--clips", "--windows", "--patch", "--seed", "--noise", "--force"}},
 };
 
 bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
@@ -145,8 +154,9 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
                 return bad("WxH, each 1 to 16384 pixels");
         } else if (opt == "--precision") {
             const int p = dsfn::precision_from_name(value);
-            if (p != DSFN_PRECISION_FP32 && p != DSFN_PRECISION_BF16 && p != DSFN_PRECISION_AUTO)
-                return bad("fp32, bf16 or auto");
+            if (p != DSFN_PRECISION_FP32 && p != DSFN_PRECISION_BF16 && p != DSFN_PRECISION_AUTO &&
+                p != DSFN_PRECISION_INT8)
+                return bad("fp32, bf16, int8 or auto");
             a.precision = p;
         } else if (opt == "--frames") {
             if (!parse_int(value, 1, 1000, v))
@@ -156,6 +166,22 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
             if (!parse_int(value, 0, INT64_MAX, v))
                 return bad("a whole number from 0");
             a.seed = static_cast<uint64_t>(v);
+        } else if (opt == "--photos" || opt == "--clips") {
+            (opt == "--photos" ? a.quantize.photos : a.quantize.clips) = value;
+        } else if (opt == "--windows") {
+            if (!parse_int(value, 4, 100000, v) || v % 4)
+                return bad("a multiple of 4 from 4 to 100000");
+            a.quantize.windows = v;
+        } else if (opt == "--patch") {
+            if (!parse_int(value, 16, 1024, v))
+                return bad("16 to 1024 pixels");
+            a.quantize.patch = v;
+        } else if (opt == "--noise") {
+            char *end = nullptr;
+            const double d = std::strtod(value, &end);
+            if (!*value || *end || !(d >= 0 && d <= 1))
+                return bad("a deviation from 0 to 1");
+            a.quantize.noise = d;
         }
     }
     const int n = static_cast<int>(a.paths.size());
@@ -168,6 +194,8 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
     }
     if (std::string(cmd.name) == "widen" && !a.width_given)
         return "widen needs --width";
+    if (std::string(cmd.name) == "quantize" && a.quantize.photos.empty())
+        return "quantize needs --photos";
     return "";
 }
 
@@ -331,6 +359,11 @@ int main(int argc, char **argv)
             request.threads = a.threads > 0 ? static_cast<int>(a.threads) : 1;
             request.frames = static_cast<int>(a.frames);
             dsfn::print_op_profile(request, std::cout);
+        } else if (name == "quantize") {
+            a.quantize.model = a.paths[0];
+            a.quantize.seed = a.seed;
+            a.quantize.force = a.force;
+            dsfn::write_int8_ranges(a.quantize, std::cout);
         } else if (name == "widen") {
             check_output(a.paths[1], {a.paths[0]}, a.force);
             auto narrow = dsfn::load_weights(a.paths[0]);

@@ -69,6 +69,11 @@ std::string kind_of(const std::string &name)
         return "deformable sampling";
     if (name == "dsfn::picture_in" || name == "dsfn::picture_out")
         return "picture conversion (uint8 <-> float, pixel shuffle of the output)";
+    if (is({"dsfn::quantize", "dsfn::dequantize", "aten::_empty_affine_quantized", "aten::q_scale",
+            "aten::q_zero_point", "aten::int_repr"}))
+        return "int8 conversions (float <-> 8 bits)";
+    if (is({"quantized::add"}))
+        return "element-wise sums, means, scaling";
     if (is({"aten::leaky_relu", "aten::leaky_relu_", "aten::relu", "aten::relu_"}))
         return "activations";
     if (is({"aten::pixel_shuffle", "aten::pixel_unshuffle"}))

@@ -22,7 +22,7 @@ void check_config(const DSFNEngineConfig &config)
     if (config.edge_mirror < 0 || config.edge_mirror > kMaxEdgeMirror)
         throw EngineError(EINVAL, "edge_mirror " + std::to_string(config.edge_mirror) + ": 0 (off) to " +
                                       std::to_string(kMaxEdgeMirror) + " pixels");
-    if (config.precision < DSFN_PRECISION_FP32 || config.precision > DSFN_PRECISION_AUTO)
+    if (config.precision < DSFN_PRECISION_FP32 || config.precision > DSFN_PRECISION_INT8)
         throw EngineError(EINVAL, "unknown precision " + std::to_string(config.precision));
 }
 

@@ -55,7 +55,8 @@ std::vector<int> evaluated_precisions(const std::string &model_path, bool on_gpu
     std::string word;
     while (words >> word) {
         const int p = precision_from_name(word);
-        if (p < 0 || p == DSFN_PRECISION_AUTO || (p == DSFN_PRECISION_FP16 && !on_gpu))
+        if (p < 0 || p == DSFN_PRECISION_AUTO || (p == DSFN_PRECISION_FP16 && !on_gpu) ||
+            (p == DSFN_PRECISION_INT8 && on_gpu))
             continue; // not a precision this engine knows (yet), or one it cannot run here
         if (std::find(list.begin(), list.end(), p) == list.end())
             list.push_back(p);
@@ -121,9 +122,19 @@ PrecisionChoice choose_precision(const std::string &model_path, const DeviceStre
 
     const auto start = std::chrono::steady_clock::now();
     std::vector<int> timed{DSFN_PRECISION_FP32};
+    std::string skipped; // candidates that would not load (int8 without its ranges file)
     for (size_t i = 1; i < candidates.size(); i++) {
-        nets.push_back(load_prepared_network(model_path, place.device(), candidates[i]));
-        timed.push_back(candidates[i]);
+        try {
+            nets.push_back(load_prepared_network(model_path, place.device(), candidates[i]));
+            timed.push_back(candidates[i]);
+        } catch (const std::exception &e) {
+            skipped += std::string("; ") + precision_name(candidates[i]) + " not tried: " + e.what();
+        }
+    }
+    if (timed.size() == 1) {
+        choice.net = nets[0];
+        choice.reason = "the only precision that loaded" + skipped;
+        return choice;
     }
     std::vector<double> seconds;
     bool measured = true;
@@ -157,7 +168,8 @@ PrecisionChoice choose_precision(const std::string &model_path, const DeviceStre
     } else {
         choice.reason = ratio_text(speedup) + " fp32 here, measured in " + took_text;
     }
-    if (measured)
+    choice.reason += skipped;
+    if (measured && skipped.empty())
         cache.store(key, {precision_name(choice.precision), speedup});
     return choice;
 }

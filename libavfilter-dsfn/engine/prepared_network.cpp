@@ -1,5 +1,10 @@
 #include "engine/prepared_network.h"
 
+#include <cerrno>
+
+#include "engine/engine_error.h"
+#include "int8/activation_ranges.h"
+#include "int8/int8_runner.h"
 #include "net/weights_file.h"
 
 namespace dsfn {
@@ -15,6 +20,8 @@ const char *precision_name(int precision)
         return "fp16";
     case DSFN_PRECISION_AUTO:
         return "auto";
+    case DSFN_PRECISION_INT8:
+        return "int8";
     default:
         return "unknown";
     }
@@ -22,7 +29,8 @@ const char *precision_name(int precision)
 
 int precision_from_name(const std::string &name)
 {
-    for (int p : {DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16, DSFN_PRECISION_AUTO})
+    for (int p :
+         {DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16, DSFN_PRECISION_AUTO, DSFN_PRECISION_INT8})
         if (name == precision_name(p))
             return p;
     return -1;
@@ -31,6 +39,19 @@ int precision_from_name(const std::string &name)
 Network load_prepared_network(const std::string &path, const torch::Device &device, int precision)
 {
     Network net = load_weights(path);
+    if (precision == DSFN_PRECISION_INT8) {
+        // The quantized engine prepacks its own weight layout; the network's
+        // float weights stay for the deformable warp.
+        const auto ranges_path = int8_ranges_path(path);
+        net->eval();
+        try {
+            net->run_convs_with(
+                std::make_shared<Int8Runner>(*net, read_activation_ranges(ranges_path, path), ranges_path));
+        } catch (const std::runtime_error &e) {
+            throw EngineError(EINVAL, e.what());
+        }
+        return net;
+    }
     net->to(device);
     if (precision == DSFN_PRECISION_BF16)
         net->to(torch::kBFloat16);

@@ -55,6 +55,8 @@ DSFNEngine::DSFNEngine(const DSFNEngineConfig &config)
     dsfn::check_config(config);
     if (config.precision == DSFN_PRECISION_FP16 && !place.on_gpu())
         throw EngineError(EINVAL, "precision fp16 needs device=cuda (on a CPU, bf16 is the fast one)");
+    if (config.precision == DSFN_PRECISION_INT8 && place.on_gpu())
+        throw EngineError(EINVAL, "precision int8 runs on the CPU only (on a GPU, bf16 or fp16 is the fast one)");
     ensemble = config.ensemble ? config.ensemble : 1;
     edge = config.edge_mirror;
     tile_option = config.tile;
@@ -74,7 +76,9 @@ DSFNEngine::DSFNEngine(const DSFNEngineConfig &config)
         net = dsfn::load_prepared_network(config.model_path, device, config.precision);
         precision_ = config.precision;
     }
-    const int64_t compute_bytes = precision_ == DSFN_PRECISION_FP32 ? 4 : 2;
+    // int8 keeps its float temporaries (the warp, the decoder's output) at 4 bytes.
+    const bool half = precision_ == DSFN_PRECISION_BF16 || precision_ == DSFN_PRECISION_FP16;
+    const int64_t compute_bytes = half ? 2 : 4;
     memory = std::make_unique<dsfn::MemoryModel>(net->architecture(), compute_bytes, ensemble);
     if (place.on_gpu()) {
         // Every segment's passes have one input size: let cuDNN time its

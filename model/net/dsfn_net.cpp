@@ -1,12 +1,12 @@
 #include "net/dsfn_net.h"
 
+#include <stdexcept>
+
 namespace dsfn {
 
 namespace nn = torch::nn;
 
 namespace {
-
-constexpr double kLeakySlope = 0.1;
 
 nn::Conv2d conv3x3(int64_t in, int64_t out)
 {
@@ -18,6 +18,28 @@ nn::Conv2d conv3x3(int64_t in, int64_t out)
 torch::Tensor leaky_(torch::Tensor x)
 {
     return torch::leaky_relu_(x, kLeakySlope);
+}
+
+// A Sequential of SubModules and convolutions through a runner; with
+// to_float, a last convolution gives float32 (ConvRunner::conv_to_float).
+torch::Tensor run_sequence(torch::nn::SequentialImpl &sequence, ConvRunner &runner, const std::string &name,
+                           torch::Tensor x, bool to_float = false)
+{
+    const auto children = sequence.named_children();
+    for (size_t i = 0; i < children.size(); i++) {
+        const auto &child = children[i];
+        const std::string path = name + "." + child.key();
+        auto conv = std::dynamic_pointer_cast<nn::Conv2dImpl>(child.value());
+        if (auto sub = std::dynamic_pointer_cast<SubModuleImpl>(child.value()))
+            x = sub->run(runner, path, x);
+        else if (conv && to_float && i + 1 == children.size())
+            x = runner.conv_to_float(*conv, x);
+        else if (conv)
+            x = runner.conv(path, *conv, x);
+        else
+            throw std::logic_error("no runner step for module " + path);
+    }
+    return x;
 }
 
 } // namespace
@@ -33,6 +55,12 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor &x)
     return conv2(leaky_(conv1(x))).add_(x);
 }
 
+torch::Tensor ResidualBlockImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x)
+{
+    auto inner = runner.leaky(runner.conv(name + ".conv1", *conv1, x));
+    return runner.add(name, runner.conv(name + ".conv2", *conv2, inner), x);
+}
+
 SubModuleImpl::SubModuleImpl(int64_t in_channels, int64_t channels)
     : head(register_module("head", conv3x3(in_channels, channels))),
       block1(register_module("block1", ResidualBlock(channels))),
@@ -43,6 +71,12 @@ SubModuleImpl::SubModuleImpl(int64_t in_channels, int64_t channels)
 torch::Tensor SubModuleImpl::forward(const torch::Tensor &x)
 {
     return block2(block1(head(x)));
+}
+
+torch::Tensor SubModuleImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x)
+{
+    auto y = block1->run(runner, name + ".block1", runner.conv(name + ".head", *head, x));
+    return block2->run(runner, name + ".block2", y);
 }
 
 LevelImpl::LevelImpl(int64_t in_channels, const Architecture &arch)
@@ -80,6 +114,24 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
     return {sum(0), sum(1), sum(2)};
 }
 
+Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x, const Maps3 &base)
+{
+    auto features = run_sequence(*encoder, runner, name + ".encoder", runner.enter(name + ".input", {x}));
+    auto centre = run_sequence(*jdsr, runner, name + ".jdsr", features);
+    auto fields = runner.conv_to_float(*offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features));
+    auto phi = fields.chunk(2, 1);
+    // The deformable warp samples between pixels: it runs in float32, its weights' type.
+    auto centre_float = runner.leave(centre);
+    auto first = warp(centre_float, phi[0]);
+    auto last = warp(centre_float, phi[1]);
+
+    const int64_t n = x.size(0);
+    auto three = runner.enter(name + ".decoder.input", {first, centre_float, last});
+    auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
+    auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
+    return {sum(0), sum(1), sum(2)};
+}
+
 NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)
 {
     dsfn1 = register_module("dsfn1", Level(3 * arch.colors, arch));
@@ -100,7 +152,12 @@ torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const
 Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1, const torch::Tensor &b2)
 {
     Maps3 base = {repeat_channels((b0 + b1) * 0.5), repeat_channels(b1), repeat_channels((b1 + b2) * 0.5)};
-    return dsfn1->forward(torch::cat({b0, b1, b2}, 1), base);
+    return run_level(dsfn1, "dsfn1", torch::cat({b0, b1, b2}, 1), base);
+}
+
+Maps3 NetworkImpl::run_level(Level &level, const char *name, const torch::Tensor &x, const Maps3 &base)
+{
+    return runner_ ? level->run(*runner_, name, x, base) : level->forward(x, base);
 }
 
 std::array<torch::Tensor, 5> NetworkImpl::merge_level1(const Level1Maps &a, const Level1Maps &b)
@@ -114,7 +171,8 @@ Maps3 NetworkImpl::level2(const Level1Maps &a, const Level1Maps &b)
     auto five = merge_level1(a, b);
     if (!dsfn2)
         return {five[1], five[2], five[3]};
-    return dsfn2->forward(torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1), {five[1], five[2], five[3]});
+    return run_level(dsfn2, "dsfn2", torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1),
+                     {five[1], five[2], five[3]});
 }
 
 void NetworkImpl::zero_residuals()

@@ -6,7 +6,10 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <memory>
+#include <string>
 
+#include "net/conv_runner.h"
 #include "net/deform_conv.h"
 
 namespace dsfn {
@@ -29,6 +32,8 @@ class ResidualBlockImpl : public torch::nn::Module {
 public:
     explicit ResidualBlockImpl(int64_t channels);
     torch::Tensor forward(const torch::Tensor &x);
+    // The same graph through a runner; name: this block's module path.
+    torch::Tensor run(ConvRunner &runner, const std::string &name, const torch::Tensor &x);
 
 private:
     torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
@@ -40,6 +45,7 @@ class SubModuleImpl : public torch::nn::Module {
 public:
     SubModuleImpl(int64_t in_channels, int64_t channels);
     torch::Tensor forward(const torch::Tensor &x);
+    torch::Tensor run(ConvRunner &runner, const std::string &name, const torch::Tensor &x);
 
 private:
     torch::nn::Conv2d head{nullptr};
@@ -57,6 +63,9 @@ public:
     LevelImpl(int64_t in_channels, const Architecture &arch);
     // x: [N, in_channels, H, W]; base: the residual bases of the three outputs.
     Maps3 forward(const torch::Tensor &x, const Maps3 &base);
+    // The plain convolutions through a runner, the deformable warp and the sums
+    // with the bases in float32; name: this level's module path.
+    Maps3 run(ConvRunner &runner, const std::string &name, const torch::Tensor &x, const Maps3 &base);
 
 private:
     torch::nn::Sequential encoder{nullptr}, jdsr{nullptr}, tfbfi{nullptr}, decoder{nullptr};
@@ -90,6 +99,12 @@ public:
 
     int64_t parameter_count() const;
 
+    // From now on the levels run their plain convolutions through runner
+    // (inference only: Int8Runner, or a RangeObserver to calibrate it); null: the
+    // modules' own forward() again.
+    void run_convs_with(std::shared_ptr<ConvRunner> runner) { runner_ = std::move(runner); }
+    const std::shared_ptr<ConvRunner> &shared_conv_runner() const { return runner_; }
+
     // Zero both decoders' last convolutions: every output is then its residual
     // base (nearest-upscaled keyframes, mean of neighbours in between). A test
     // fixture with exactly predictable pictures, not a useful model.
@@ -98,6 +113,8 @@ public:
 private:
     Architecture arch_;
     Level dsfn1{nullptr}, dsfn2{nullptr};
+    std::shared_ptr<ConvRunner> runner_;
+    Maps3 run_level(Level &level, const char *name, const torch::Tensor &x, const Maps3 &base);
 };
 TORCH_MODULE(Network);
 

@@ -70,8 +70,9 @@ START_TEST(test_evaluated_precisions)
     ck_assert(dsfn::evaluated_precisions(model_with_recipe("prec-none", ""), false) == fp32);
     ck_assert(dsfn::evaluated_precisions(model_with_recipe("prec-none", "width: 4\n"), false) == fp32);
     // Unknown names (a later engine's) are skipped; fp16 only where it can run.
-    const auto path = model_with_recipe("prec-some", "# x\nprecisions: bf16 int8 auto fp16 bf16\n");
-    ck_assert(dsfn::evaluated_precisions(path, false) == (V{DSFN_PRECISION_FP32, DSFN_PRECISION_BF16}));
+    const auto path = model_with_recipe("prec-some", "# x\nprecisions: bf16 int4 int8 auto fp16 bf16\n");
+    ck_assert(dsfn::evaluated_precisions(path, false) ==
+              (V{DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_INT8}));
     ck_assert(dsfn::evaluated_precisions(path, true) ==
               (V{DSFN_PRECISION_FP32, DSFN_PRECISION_BF16, DSFN_PRECISION_FP16}));
     fs::remove_all("prec-none");
@@ -213,7 +214,7 @@ START_TEST(test_engine_precision)
     ck_assert_int_eq(dsfn_engine_precision(engine, nullptr), DSFN_PRECISION_BF16);
     dsfn_engine_free(&engine);
 
-    cfg.precision = DSFN_PRECISION_AUTO + 1;
+    cfg.precision = DSFN_PRECISION_INT8 + 1;
     ck_assert_int_lt(dsfn_engine_create(&engine, &cfg, err, sizeof(err)), 0);
     ck_assert_ptr_nonnull(strstr(err, "unknown precision"));
     fs::remove_all("prec-engine");

@@ -21,6 +21,7 @@ Suite *core_share_suite(void);
 Suite *memory_model_suite(void);
 Suite *recipe_suite(void);
 Suite *precision_suite(void);
+Suite *int8_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */

@@ -15,7 +15,7 @@ extern "C" {
 
 /* Bumped with every change of this header's structs or functions; libdsfn.pc's
  * Version is this number, and the patch sets' configure requires it. */
-#define DSFN_ENGINE_API_VERSION 9
+#define DSFN_ENGINE_API_VERSION 10
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -45,6 +45,10 @@ enum DSFNPrecision {
                             created, of fp32 and the precisions the model's recipe lists
                             as evaluated within 0.05 dB of fp32 (its "precisions" line);
                             fp32 when it lists none. dsfn_engine_precision() says which. */
+    DSFN_PRECISION_INT8, /* convolutions in 8-bit integers on the CPU (VNNI/AMX run them
+                            several times faster than fp32), with the activation ranges
+                            shipped beside the model (MODEL.int8); the deformable warp and
+                            the sums with the residual bases stay fp32 */
 };
 
 typedef struct DSFNEngineConfig {

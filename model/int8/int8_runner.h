@@ -1,0 +1,53 @@
+// The int8 arithmetic of the plain convolutions: activations quantized to
+// unsigned 8 bits per tensor with the calibrated ranges (activation_ranges.h),
+// weights to signed 8 bits per output channel (symmetric, from the weights
+// themselves), run by LibTorch's quantized CPU engine (oneDNN or FBGEMM). Sums
+// and LeakyReLU stay in 8 bits between the convolutions; the deformable warp,
+// the convolutions that feed it offsets and make the residuals, and the sums with
+// the residual bases run in float32 (dsfn_net.cpp).
+#pragma once
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "int8/activation_ranges.h"
+#include "kernels/quantize_u8.h"
+#include "net/dsfn_net.h"
+
+namespace dsfn {
+
+// Makes the best quantized engine of this LibTorch the process's (x86, else
+// FBGEMM, else oneDNN) and returns its name. Throws std::runtime_error if it has none.
+std::string select_int8_engine();
+
+class Int8Runner : public ConvRunner {
+public:
+    // Prepacks every convolution of net (float32 weights) and checks that ranges
+    // has every point the network's graph quantizes. Throws std::runtime_error.
+    Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path);
+
+    torch::Tensor enter(const std::string &point, const std::vector<torch::Tensor> &batch) override;
+    torch::Tensor leave(const torch::Tensor &x) override;
+    torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    torch::Tensor leaky(torch::Tensor x) override;
+    torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
+
+private:
+    struct PackedConv {
+        c10::IValue weights; // the engine's prepacked weights and float bias
+        QuantParams output;
+    };
+    const QuantParams &params(const std::string &point) const;
+
+    std::unordered_map<const torch::nn::Conv2dImpl *, PackedConv> convs_;
+    std::unordered_map<std::string, QuantParams> points_;
+    c10::OperatorHandle conv_op_, add_op_;
+};
+
+// Every point the int8 arithmetic of net quantizes, by name.
+std::vector<std::string> int8_points(NetworkImpl &net);
+
+} // namespace dsfn

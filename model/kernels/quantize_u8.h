@@ -1,0 +1,33 @@
+// 8-bit affine quantization of activations for the int8 convolutions: a float v
+// is stored as q = clamp(round(v / scale) + zero_point, 0, 255) and read back as
+// (q - zero_point) * scale. LibTorch's quantize_per_tensor and dequantize do the
+// same in about fifteen times the time on a channels-last map, too slow for the
+// handful of conversions each level makes between int8 and float.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace dsfn {
+
+struct QuantParams {
+    double scale = 1.0;
+    int64_t zero_point = 0;
+};
+
+// The parameters that cover [lo, hi] with 256 levels; the range is widened to
+// hold 0 (so zero padding is exact), and an empty range gets scale 1.
+QuantParams quant_params(double lo, double hi);
+
+// x: float32 on the CPU, any layout. Returns a quint8 tensor, channels-last when x is 4-D.
+torch::Tensor quantize_u8(const torch::Tensor &x, const QuantParams &q);
+// The parts concatenated along their first dimension, quantized in one pass
+// (without a float copy of the whole); the other sizes must agree.
+torch::Tensor quantize_u8(const std::vector<torch::Tensor> &parts, const QuantParams &q);
+
+// q: quint8 (per tensor) on the CPU. Returns float32 in q's memory format.
+torch::Tensor dequantize_u8(const torch::Tensor &q);
+
+} // namespace dsfn

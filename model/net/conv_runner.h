@@ -1,0 +1,37 @@
+// How a level's plain convolutions, activations and residual sums are computed
+// when they are not computed by the modules' own float forward(). Each point of
+// the graph is named by its module path ("dsfn1.jdsr.0.block1.conv2"), so the
+// calibration that measures activation ranges (RangeObserver) and the int8
+// arithmetic that uses them (Int8Runner) walk exactly the same tensors.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace dsfn {
+
+// The slope of the network's LeakyReLU for negative inputs.
+constexpr double kLeakySlope = 0.1;
+
+class ConvRunner {
+public:
+    virtual ~ConvRunner() = default;
+    // Float tensors, concatenated along their first dimension, into the
+    // runner's representation, at the named point.
+    virtual torch::Tensor enter(const std::string &point, const std::vector<torch::Tensor> &batch) = 0;
+    // Back to float32 (a float32 tensor as it is).
+    virtual torch::Tensor leave(const torch::Tensor &x) = 0;
+    // conv(x); its output is the point named `point`.
+    virtual torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
+    // conv(x) as float32: the convolutions whose outputs leave the runner (the
+    // warp's offsets, the decoder's residuals), where 8 bits would cost most.
+    virtual torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
+    // LeakyReLU(kLeakySlope) of a conv output, which may be overwritten.
+    virtual torch::Tensor leaky(torch::Tensor x) = 0;
+    // a + b, the sum being the point named `point`.
+    virtual torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) = 0;
+};
+
+} // namespace dsfn

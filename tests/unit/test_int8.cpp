@@ -1,0 +1,249 @@
+// precision=int8: the quantization arithmetic against LibTorch's float
+// reference, the activation ranges file (every way it can be wrong is a clear
+// error), and the int8 network against the float32 one it was calibrated on.
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dsfn/engine.h"
+#include "int8/activation_ranges.h"
+#include "int8/int8_runner.h"
+#include "int8/range_observer.h"
+#include "kernels/quantize_u8.h"
+#include "net/weights_file.h"
+#include "tests.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The message of the exception fn throws ("" if none).
+template <typename Fn>
+std::string error_of(Fn &&fn)
+{
+    try {
+        fn();
+    } catch (const std::exception &e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool contains(const std::string &text, const std::string &part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+// A copy of the width-4 fixture in a folder of its own.
+std::string copied_model(const std::string &folder)
+{
+    fs::remove_all(folder);
+    fs::create_directories(folder);
+    const std::string path = folder + "/m.dsfn";
+    fs::copy_file(fixture_model(4), path);
+    return path;
+}
+
+// Smooth random frames [1, 3, h, w] in [0, 1]: three for level 1, a fourth for level 2.
+std::vector<torch::Tensor> frames(int64_t h, int64_t w, uint64_t seed)
+{
+    torch::manual_seed(seed);
+    std::vector<torch::Tensor> out;
+    for (int i = 0; i < 4; i++)
+        out.push_back(torch::nn::functional::interpolate(torch::rand({1, 3, h / 4, w / 4}),
+                                                         torch::nn::functional::InterpolateFuncOptions()
+                                                             .size(std::vector<int64_t>{h, w})
+                                                             .mode(torch::kBilinear)
+                                                             .align_corners(false)));
+    return out;
+}
+
+std::array<torch::Tensor, 3> level2(dsfn::NetworkImpl &net, const std::vector<torch::Tensor> &f)
+{
+    return net.level2(net.level1(f[0], f[1], f[2]), net.level1(f[1], f[2], f[3]));
+}
+
+// Ranges measured on the fixture over a few frame sets, written beside it.
+dsfn::ActivationRanges calibrate(const std::string &model)
+{
+    torch::NoGradGuard no_grad;
+    auto net = dsfn::load_weights(model);
+    net->eval();
+    auto observer = std::make_shared<dsfn::RangeObserver>();
+    net->run_convs_with(observer);
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        level2(*net, frames(24, 32, seed));
+    dsfn::ActivationRanges ranges;
+    ranges.weights_digest = dsfn::weights_digest(model);
+    ranges.points = observer->ranges();
+    dsfn::write_activation_ranges(dsfn::int8_ranges_path(model), ranges, "test ranges");
+    return ranges;
+}
+
+START_TEST(test_quant_params)
+{
+    auto q = dsfn::quant_params(-1.0, 3.0);
+    ck_assert(std::fabs(q.scale - 4.0 / 255) < 1e-12);
+    ck_assert_int_eq(q.zero_point, 64); // round(1 / (4 / 255)) = round(63.75)
+    q = dsfn::quant_params(0.5, 2.0);   // widened to hold 0: zero padding stays exact
+    ck_assert(std::fabs(q.scale - 2.0 / 255) < 1e-12);
+    ck_assert_int_eq(q.zero_point, 0);
+    q = dsfn::quant_params(-2.0, -0.5);
+    ck_assert_int_eq(q.zero_point, 255);
+    q = dsfn::quant_params(0.0, 0.0);
+    ck_assert(q.scale == 1.0 && q.zero_point == 0);
+    ck_assert(contains(error_of([] { dsfn::quant_params(0.0, INFINITY); }), "not finite"));
+}
+END_TEST
+
+// quantize_u8 gives LibTorch's quantize_per_tensor integers (to one step at an
+// exact tie) and dequantize_u8 its values, in every layout, and values outside
+// the range clamp to its ends.
+START_TEST(test_quantize_matches_libtorch)
+{
+    torch::manual_seed(7);
+    const auto q = dsfn::quant_params(-0.7, 1.3);
+    for (bool channels_last : {false, true}) {
+        auto x = torch::rand({2, 5, 7, 9}) * 2.4 - 0.9; // beyond the range on both sides
+        if (channels_last)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        const auto ours = dsfn::quantize_u8(x, q);
+        const auto theirs = at::quantize_per_tensor(x, q.scale, q.zero_point, torch::kQUInt8);
+        ck_assert(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+        ck_assert(ours.q_scale() == q.scale && ours.q_zero_point() == q.zero_point);
+        const auto diff = (ours.int_repr().to(torch::kInt) - theirs.int_repr().to(torch::kInt)).abs();
+        ck_assert_int_le(diff.max().item<int>(), 1);
+        ck_assert_int_le(diff.sum().item<int>(), 2);
+        const auto back = dsfn::dequantize_u8(ours);
+        ck_assert(torch::allclose(back, ours.dequantize(), 0, 1e-6));
+        // Inside the range, within half a step of the input.
+        const auto inside = (x >= -0.7) & (x <= 1.3);
+        ck_assert((back - x).abs().masked_select(inside).max().item<double>() <= q.scale / 2 + 1e-6);
+        ck_assert(std::fabs(back.min().item<double>() - (-q.zero_point * q.scale)) < 1e-6);
+        ck_assert(std::fabs(back.max().item<double>() - (255 - q.zero_point) * q.scale) < 1e-6);
+    }
+    ck_assert(contains(error_of([] { dsfn::dequantize_u8(torch::zeros({2})); }), "quint8"));
+}
+END_TEST
+
+START_TEST(test_ranges_file)
+{
+    const auto model = copied_model("int8-file");
+    const auto ranges = calibrate(model);
+    const auto path = dsfn::int8_ranges_path(model);
+    ck_assert_str_eq(path.c_str(), "int8-file/m.dsfn.int8");
+    const auto back = dsfn::read_activation_ranges(path, model);
+    ck_assert(back.weights_digest == ranges.weights_digest);
+    ck_assert_int_eq(back.points.size(), ranges.points.size());
+    for (const auto &[point, range] : ranges.points) {
+        ck_assert(std::fabs(back.points.at(point).lo - range.lo) <= 1e-6 * (1 + std::fabs(range.lo)));
+        ck_assert(std::fabs(back.points.at(point).hi - range.hi) <= 1e-6 * (1 + std::fabs(range.hi)));
+    }
+    // Every point the int8 arithmetic quantizes was measured, and nothing else.
+    const auto points = dsfn::int8_points(*dsfn::load_weights(model));
+    ck_assert_int_eq(points.size(), ranges.points.size());
+    for (const auto &p : points)
+        ck_assert(ranges.points.count(p));
+
+    std::ifstream in(path);
+    const std::string good((std::istreambuf_iterator<char>(in)), {});
+    auto with = [&](const std::string &text) {
+        std::ofstream(path) << text;
+        return error_of([&] { dsfn::read_activation_ranges(path, model); });
+    };
+    const auto header_end = good.find("weights ");
+    ck_assert(contains(with(""), "not a dsfn int8 ranges file"));
+    ck_assert(contains(with("P6\n3 2\n255\n"), "not a dsfn int8 ranges file"));
+    ck_assert(contains(with("dsfn-int8 7\n"), "version 7"));
+    ck_assert(contains(with(good.substr(0, header_end)), "no \"weights\" line"));
+    ck_assert(contains(with(good + "dsfn1.input 1 nan\n"), "LOW HIGH"));
+    ck_assert(contains(with(good + "dsfn1.input 2 1\n"), "LOW HIGH"));
+    ck_assert(contains(with(good + "dsfn1.input 0 1 9\n"), "LOW HIGH"));
+    ck_assert(contains(with(good + "dsfn1.input 0 1\n"), "given twice"));
+    ck_assert(contains(with(good.substr(0, good.size() / 2)), "line")); // truncated mid-line
+    std::string other = good;
+    other.replace(header_end + 8, 16, "0123456789abcdef");
+    ck_assert(contains(with(other), "other weights"));
+    // A point missing: the network cannot be run.
+    std::string missing = good;
+    const auto at = missing.find("dsfn1.input ");
+    missing.erase(at, missing.find('\n', at) - at + 1);
+    std::ofstream(path) << missing;
+    auto net = dsfn::load_weights(model);
+    ck_assert(contains(error_of([&] { dsfn::Int8Runner(*net, dsfn::read_activation_ranges(path, model), path); }),
+                       "no range for dsfn1.input"));
+    fs::remove(path);
+    ck_assert(contains(error_of([&] { dsfn::read_activation_ranges(path, model); }), "dsfn-tool quantize"));
+    fs::remove_all("int8-file");
+}
+END_TEST
+
+// The int8 network gives the float32 network's pictures to within what 8 bits
+// allow, on frames its ranges never saw.
+START_TEST(test_int8_against_fp32)
+{
+    torch::NoGradGuard no_grad;
+    const auto model = copied_model("int8-net");
+    const auto ranges = calibrate(model);
+    auto net = dsfn::load_weights(model);
+    net->eval();
+    const auto f = frames(24, 32, 99);
+    const auto reference = level2(*net, f);
+    net->run_convs_with(std::make_shared<dsfn::Int8Runner>(*net, ranges, "ranges"));
+    const auto quantized = level2(*net, f);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(quantized[i].scalar_type() == torch::kFloat);
+        ck_assert(quantized[i].sizes() == reference[i].sizes());
+        const double mse = (quantized[i] - reference[i]).pow(2).mean().item<double>();
+        const double psnr = 10 * std::log10(1 / mse);
+        ck_assert_msg(psnr > 35, "int8 map %d is %.1f dB from fp32", i, psnr);
+        ck_assert(!torch::equal(quantized[i], reference[i])); // the int8 arithmetic ran
+    }
+    fs::remove_all("int8-net");
+}
+END_TEST
+
+// Through the C API: int8 without its ranges, or with bad ones, is an error
+// that names the file; with them, the engine runs in int8 and says so.
+START_TEST(test_engine_int8)
+{
+    const auto model = copied_model("int8-engine");
+    DSFNEngineConfig cfg = dsfn_engine_default_config();
+    cfg.model_path = model.c_str();
+    cfg.precision = DSFN_PRECISION_INT8;
+    cfg.threads = 1;
+    cfg.adapt_threads = 0;
+    DSFNEngine *engine = nullptr;
+    char err[512];
+    ck_assert_int_lt(dsfn_engine_create(&engine, &cfg, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "m.dsfn.int8"));
+    ck_assert_ptr_nonnull(strstr(err, "dsfn-tool quantize"));
+    std::ofstream(dsfn::int8_ranges_path(model)) << "dsfn-int8 1\nweights 00\n";
+    ck_assert_int_lt(dsfn_engine_create(&engine, &cfg, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "16 hex digits"));
+
+    calibrate(model);
+    ck_assert_int_eq(dsfn_engine_create(&engine, &cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(dsfn_engine_precision(engine, nullptr), DSFN_PRECISION_INT8);
+    dsfn_engine_free(&engine);
+    fs::remove_all("int8-engine");
+}
+END_TEST
+
+} // namespace
+
+extern "C" Suite *int8_suite(void)
+{
+    Suite *s = suite_create("int8");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_quant_params);
+    tcase_add_test(tc, test_quantize_matches_libtorch);
+    tcase_add_test(tc, test_ranges_file);
+    tcase_add_test(tc, test_int8_against_fp32);
+    tcase_add_test(tc, test_engine_int8);
+    suite_add_tcase(s, tc);
+    return s;
+}
