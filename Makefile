@@ -14,7 +14,7 @@ FFPROBE := $(BUILD)/bin/ffprobe
 #   make check         build, then the unit, end-to-end and dsfn-parallel suites
 #   make install       ffmpeg, ffprobe, the tools and the models under PREFIX
 #   make install-deps  every Debian package any target uses (the two above install their own)
-# and for those who work on it: make eval | eval-* | bench | bench-* | train |
+# and for those who work on it: make eval | eval-* | bench | bench-* | train | quantize |
 # check-asan | check-libtorch2 | check-valgrind | check-trixie-headers | fuzz |
 # accelerator-pack | params | clean | distclean. mk/ holds the rules, by role.
 all: ffmpeg tools
@@ -41,7 +41,7 @@ install-deps:
 	scripts/setup/install-deps.sh $(OPTIONAL_PACKAGES)
 
 .PHONY: all help tools ffmpeg install install-files install-deps clean distclean check check-trixie-headers unit-tests e2e-tests \
-        parallel-tests params demo train eval eval-precisions eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
+        parallel-tests params demo train quantize eval eval-precisions eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
         check-libtorch2 check-valgrind accelerator-pack accelerator-build accelerator-unit-tests bench bench-sample bench-busy \
         bench-libtorch2 bench-memory bench-large bench-parallel
 

@@ -37,6 +37,15 @@ eval: ffmpeg
 eval-precisions: ffmpeg
 	scripts/eval/eval-precisions.sh $(BUILD) $(CACHE_DIR)/eval $(EVAL_KEYFRAMES) $(EVAL_MODEL)
 
+# The activation ranges precision=int8 needs (QUANTIZE_MODEL.int8, beside it), measured
+# over the training photos and clips (fetched as make train fetches them). Then
+# EVAL_PRECISIONS="bf16 int8" make eval-precisions says whether auto may take int8.
+QUANTIZE_MODEL ?= model/weights/dsfn-w$(TRAIN_WIDTH).dsfn
+quantize: $(TOOL) ffmpeg
+	scripts/train/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
+	scripts/train/fetch-training-clips.sh $(TRAIN_DIR) $(FFMPEG)
+	$(TOOL) quantize $(QUANTIZE_MODEL) --photos $(TRAIN_DIR)/photos --clips $(TRAIN_DIR)/clips --force
+
 # (reads the inputs the last `make eval` left in the cache).
 eval-frames-alone: ffmpeg
 	scripts/eval/eval-frames-alone.sh $(BUILD) $(CACHE_DIR)/eval $(firstword $(EVAL_MODEL))

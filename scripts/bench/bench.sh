@@ -1,8 +1,9 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
 # in the same run (the model's bare convolutions, channels-last, fp32 and bf16), in
-# fp32, bf16 and the default, auto (its row names the precision it chose here, and
-# its ratio is to that precision's roofline; the log line says why it chose it).
+# fp32, bf16, int8 (when MODEL.int8 is beside the model; no roofline of its own
+# yet) and the default, auto (its row names the precision it chose here, and its
+# ratio is to that precision's roofline; the log line says why it chose it).
 #   scripts/bench/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),
@@ -82,7 +83,8 @@ for size in 160x90 320x180; do
     cost=$("$tool" cost "$path" --size "$((w + 2 * mirror))x$((h + 2 * mirror))" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
-    for prec in fp32 bf16 auto; do
+    precs="fp32 bf16 $([ -f "$path.int8" ] && echo int8) auto"
+    for prec in $precs; do
         set -- $(best "$size" $short $prec)
         t_short=$1
         mv "$work/stages" "$work/stages.short"
@@ -103,7 +105,8 @@ for size in 160x90 320x180; do
         awk -v ts="$t_short" -v tl="$t_long" -v n=$((long - short)) -v f="$flops" -v r="$roof" -v prec=$label \
             -v size="$size" -v out="$((4 * w))x$((4 * h))" -v rss="$rss" -v passes="$*" 'BEGIN {
             per_in = (tl - ts) / n; g = f / per_in
-            printf "%-9s %-9s %-9s %11.3f %11.3f %9.1f %9.1f %6.0f%% %5.0f MiB  %s\n", size, out, prec, per_in / 2, per_in, g, r, 100 * g / r, rss / 1024, passes
+            if (r == "") { roof = "-"; ratio = "-" } else { roof = sprintf("%.1f", r); ratio = sprintf("%.0f%%", 100 * g / r) }
+            printf "%-9s %-9s %-9s %11.3f %11.3f %9.1f %9s %7s %5.0f MiB  %s\n", size, out, prec, per_in / 2, per_in, g, roof, ratio, rss / 1024, passes
         }'
     done
 done

@@ -30,7 +30,7 @@ echo "$out" | grep -q ' dsfn  *V->V ' && pass "ffmpeg -filters lists dsfn" || fa
 out=$(ff -h filter=dsfn 2>&1)
 got=$(echo "$out" | sed -n '/^dsfn AVOptions:/,$p' | awk '/^  +[a-z_0-9]+ +[^ ]+ +[.A-Z]+ / { printf "%s %s;", $1, $2 }')
 want="model <string>;device <string>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
-want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;auto 3;tile <int>;overlap <int>;ensemble <int>;"
+want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;auto 3;int8 4;tile <int>;overlap <int>;ensemble <int>;"
 want="${want}off 1;hflip 2;all 4;edge_mirror <int>;"
 [ "$got" = "$want" ] && pass "ffmpeg -h filter=dsfn lists every option, type and constant" ||
     fail "ffmpeg -h filter=dsfn lists every option, type and constant" "got:  $got
@@ -413,6 +413,54 @@ expect_error "output too large to allocate" "too large to upscale" \
     -f lavfi -i "color=size=6000x6000:rate=1,trim=end_frame=1" -vf "$dsfn" $null_out
 expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
+
+# --- precision=int8: activation ranges from dsfn-tool quantize, close to fp32 ------------
+# Training data in miniature: two photos and one clip of PPM frames.
+mkdir -p "$work/q/photos" "$work/q/clips/c"
+ff -f lavfi -i "testsrc2=size=256x192,trim=end_frame=1" "$work/q/photos/a.ppm" 2> "$work/log"
+ff -f lavfi -i "mandelbrot=size=256x192,trim=end_frame=1" "$work/q/photos/b.ppm" 2>> "$work/log"
+ff -f lavfi -i "testsrc2=size=160x120:rate=10,trim=end_frame=12" "$work/q/clips/c/%05d.ppm" 2>> "$work/log"
+cp "$model" "$work/q/m.dsfn"
+out=$("$tool" quantize "$work/q/m.dsfn" --photos "$work/q/photos" --clips "$work/q/clips" --windows 8 --patch 16 2>&1)
+echo "$out" | grep -Eq '^int8 against float32 on [0-9]+ other windows: PSNR [0-9.]+ dB$' && [ -f "$work/q/m.dsfn.int8" ] &&
+    pass "dsfn-tool quantize: MODEL.int8, and how close int8 comes" || fail "dsfn-tool quantize" "$out"
+out=$("$tool" quantize "$work/q/m.dsfn" --photos "$work/q/photos" 2>&1)
+echo "$out" | grep -q "exists (--force replaces it)" && pass "dsfn-tool quantize keeps an existing MODEL.int8" ||
+    fail "dsfn-tool quantize keeps an existing MODEL.int8" "$out"
+int8="dsfn=model=$work/q/m.dsfn:threads=2$dev"
+if [ "$device" = cpu ]; then
+    p=$(ff -f lavfi -i "testsrc2=size=72x56:rate=10,trim=end_frame=3,format=gbrp" -filter_complex \
+        "[0:v]split[a][b];[a]$int8:precision=int8[x];[b]$int8:precision=fp32[y];[x][y]psnr" -f null - 2>&1 | psnr_of)
+    awk -v p="$p" 'BEGIN { exit !(p != "inf" && p + 0 >= 30) }' && pass "precision=int8: close to fp32 (PSNR $p)" ||
+        fail "precision=int8 close to fp32 (PSNR '$p')" "$(cat "$work/log")"
+    printf 'precisions: fp32 int8\n' > "$work/q/m.dsfn.recipe"
+    out=$(auto_run "$int8")
+    echo "$out" | grep -Eq '^precision (fp32|int8) \(auto: .*fp32 here, measured in [0-9.]+ s\)$' &&
+        pass "auto, recipe lists int8: measured ($out)" || fail "auto, recipe lists int8: measured" "$out"
+    cp "$model" "$work/q/lone.dsfn"
+    printf 'precisions: fp32 int8\n' > "$work/q/lone.dsfn.recipe"
+    out=$(auto_run "dsfn=model=$work/q/lone.dsfn:threads=2")
+    echo "$out" | grep -q "^precision fp32 (auto: the only precision that loaded; int8 not tried: .*lone.dsfn.int8" &&
+        pass "auto, recipe lists int8 but no MODEL.int8: fp32, and why" || fail "auto, int8 without MODEL.int8" "$out"
+    # The shipped ranges belong to the shipped weights.
+    out=$(ff -f lavfi -i "$src,trim=end_frame=3" -vf "dsfn=model=dsfn-w16:precision=int8:threads=2" -f null - 2>&1)
+    [ $? -eq 0 ] && pass "the shipped dsfn-w16 runs in int8" || fail "the shipped dsfn-w16 runs in int8" "$out"
+    expect_int8_error() { # name, expected message
+        expect_error "$1" "$2" -f lavfi -i "$src,trim=end_frame=2" -vf "$int8:precision=int8" $null_out
+    }
+    mv "$work/q/m.dsfn.int8" "$work/q/good.int8"
+    expect_int8_error "int8 without MODEL.int8" "m.dsfn.int8: No such file or directory (precision int8 needs"
+    head -c 300 "$work/q/good.int8" > "$work/q/m.dsfn.int8"
+    expect_int8_error "int8, a truncated MODEL.int8" "m.dsfn.int8"
+    printf '\001\377garbage' > "$work/q/m.dsfn.int8"
+    expect_int8_error "int8, MODEL.int8 of garbage" "not a dsfn int8 ranges file"
+    cp "$work/q/good.int8" "$work/q/m.dsfn.int8"
+    "$tool" init "$work/q/m.dsfn" --width 4 --seed 2 --force > /dev/null
+    expect_int8_error "int8, MODEL.int8 of other weights" "measured on other weights"
+else
+    expect_vf_error "precision=int8 on $device" "precision int8 runs on the CPU only" "$dsfn:precision=int8"
+fi
+
 expect_vf_error "unknown precision" "precision" "$dsfn:precision=fp8"
 if [ "$device" = cpu ]; then
     expect_vf_error "precision=fp16 on the CPU" "precision fp16 needs device=cuda" "$dsfn:precision=fp16"
