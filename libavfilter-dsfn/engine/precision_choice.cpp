@@ -111,12 +111,16 @@ PrecisionChoice choose_precision(const std::string &model_path, const DeviceStre
     if (const auto cached = cache.find(key)) {
         const int p = precision_from_name(cached->precision);
         if (std::find(candidates.begin(), candidates.end(), p) != candidates.end()) {
-            choice.precision = p;
-            choice.net = p == DSFN_PRECISION_FP32 ? nets[0] : load_prepared_network(model_path, place.device(), p);
-            choice.reason = (p == DSFN_PRECISION_FP32 ? std::string("no other precision was faster")
-                                                      : ratio_text(cached->speedup) + " fp32") +
-                            " here, as measured before (" + cache.path() + ")";
-            return choice;
+            try {
+                choice.net = p == DSFN_PRECISION_FP32 ? nets[0] : load_prepared_network(model_path, place.device(), p);
+                choice.precision = p;
+                choice.reason = (p == DSFN_PRECISION_FP32 ? std::string("no other precision was faster")
+                                                          : ratio_text(cached->speedup) + " fp32") +
+                                " here, as measured before (" + cache.path() + ")";
+                return choice;
+            } catch (const std::exception &) {
+                // It no longer loads (int8 ranges gone or broken): measure what does.
+            }
         }
     }
 

@@ -215,7 +215,7 @@ echo "$out" | grep -q "^  convolutions" && echo "$out" | grep -q "^  deformable 
     echo "$out" | grep -q "aten::mkldnn_convolution\|aten::_convolution" &&
     pass "dsfn-tool profile: convolutions and deformable sampling by name" || fail "dsfn-tool profile" "$out"
 out=$("$tool" profile "$tw/a.dsfn" --precision fp64 2>&1)
-[ $? = 2 ] && echo "$out" | grep -q "precision must be fp32, bf16 or auto" &&
+[ $? = 2 ] && echo "$out" | grep -q "precision must be fp32, bf16, int8 or auto" &&
     pass "dsfn-tool profile --precision fp64: a usage error" || fail "dsfn-tool profile --precision fp64" "$out"
 out=$("$tool" --help 2>/dev/null)
 rc=$?
