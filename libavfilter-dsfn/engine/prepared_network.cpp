@@ -39,25 +39,23 @@ int precision_from_name(const std::string &name)
 Network load_prepared_network(const std::string &path, const torch::Device &device, int precision)
 {
     Network net = load_weights(path);
-    if (precision == DSFN_PRECISION_INT8) {
-        // The quantized engine prepacks its own weight layout; the network's
-        // float weights stay for the deformable warp.
-        const auto ranges_path = int8_ranges_path(path);
-        net->eval();
-        try {
-            net->run_convs_with(
-                std::make_shared<Int8Runner>(*net, read_activation_ranges(ranges_path, path), ranges_path));
-        } catch (const std::runtime_error &e) {
-            throw EngineError(EINVAL, e.what());
-        }
-        return net;
-    }
     net->to(device);
     if (precision == DSFN_PRECISION_BF16)
         net->to(torch::kBFloat16);
     else if (precision == DSFN_PRECISION_FP16)
         net->to(torch::kHalf);
     net->eval();
+    if (precision == DSFN_PRECISION_INT8) {
+        // The quantized engine prepacks its own copy of the weights; the float
+        // ones stay for the warp and the decoder's last convolution.
+        const auto ranges_path = int8_ranges_path(path);
+        try {
+            net->run_convs_with(
+                std::make_shared<Int8Runner>(*net, read_activation_ranges(ranges_path, path), ranges_path));
+        } catch (const std::runtime_error &e) {
+            throw EngineError(EINVAL, e.what());
+        }
+    }
     // Channels-last convolutions run several times faster on CPU (oneDNN).
     torch::NoGradGuard no_grad;
     for (auto &p : net->parameters())

@@ -3,8 +3,8 @@
 // weights to signed 8 bits per output channel (symmetric, from the weights
 // themselves), run by LibTorch's quantized CPU engine (oneDNN or FBGEMM). Sums
 // and LeakyReLU stay in 8 bits between the convolutions; the deformable warp,
-// the convolutions that feed it offsets and make the residuals, and the sums with
-// the residual bases run in float32 (dsfn_net.cpp).
+// the convolution that makes the residuals, and the sums with the residual bases
+// run in float32 (dsfn_net.cpp).
 #pragma once
 
 #include <ATen/core/dispatch/Dispatcher.h>

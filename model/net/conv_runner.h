@@ -25,8 +25,8 @@ public:
     virtual torch::Tensor leave(const torch::Tensor &x) = 0;
     // conv(x); its output is the point named `point`.
     virtual torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
-    // conv(x) as float32: the convolutions whose outputs leave the runner (the
-    // warp's offsets, the decoder's residuals), where 8 bits would cost most.
+    // conv(x) as float32: the decoder's last convolution, whose outputs are the
+    // pictures' residuals, where 8 bits would cost most.
     virtual torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
     // LeakyReLU(kLeakySlope) of a conv output, which may be overwritten.
     virtual torch::Tensor leaky(torch::Tensor x) = 0;

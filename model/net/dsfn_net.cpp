@@ -118,7 +118,8 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::T
 {
     auto features = run_sequence(*encoder, runner, name + ".encoder", runner.enter(name + ".input", {x}));
     auto centre = run_sequence(*jdsr, runner, name + ".jdsr", features);
-    auto fields = runner.conv_to_float(*offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features));
+    auto fields =
+        runner.leave(runner.conv(name + ".offsets", *offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features)));
     auto phi = fields.chunk(2, 1);
     // The deformable warp samples between pixels: it runs in float32, its weights' type.
     auto centre_float = runner.leave(centre);
