@@ -7,7 +7,7 @@ bench: ffmpeg $(TOOL)
 	scripts/bench/bench-sample.sh $(BUILD) $(BENCH_REPEATS)
 	scripts/bench/bench-busy.sh $(BUILD) $(BENCH_REPEATS)
 
-# The sample clip three ways: the classic FFmpeg chain, dsfn's defaults, dsfn fp32
+# The sample clip four ways: the classic FFmpeg chain, dsfn's defaults, dsfn fp32, dsfn int8
 # (also a part of make bench).
 bench-sample: ffmpeg
 	scripts/bench/bench-sample.sh $(BUILD) $(BENCH_REPEATS)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The sample clip (samples/openshot-run-degraded.mp4, 180x100 at 15 fps -> 720x400 at
-# 30 fps) enhanced three ways in one run, each encoded the same way (x264 -preset
+# 30 fps) enhanced four ways in one run, each encoded the same way (x264 -preset
 # fast where the build has it), median wall seconds of REPEATS runs (default 3):
 #   classic chain   the best plain-FFmpeg chain of make eval: minterpolate (mci),
 #                   lanczos 4x, unsharp 0.6
@@ -8,6 +8,7 @@
 #                   is cached by a first run that is not timed, as a user's later
 #                   runs find it)
 #   dsfn fp32       the filter in fp32
+#   dsfn int8       the filter in int8 (the default model ships its ranges)
 # and each one's ratio to the classic chain.
 #   scripts/bench/bench-sample.sh BUILD_DIR [REPEATS]
 set -eu
@@ -42,7 +43,8 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); build: $build; median of $repeats 
 echo "dsfn's default here: ${chosen:-(no auto line in the log)}"
 base=$(measure "$classic")
 printf '%-38s %10s %10s\n' method seconds "x classic"
-for row in "classic chain (mci, lanczos, unsharp)|$classic" "dsfn (defaults)|dsfn" "dsfn precision=fp32|dsfn=precision=fp32"; do
+for row in "classic chain (mci, lanczos, unsharp)|$classic" "dsfn (defaults)|dsfn" "dsfn precision=fp32|dsfn=precision=fp32" \
+           "dsfn precision=int8|dsfn=precision=int8"; do
     name=${row%%|*} graph=${row#*|}
     if [ "$graph" = "$classic" ]; then t=$base; else t=$(measure "$graph"); fi
     printf '%-38s %10s %9.2fx\n' "$name" "$t" "$(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
