@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <map>
 #include <tuple>
 #include <vector>
 
+#include "int8/int8_runner.h"
 #include "kernels/map_to_picture.h"
+#include "kernels/quantize_u8.h"
 
 namespace dsfn {
 
@@ -45,23 +48,34 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
     for (const auto &s : shapes)
         count[{s.in, s.out, s.kernel, s.batch}] += s.calls;
 
+    // Each case runs one convolution of its shape in the precision asked for.
     struct Case {
-        torch::Tensor input, weight, bias;
-        int64_t calls, pad;
+        std::function<void()> run;
+        int64_t calls;
     };
     std::vector<Case> cases;
+    const bool int8 = type == torch::kQUInt8;
+    const auto activations = quant_params(-4.0, 4.0);
     for (const auto &[key, calls] : count) {
         const auto [in, out, kernel, batch] = key;
-        auto opts = torch::TensorOptions().dtype(type);
-        cases.push_back({torch::randn({batch, in, h, w}, opts).contiguous(at::MemoryFormat::ChannelsLast),
-                         torch::randn({out, in, kernel, kernel}, opts).contiguous(at::MemoryFormat::ChannelsLast),
-                         torch::randn({out}, opts), calls, kernel / 2});
+        auto opts = torch::TensorOptions().dtype(int8 ? torch::kFloat : type);
+        auto input = torch::randn({batch, in, h, w}, opts).contiguous(at::MemoryFormat::ChannelsLast);
+        auto weight = torch::randn({out, in, kernel, kernel}, opts).contiguous(at::MemoryFormat::ChannelsLast);
+        auto bias = torch::randn({out}, opts);
+        if (int8) {
+            auto conv = std::make_shared<Int8Conv>(weight, bias);
+            auto q = quantize_u8(input, activations);
+            cases.push_back({[conv, q, activations] { (*conv)(q, activations); }, calls});
+        } else {
+            const int64_t pad = kernel / 2;
+            cases.push_back({[input, weight, bias, pad] { torch::conv2d(input, weight, bias, 1, pad); }, calls});
+        }
     }
     auto run_all = [&] {
         const auto t0 = std::chrono::steady_clock::now();
         for (const auto &c : cases)
             for (int64_t i = 0; i < c.calls; i++)
-                torch::conv2d(c.input, c.weight, c.bias, 1, c.pad);
+                c.run();
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
     run_all(); // warm-up: oneDNN picks and caches its kernels

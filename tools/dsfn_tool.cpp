@@ -41,8 +41,8 @@ const char kUsage[] = "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
                       "  cost [FILE] [--width W] [--levels L] [--size WxH] [--threads T]\n"
                       "      FLOPs per input frame of FILE's network (without FILE: a random network of\n"
                       "      width W, 16 by default), the bare convolutions' speed (the roofline) and the\n"
-                      "      passes' time, in fp32 and bf16, on WxH input frames (160x90 by default) with\n"
-                      "      T threads (all online cores by default)\n"
+                      "      passes' time, in fp32 and bf16 (the roofline in int8 too), on WxH input frames\n"
+                      "      (160x90 by default) with T threads (all online cores by default)\n"
                       "  profile FILE [--size WxH] [--threads T] [--precision P] [--frames N]\n"
                       "      where an input frame's time goes in the filter's engine, operation by operation\n"
                       "      (LibTorch's profiler over N steady-state frames, 4 by default), in precision P\n"
@@ -233,10 +233,10 @@ void print_cost(const dsfn::NetworkImpl &net, const Args &a)
     std::cout << "size " << a.size_w << "x" << a.size_h << ", threads " << torch::get_num_threads() << "\n"
               << "flops per input frame: " << flops / 1e9 << " GFLOP (" << flops / (a.size_w * a.size_h) / 1e6
               << " MFLOP per input pixel)\n";
-    for (auto type : {torch::kFloat, torch::kBFloat16}) {
+    for (auto type : {torch::kFloat, torch::kBFloat16, torch::kQUInt8}) {
         const double t = dsfn::conv_seconds(shapes, a.size_h, a.size_w, type, 3);
-        std::cout << "roofline " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t << " s per input frame, "
-                  << flops / t / 1e9 << " GFLOP/s\n";
+        const char *name = type == torch::kFloat ? "fp32" : type == torch::kBFloat16 ? "bf16" : "int8";
+        std::cout << "roofline " << name << ": " << t << " s per input frame, " << flops / t / 1e9 << " GFLOP/s\n";
     }
 }
 

@@ -61,6 +61,26 @@ std::string select_int8_engine()
                              "precision int8");
 }
 
+Int8Conv::Int8Conv(const torch::Tensor &weight, const torch::Tensor &bias) : op_(find_op("quantized::conv2d", "new"))
+{
+    select_int8_engine();
+    if (weight.dim() != 4 || weight.size(2) % 2 == 0 || weight.size(3) % 2 == 0)
+        throw std::runtime_error("int8: a convolution must have an odd kernel, to keep its input's size");
+    torch::NoGradGuard no_grad;
+    c10::optional<torch::Tensor> b;
+    if (bias.defined())
+        b = bias.detach().to(torch::kFloat).contiguous();
+    auto list = [](int64_t y, int64_t x) { return c10::List<int64_t>({y, x}); };
+    packed_ = call(
+        find_op("quantized::conv2d_prepack", ""),
+        {quantize_weight(weight), b, list(1, 1), list(weight.size(2) / 2, weight.size(3) / 2), list(1, 1), int64_t{1}});
+}
+
+torch::Tensor Int8Conv::operator()(const torch::Tensor &x, const QuantParams &out) const
+{
+    return call(op_, {x, packed_, out.scale, out.zero_point}).toTensor();
+}
+
 std::vector<std::string> int8_points(NetworkImpl &net)
 {
     // Exactly the points the graph visits: a float32 pass over a tiny input, observed.
@@ -88,7 +108,7 @@ std::vector<std::string> int8_points(NetworkImpl &net)
 }
 
 Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
-    : conv_op_(find_op("quantized::conv2d", "new")), add_op_(find_op("quantized::add", ""))
+    : add_op_(find_op("quantized::add", ""))
 {
     select_int8_engine();
     for (const auto &point : int8_points(net)) {
@@ -97,25 +117,16 @@ Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const s
             throw std::runtime_error(ranges_path + ": no range for " + point + " (made for another network?)");
         points_.emplace(point, quant_params(found->second.lo, found->second.hi));
     }
-    const auto prepack = find_op("quantized::conv2d_prepack", "");
-    torch::NoGradGuard no_grad;
     for (const auto &m : net.named_modules("", false)) {
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
         if (!conv || !points_.count(m.key()))
             continue; // not a convolution, or one that runs in float32 (conv_to_float)
-        // Every convolution of the network keeps its input's size (conv3x3 in
-        // dsfn_net.cpp): stride 1, padding half the kernel.
+        // Every convolution of the network keeps its input's size (conv3x3 in dsfn_net.cpp).
         const auto &o = conv->options;
-        const int64_t kh = (*o.kernel_size())[0], kw = (*o.kernel_size())[1];
-        if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || kh % 2 == 0 || kw % 2 == 0)
-            throw std::runtime_error("int8: convolution " + m.key() + " does not keep its input's size");
-        auto list = [](int64_t a, int64_t b) { return c10::List<int64_t>({a, b}); };
-        c10::optional<torch::Tensor> bias;
-        if (conv->bias.defined())
-            bias = conv->bias.detach().to(torch::kFloat).contiguous();
-        auto weights = call(
-            prepack, {quantize_weight(conv->weight), bias, list(1, 1), list(kh / 2, kw / 2), list(1, 1), o.groups()});
-        convs_.emplace(conv.get(), PackedConv{std::move(weights), params(m.key())});
+        if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
+            o.groups() != 1)
+            throw std::runtime_error("int8: convolution " + m.key() + " is not a plain one");
+        convs_.emplace(conv.get(), PackedConv{Int8Conv(conv->weight, conv->bias), params(m.key())});
     }
 }
 
@@ -147,8 +158,7 @@ torch::Tensor Int8Runner::conv(const std::string &point, torch::nn::Conv2dImpl &
     auto found = convs_.find(&conv);
     if (found == convs_.end())
         throw std::logic_error("int8: convolution " + point + " was not prepacked");
-    const auto &out = found->second.output;
-    return call(conv_op_, {x, found->second.weights, out.scale, out.zero_point}).toTensor();
+    return found->second.conv(x, found->second.output);
 }
 
 torch::Tensor Int8Runner::leaky(torch::Tensor x)

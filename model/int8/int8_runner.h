@@ -22,6 +22,20 @@ namespace dsfn {
 // FBGEMM, else oneDNN) and returns its name. Throws std::runtime_error if it has none.
 std::string select_int8_engine();
 
+// One convolution in the quantized engine, stride 1 with 'same' padding: its
+// float32 weights quantized per output channel and prepacked once.
+class Int8Conv {
+public:
+    // weight [out, in, k, k], k odd; bias [out] or undefined. Throws std::runtime_error.
+    Int8Conv(const torch::Tensor &weight, const torch::Tensor &bias);
+    // x: quint8, channels-last; the output quantized with out.
+    torch::Tensor operator()(const torch::Tensor &x, const QuantParams &out) const;
+
+private:
+    c10::IValue packed_;
+    c10::OperatorHandle op_;
+};
+
 class Int8Runner : public ConvRunner {
 public:
     // Prepacks every convolution of net (float32 weights) and checks that ranges
@@ -37,14 +51,14 @@ public:
 
 private:
     struct PackedConv {
-        c10::IValue weights; // the engine's prepacked weights and float bias
+        Int8Conv conv;
         QuantParams output;
     };
     const QuantParams &params(const std::string &point) const;
 
     std::unordered_map<const torch::nn::Conv2dImpl *, PackedConv> convs_;
     std::unordered_map<std::string, QuantParams> points_;
-    c10::OperatorHandle conv_op_, add_op_;
+    c10::OperatorHandle add_op_;
 };
 
 // Every point the int8 arithmetic of net quantizes, by name.

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Speed of the dsfn filter through the built ffmpeg, against the roofline measured
-# in the same run (the model's bare convolutions, channels-last, fp32 and bf16), in
-# fp32, bf16, int8 (when MODEL.int8 is beside the model; no roofline of its own
-# yet) and the default, auto (its row names the precision it chose here, and its
-# ratio is to that precision's roofline; the log line says why it chose it).
+# in the same run (the model's bare convolutions, channels-last, in each precision), in
+# fp32, bf16, int8 (when MODEL.int8 is beside the model) and the default, auto (its
+# row names the precision it chose here, and its ratio is to that precision's
+# roofline; the log line says why it chose it).
 #   scripts/bench/bench.sh BUILD_DIR MODEL [THREADS] [REPEATS] [ENSEMBLE] [EDGE_MIRROR]
 # For each size: seconds per output frame at steady state (the difference of a
 # short and a long run, so model loading and the window's start drop out),

@@ -237,6 +237,8 @@ tool_error "unknown command" "unknown command 'frobnicate'" frobnicate
 out=$("$tool" cost --size 8x8 2>&1)
 echo "$out" | grep -q "^a random network: width 16, levels 2" && echo "$out" | grep -q "size 8x8, threads $cores" &&
     pass "dsfn-tool cost without a file: says width 16, uses the $cores cores" || fail "dsfn-tool cost without a file" "$out"
+[ "$(echo "$out" | grep -Ec '^roofline (fp32|bf16|int8): [0-9.e+-]+ s per input frame, [0-9.e+-]+ GFLOP/s$')" = 3 ] &&
+    pass "dsfn-tool cost: a roofline for fp32, bf16 and int8" || fail "dsfn-tool cost: three rooflines" "$out"
 
 # --- Model names with or without .dsfn ----------------------------------------------------
 out=$(DSFN_MODEL_DIR=$work ff -v verbose -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=w4.dsfn$dev" -f null - 2>&1)
