@@ -2,7 +2,7 @@
 # dsfn-parallel: one long video through the dsfn filter on many cores and many
 # machines, with GNU parallel; the joined output is identical to a single run.
 #
-#   dsfn-parallel [--filter "dsfn=OPTIONS"] [--jobs N] [--segment-frames F]
+#   dsfn-parallel [--filter "dsfn=OPTIONS"] [--jobs N | --gpus LIST|all] [--segment-frames F]
 #                 [--sshlogin HOSTS] [--shared] [--workdir DIR] [--ffmpeg PATH]
 #                 INPUT OUTPUT [-- OUTPUT OPTIONS]
 #   dsfn-parallel --plan  --workdir DIR [same options] INPUT OUTPUT [-- OUTPUT OPTIONS]
@@ -16,7 +16,9 @@
 # their exact timestamps. Segments are encoded with the OUTPUT OPTIONS and joined
 # with the concat demuxer without re-encoding; the input's audio and subtitles are
 # copied in unchanged. --plan, --run-segment and --join are the three steps on
-# their own, for batch systems (samples/slurm-dsfn.sh).
+# their own, for batch systems (samples/slurm-dsfn.sh). --gpus 0,1,... (or all,
+# as nvidia-smi lists them) runs one job per GPU of this machine, each segment's
+# filter with device=cuda:N of the GPU its job slot holds.
 set -euo pipefail
 
 CONTEXT_BEFORE=3
@@ -30,13 +32,14 @@ usage() {
     exit 2
 }
 
-filter=dsfn jobs=$(nproc 2>/dev/null || echo 2) segment_frames=250 sshlogin= shared=0 workdir= ffmpeg=
+filter=dsfn jobs= gpus= segment_frames=250 sshlogin= shared=0 workdir= ffmpeg=
 step=all segment_index=
 args=()
 while [ $# -gt 0 ]; do
     case $1 in
         --filter) filter=${2:?}; shift 2 ;;
         --jobs) jobs=${2:?}; shift 2 ;;
+        --gpus) gpus=${2:?}; shift 2 ;;
         --segment-frames) segment_frames=${2:?}; shift 2 ;;
         --sshlogin) sshlogin=${2:?}; shift 2 ;;
         --shared) shared=1; shift ;;
@@ -83,8 +86,23 @@ else
     input=${args[0]} output=${args[1]}
     [ -f "$input" ] && [ -r "$input" ] || die "cannot read INPUT '$input'"
     case $segment_frames in ''|*[!0-9]*|0) die "--segment-frames '$segment_frames': a whole number of frames, at least 1" ;; esac
-    case $jobs in ''|*[!0-9]*|0) die "--jobs '$jobs': a whole number, at least 1" ;; esac
     case $filter in dsfn|dsfn=*) ;; *) die "--filter '$filter': one dsfn instance, as dsfn or dsfn=OPTIONS" ;; esac
+    if [ -n "$gpus" ]; then
+        [ -z "$jobs" ] || die "--gpus runs one job per GPU: leave out --jobs"
+        [ -z "$sshlogin" ] || die "--gpus is for the GPUs of this machine: leave out --sshlogin"
+        case $filter in *device=*) die "--gpus gives each job its device: leave device= out of --filter" ;; esac
+        if [ "$gpus" = all ]; then
+            command -v nvidia-smi > /dev/null || die "--gpus all: no nvidia-smi to list the GPUs (give --gpus 0,1,...)"
+            gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | tr -d ' ' | paste -sd, -)
+            [ -n "$gpus" ] || die "--gpus all: nvidia-smi lists no GPU"
+        fi
+        case ,$gpus, in *[!0-9,]*|*,,*) die "--gpus '$gpus': GPU numbers separated by commas, or all" ;; esac
+        [ "$(tr ',' '\n' <<< "$gpus" | sort -u | wc -l)" = "$(tr ',' '\n' <<< "$gpus" | wc -l)" ] ||
+            die "--gpus '$gpus': a GPU named twice"
+        jobs=$(tr ',' '\n' <<< "$gpus" | wc -l)
+    fi
+    [ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 2)
+    case $jobs in ''|*[!0-9]*|0) die "--jobs '$jobs': a whole number, at least 1" ;; esac
     # Bit-identical output needs the same thread count in every run: one per job
     # unless the filter names its own.
     case $filter in *threads=*) ;; dsfn) filter=dsfn=threads=1 ;; *) filter="$filter:threads=1" ;; esac
@@ -251,8 +269,14 @@ par=(parallel --colsep '\t' --jobs "$jobs" --joblog "$workdir/joblog" --halt nev
 if [ -z "$sshlogin" ] || [ $shared = 1 ]; then
     # Local jobs, or hosts that see the same files at the same paths.
     [ -z "$sshlogin" ] || par+=(--sshlogin "$sshlogin")
-    cmd="$(q "$here/dsfn-segment") $(q "$ffmpeg") $(q "$input") $(q "$workdir")/{1}.$ext"
-    cmd="$cmd {2} {3} {4} {5} {6} {7} $(q "$filter")$opts > $(q "$workdir")/{1}.log 2>&1"
+    device= pick=
+    if [ -n "$gpus" ]; then
+        # Job slot k ({%}, 1 to the number of GPUs) holds the k-th GPU: one job per GPU at a time.
+        pick="set -- ${gpus//,/ }; shift \$(({%} - 1)); "
+        device=':device=cuda:$1'
+    fi
+    cmd="$pick$(q "$here/dsfn-segment") $(q "$ffmpeg") $(q "$input") $(q "$workdir")/{1}.$ext"
+    cmd="$cmd {2} {3} {4} {5} {6} {7} $(q "$filter")$device$opts > $(q "$workdir")/{1}.log 2>&1"
 else
     # Hosts with the same build (and model) but their own disks: INPUT and
     # dsfn-segment go to each host once (into ~/JOBDIR there); each segment and its

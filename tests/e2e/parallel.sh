@@ -173,6 +173,38 @@ out=$("$par" --workdir "$work/wd-flaky" --filter "$filter" --segment-frames 7 "$
 [ $? != 0 ] && echo "$out" | grep -q "holds segments of another job" && pass "another job in the same work folder: refused" ||
     fail "another job in the same work folder" "$out"
 
+# --- --gpus: one job per GPU, each on its own device; the same output ---------------------
+# Stand-ins for a machine with two GPUs: nvidia-smi lists GPUs 0 and 1, and an ffmpeg
+# that records the device each segment asks for and runs it on the CPU instead.
+mkdir -p "$work/gpus"
+printf '#!/bin/sh\nprintf "0\\n1\\n"\n' > "$work/gpus/nvidia-smi"
+cat > "$work/gpus/ffmpeg" << STANDIN
+#!/bin/bash
+args=()
+for a in "\$@"; do
+    case \$a in *device=cuda:*)
+        echo "\${a#*device=cuda:}" | cut -d, -f1 >> "$work/gpus/devices"
+        a=\$(printf '%s' "\$a" | sed 's/device=cuda:[0-9][0-9]*/device=cpu/') ;;
+    esac
+    args+=("\$a")
+done
+exec "$ffmpeg" "\${args[@]}"
+STANDIN
+chmod +x "$work/gpus/nvidia-smi" "$work/gpus/ffmpeg"
+ln -s "$ffprobe" "$work/gpus/ffprobe"
+PATH="$work/gpus:$PATH" same "--gpus all (2 stand-in GPUs)" "$work/cut60.mkv" --gpus all --segment-frames 10 \
+    --ffmpeg "$work/gpus/ffmpeg"
+used=$(sort "$work/gpus/devices" 2> /dev/null | uniq -c | awk '{ printf "%s%s:%s", sep, $2, $1; sep = " " }')
+case $used in
+    "0:"*" 1:"*) [ "$(wc -l < "$work/gpus/devices")" = 6 ] && pass "--gpus all: 6 segments over devices 0 and 1 ($used)" ||
+                     fail "--gpus all: 6 segments" "$used" ;;
+    *) fail "--gpus all: both devices used" "$used" ;;
+esac
+: > "$work/gpus/devices"
+same "--gpus 1" "$work/cut60.mkv" --gpus 1 --segment-frames 20 --ffmpeg "$work/gpus/ffmpeg"
+[ "$(sort -u "$work/gpus/devices")" = 1 ] && pass "--gpus 1: every segment on cuda:1" ||
+    fail "--gpus 1: every segment on cuda:1" "$(cat "$work/gpus/devices")"
+
 # --- Clear errors ------------------------------------------------------------------------
 ff -f lavfi -i "sine=duration=1" -c:a flac "$work/audio-only.mkv"
 expect() { # name, message, dsfn-parallel arguments...
@@ -190,6 +222,14 @@ expect "no ffmpeg there" "no ffmpeg ('/nonexistent/ffmpeg')" --ffmpeg /nonexiste
 printf '#!/bin/sh\necho " ... scale V->V Scale"\n' > "$work/plain-ffmpeg" && chmod +x "$work/plain-ffmpeg"
 expect "an ffmpeg without the filter" "has no dsfn filter" --ffmpeg "$work/plain-ffmpeg" "$work/cut60.mkv" "$work/e.mkv"
 expect "a filter that is not dsfn" "--filter 'scale=64:48': one dsfn instance" --filter scale=64:48 "$work/cut60.mkv" "$work/e.mkv"
+expect "--gpus with --jobs" "--gpus runs one job per GPU: leave out --jobs" --gpus 0 --jobs 2 "$work/cut60.mkv" "$work/e.mkv"
+expect "--gpus with a device" "leave device= out of --filter" --gpus 0,1 --filter dsfn=device=cuda "$work/cut60.mkv" "$work/e.mkv"
+expect "--gpus with --sshlogin" "leave out --sshlogin" --gpus 0 --sshlogin host "$work/cut60.mkv" "$work/e.mkv"
+expect "--gpus 0,x" "--gpus '0,x': GPU numbers separated by commas" --gpus 0,x "$work/cut60.mkv" "$work/e.mkv"
+expect "--gpus 1,1" "a GPU named twice" --gpus 1,1 "$work/cut60.mkv" "$work/e.mkv"
+if ! PATH=/usr/bin:/bin command -v nvidia-smi > /dev/null; then
+    PATH=/usr/bin:/bin expect "--gpus all without nvidia-smi" "--gpus all: no nvidia-smi" --gpus all "$work/cut60.mkv" "$work/e.mkv"
+fi
 expect "a missing model: the segment's log says so" "No model named" --workdir "$work/wd-e2" --filter dsfn=model=none-such \
     --segment-frames 30 "$work/cut60.mkv" "$work/e2.mkv"
 
