@@ -15,6 +15,9 @@ namespace {
 
 constexpr const char *kMagic = "dsfn-int8";
 constexpr int kVersion = 1;
+// Far beyond any activation of the network, and small enough that a scale made
+// from it is a normal number.
+constexpr double kLargest = 1e6;
 
 [[noreturn]] void fail(const std::string &path, int line, const std::string &what)
 {
@@ -82,9 +85,9 @@ ActivationRanges read_activation_ranges(const std::string &path, const std::stri
         }
         ValueRange range;
         std::string rest;
-        if (!(line >> range.lo >> range.hi) || (line >> rest) || !std::isfinite(range.lo) || !std::isfinite(range.hi) ||
-            range.lo > range.hi)
-            fail(path, number, "expected \"POINT LOW HIGH\" with finite LOW <= HIGH");
+        if (!(line >> range.lo >> range.hi) || (line >> rest) || !(std::fabs(range.lo) <= kLargest) ||
+            !(std::fabs(range.hi) <= kLargest) || range.lo > range.hi)
+            fail(path, number, "expected \"POINT LOW HIGH\" with LOW <= HIGH, both within +-1e6");
         if (!ranges.points.emplace(key, range).second)
             fail(path, number, "point " + key + " given twice");
     }

@@ -161,6 +161,7 @@ START_TEST(test_ranges_file)
     ck_assert(contains(with(good + "dsfn1.input 1 nan\n"), "LOW HIGH"));
     ck_assert(contains(with(good + "dsfn1.input 2 1\n"), "LOW HIGH"));
     ck_assert(contains(with(good + "dsfn1.input 0 1 9\n"), "LOW HIGH"));
+    ck_assert(contains(with(good + "dsfn1.input -1e300 1e300\n"), "within +-1e6"));
     ck_assert(contains(with(good + "dsfn1.input 0 1\n"), "given twice"));
     ck_assert(contains(with(good.substr(0, good.size() / 2)), "line")); // truncated mid-line
     std::string other = good;
