@@ -72,7 +72,7 @@ std::string kind_of(const std::string &name)
     if (is({"dsfn::quantize", "dsfn::dequantize", "aten::_empty_affine_quantized", "aten::q_scale",
             "aten::q_zero_point", "aten::int_repr"}))
         return "int8 conversions (float <-> 8 bits)";
-    if (is({"quantized::add"}))
+    if (is({"quantized::add", "dsfn::residual_sum"}))
         return "element-wise sums, means, scaling";
     if (is({"aten::leaky_relu", "aten::leaky_relu_", "aten::relu", "aten::relu_"}))
         return "activations";

@@ -108,7 +108,6 @@ std::vector<std::string> int8_points(NetworkImpl &net)
 }
 
 Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
-    : add_op_(find_op("quantized::add", ""))
 {
     select_int8_engine();
     for (const auto &point : int8_points(net)) {
@@ -158,19 +157,35 @@ torch::Tensor Int8Runner::conv(const std::string &point, torch::nn::Conv2dImpl &
     auto found = convs_.find(&conv);
     if (found == convs_.end())
         throw std::logic_error("int8: convolution " + point + " was not prepacked");
-    return found->second.conv(x, found->second.output);
+    return found->second.conv(x.is_quantized() ? x : bytes_of(x, point), found->second.output);
+}
+
+void Int8Runner::remember(const torch::Tensor &value, torch::Tensor bytes)
+{
+    twins_.erase(std::remove_if(twins_.begin(), twins_.end(), [](const Twin &t) { return t.value.expired(); }),
+                 twins_.end());
+    twins_.push_back({Twin::Weak(value.getIntrusivePtr()), std::move(bytes)});
+}
+
+const torch::Tensor &Int8Runner::bytes_of(const torch::Tensor &value, const std::string &point) const
+{
+    for (const auto &t : twins_)
+        if (t.value.lock().get() == value.unsafeGetTensorImpl())
+            return t.bytes;
+    throw std::logic_error("int8: convolution " + point + " got a float input that is not a residual sum");
 }
 
 torch::Tensor Int8Runner::leaky(torch::Tensor x)
 {
-    // Quantized LeakyReLU keeps its input's scale and zero point.
+    // On 8 bits, LeakyReLU keeps its input's scale and zero point.
     return torch::leaky_relu(x, kLeakySlope);
 }
 
 torch::Tensor Int8Runner::add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b)
 {
-    const auto &out = params(point);
-    return call(add_op_, {a, b, out.scale, out.zero_point}).toTensor();
+    auto sum = residual_sum_u8(a, b, params(point));
+    remember(sum.value, std::move(sum.bytes));
+    return sum.value;
 }
 
 } // namespace dsfn

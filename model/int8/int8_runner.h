@@ -1,10 +1,14 @@
 // The int8 arithmetic of the plain convolutions: activations quantized to
 // unsigned 8 bits per tensor with the calibrated ranges (activation_ranges.h),
 // weights to signed 8 bits per output channel (symmetric, from the weights
-// themselves), run by LibTorch's quantized CPU engine (oneDNN or FBGEMM). Sums
-// and LeakyReLU stay in 8 bits between the convolutions; the deformable warp,
-// the convolution that makes the residuals, and the sums with the residual bases
-// run in float32 (dsfn_net.cpp).
+// themselves), run by LibTorch's quantized CPU engine (oneDNN or FBGEMM).
+//
+// The residual stream (each block's input plus its convolutions' output) stays
+// float32, with an 8-bit copy for the next convolution to read: requantizing the
+// stream at every block let the rounding errors of all blocks add up, the largest
+// part of int8's distance from float32 (eval/REPORT.md). LeakyReLU works on 8
+// bits; the deformable warp, the convolution that makes the residuals and the sums
+// with the residual bases run in float32 (dsfn_net.cpp).
 #pragma once
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -54,11 +58,19 @@ private:
         Int8Conv conv;
         QuantParams output;
     };
+    // A residual sum's 8-bit copy, found by its float value while that lives.
+    struct Twin {
+        using Weak = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+        Weak value;
+        torch::Tensor bytes;
+    };
     const QuantParams &params(const std::string &point) const;
+    void remember(const torch::Tensor &value, torch::Tensor bytes);
+    const torch::Tensor &bytes_of(const torch::Tensor &value, const std::string &point) const;
 
     std::unordered_map<const torch::nn::Conv2dImpl *, PackedConv> convs_;
     std::unordered_map<std::string, QuantParams> points_;
-    c10::OperatorHandle add_op_;
+    std::vector<Twin> twins_;
 };
 
 // Every point the int8 arithmetic of net quantizes, by name.

@@ -30,4 +30,13 @@ torch::Tensor quantize_u8(const std::vector<torch::Tensor> &parts, const QuantPa
 // q: quint8 (per tensor) on the CPU. Returns float32 in q's memory format.
 torch::Tensor dequantize_u8(const torch::Tensor &q);
 
+// A residual block's sum kept in float32 (the residual stream), with the 8-bit
+// copy the next convolution reads, made in one pass.
+struct ResidualSum {
+    torch::Tensor value; // float32
+    torch::Tensor bytes; // quint8, quantized with the parameters given
+};
+// a: quint8 (a convolution's output); b: float32 or quint8, a's size.
+ResidualSum residual_sum_u8(const torch::Tensor &a, const torch::Tensor &b, const QuantParams &q);
+
 } // namespace dsfn

@@ -128,6 +128,28 @@ START_TEST(test_quantize_matches_libtorch)
 }
 END_TEST
 
+// A residual sum in float32, with its 8-bit copy: a + b exactly as LibTorch
+// computes it, and the copy as quantize_u8 makes it, for b in float or in bytes.
+START_TEST(test_residual_sum)
+{
+    torch::manual_seed(3);
+    const auto qa = dsfn::quant_params(-1.0, 2.0), qb = dsfn::quant_params(-0.5, 0.5), out = dsfn::quant_params(-2, 3);
+    const auto a = dsfn::quantize_u8(torch::rand({2, 6, 5, 7}) * 3 - 1, qa);
+    const auto b = (torch::rand({2, 6, 5, 7}) - 0.5).contiguous(at::MemoryFormat::ChannelsLast);
+    for (const auto &other : {b, dsfn::quantize_u8(b, qb)}) {
+        const auto sum = dsfn::residual_sum_u8(a, other, out);
+        const auto want = a.dequantize() + (other.is_quantized() ? other.dequantize() : other);
+        ck_assert(sum.value.scalar_type() == torch::kFloat);
+        ck_assert(torch::allclose(sum.value, want, 1e-6, 1e-6));
+        ck_assert(sum.bytes.q_scale() == out.scale && sum.bytes.q_zero_point() == out.zero_point);
+        const auto diff =
+            (sum.bytes.int_repr().to(torch::kInt) - dsfn::quantize_u8(want, out).int_repr().to(torch::kInt));
+        ck_assert_int_le(diff.abs().max().item<int>(), 1);
+    }
+    ck_assert(contains(error_of([&] { dsfn::residual_sum_u8(a, b.narrow(0, 0, 1), out); }), "differ in size"));
+}
+END_TEST
+
 START_TEST(test_ranges_file)
 {
     const auto model = copied_model("int8-file");
@@ -242,6 +264,7 @@ extern "C" Suite *int8_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_quant_params);
     tcase_add_test(tc, test_quantize_matches_libtorch);
+    tcase_add_test(tc, test_residual_sum);
     tcase_add_test(tc, test_ranges_file);
     tcase_add_test(tc, test_int8_against_fp32);
     tcase_add_test(tc, test_engine_int8);
