@@ -192,7 +192,7 @@ exec "$ffmpeg" "\${args[@]}"
 STANDIN
 chmod +x "$work/gpus/nvidia-smi" "$work/gpus/ffmpeg"
 ln -s "$ffprobe" "$work/gpus/ffprobe"
-PATH="$work/gpus:$PATH" same "--gpus all (2 stand-in GPUs)" "$work/cut60.mkv" --gpus all --segment-frames 10 \
+PATH="$work/gpus:$PATH" same "--gpus all (2 stand-in GPUs)" "$work/cut60.mkv" --filter "$filter" --gpus all --segment-frames 10 \
     --ffmpeg "$work/gpus/ffmpeg"
 used=$(sort "$work/gpus/devices" 2> /dev/null | uniq -c | awk '{ printf "%s%s:%s", sep, $2, $1; sep = " " }')
 case $used in
@@ -201,7 +201,7 @@ case $used in
     *) fail "--gpus all: both devices used" "$used" ;;
 esac
 : > "$work/gpus/devices"
-same "--gpus 1" "$work/cut60.mkv" --gpus 1 --segment-frames 20 --ffmpeg "$work/gpus/ffmpeg"
+same "--gpus 1" "$work/cut60.mkv" --filter "$filter" --gpus 1 --segment-frames 20 --ffmpeg "$work/gpus/ffmpeg"
 [ "$(sort -u "$work/gpus/devices")" = 1 ] && pass "--gpus 1: every segment on cuda:1" ||
     fail "--gpus 1: every segment on cuda:1" "$(cat "$work/gpus/devices")"
 
