@@ -415,11 +415,18 @@ expect_vf_error "unknown option" "nosuch" "$dsfn:nosuch=1"
 expect_vf_error "tile smaller than allowed" "tile 8 is too small" "$dsfn:tile=8"
 
 # --- precision=int8: activation ranges from dsfn-tool quantize, close to fp32 ------------
-# Training data in miniature: two photos and one clip of PPM frames.
+# Training data in miniature: two photos and one clip of PPM frames, written as raw
+# RGB with a P6 header each (the sanitizer build's FFmpeg has no image muxer).
+ppm_frames() { # lavfi source, width, height, frames, output prefix
+    ff -f lavfi -i "$1" -frames:v "$4" -f rawvideo -pix_fmt rgb24 "$5.rgb" 2>> "$work/log" &&
+        split -b $(($2 * $3 * 3)) -d -a 5 "$5.rgb" "$5" && rm -f "$5.rgb" &&
+        for f in "$5"[0-9]*; do { printf 'P6\n%d %d\n255\n' "$2" "$3"; cat "$f"; } > "$f.ppm" && rm -f "$f"; done
+}
 mkdir -p "$work/q/photos" "$work/q/clips/c"
-ff -f lavfi -i "testsrc2=size=256x192,trim=end_frame=1" "$work/q/photos/a.ppm" 2> "$work/log"
-ff -f lavfi -i "mandelbrot=size=256x192,trim=end_frame=1" "$work/q/photos/b.ppm" 2>> "$work/log"
-ff -f lavfi -i "testsrc2=size=160x120:rate=10,trim=end_frame=12" "$work/q/clips/c/%05d.ppm" 2>> "$work/log"
+: > "$work/log"
+ppm_frames "testsrc2=size=256x192" 256 192 1 "$work/q/photos/a"
+ppm_frames "mandelbrot=size=256x192" 256 192 1 "$work/q/photos/b"
+ppm_frames "testsrc2=size=160x120:rate=10" 160 120 12 "$work/q/clips/c/f"
 cp "$model" "$work/q/m.dsfn"
 out=$("$tool" quantize "$work/q/m.dsfn" --photos "$work/q/photos" --clips "$work/q/clips" --windows 8 --patch 16 2>&1)
 echo "$out" | grep -Eq '^int8 against float32 on [0-9]+ other windows: PSNR [0-9.]+ dB$' && [ -f "$work/q/m.dsfn.int8" ] &&
