@@ -8,6 +8,9 @@
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
+
+#include "net/weights_file.h"
 
 namespace dsfn {
 
@@ -36,16 +39,11 @@ std::string weights_digest(const std::string &weights_path)
     std::ifstream in(weights_path, std::ios::binary);
     if (!in)
         throw std::runtime_error("cannot read " + weights_path + ": " + std::strerror(errno));
-    uint64_t hash = 1469598103934665603ull;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        for (std::streamsize i = 0; i < in.gcount(); i++) {
-            hash ^= static_cast<unsigned char>(buffer[i]);
-            hash *= 1099511628211ull;
-        }
-    }
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad())
+        throw std::runtime_error("cannot read " + weights_path + ": read error");
     std::ostringstream hex;
-    hex << std::hex << std::setw(16) << std::setfill('0') << hash;
+    hex << std::hex << std::setw(16) << std::setfill('0') << weights_checksum(bytes.data(), bytes.size());
     return hex.str();
 }
 

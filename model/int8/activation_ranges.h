@@ -4,7 +4,7 @@
 //
 //   # comments
 //   dsfn-int8 1
-//   weights 0123456789abcdef      FNV-1a 64 of the weights file's bytes
+//   weights 0123456789abcdef      weights_checksum() of the weights file's bytes
 //   dsfn1.input -0 1              point, lowest and highest value seen
 //   ...
 //
@@ -30,7 +30,8 @@ struct ActivationRanges {
 // Where the ranges of a weights file live: beside it, named MODEL.int8.
 std::string int8_ranges_path(const std::string &weights_path);
 
-// FNV-1a 64 of a file's bytes as 16 hex digits. Throws std::runtime_error if unreadable.
+// weights_checksum() (FNV-1a, weights_file.h) of all of a file's bytes, as 16 hex
+// digits. Throws std::runtime_error if unreadable.
 std::string weights_digest(const std::string &weights_path);
 
 // Throws std::runtime_error naming the file (and the line) when it is missing,
