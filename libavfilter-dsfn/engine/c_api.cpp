@@ -150,6 +150,17 @@ int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *in
     });
 }
 
+int dsfn_engine_picture_difference(DSFNEngine *engine, const DSFNImage *a, const DSFNImage *b, double *percent)
+{
+    return guarded(engine->error, [&] {
+        if (!a || !b || !percent)
+            throw dsfn::EngineError(EINVAL, "no picture or result given");
+        const auto on_device = engine->place.enter();
+        *percent = engine->picture_difference(*a, *b);
+        return 0;
+    });
+}
+
 void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats)
 {
     *stats = engine->current_stats();

@@ -3,10 +3,11 @@
 #include <ATen/record_function.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <string>
 
 #include "engine/engine_error.h"
+#include "engine/plane_view.h"
+#include "engine/yuv_picture.h"
 #include "kernels/map_to_picture.h"
 #include "net/mirror_edges.h"
 
@@ -14,40 +15,9 @@ namespace dsfn {
 
 namespace {
 
-// An 8-bit plane of h rows of w pixels of `channels` bytes in the caller's memory,
-// as a [h, w, channels] tensor over its rows in memory order (16-bit planes are
-// viewed as int16: LibTorch 1.13 has no unsigned 16-bit type). FFmpeg passes
-// bottom-up pictures (vflip) with a negative linesize; LibTorch has no negative
-// strides (from_blob aborts the process on one), so such a plane is viewed from
-// its lowest row and `bottom_up` says that its rows run the other way.
-struct PlaneView {
-    torch::Tensor rows;
-    bool bottom_up;
-
-    torch::Tensor read() const { return bottom_up ? rows.flip(0) : rows; }
-    void write(const torch::Tensor &picture) { rows.copy_(bottom_up ? picture.flip(0) : picture); }
-};
-
-PlaneView plane_view(uint8_t *data, int linesize, int64_t h, int64_t w, int64_t channels,
-                     torch::ScalarType type = torch::kUInt8)
-{
-    const bool bottom_up = linesize < 0;
-    const int64_t sample = type == torch::kUInt8 ? 1 : 2;
-    uint8_t *lowest = bottom_up ? data + (h - 1) * static_cast<int64_t>(linesize) : data;
-    return {torch::from_blob(lowest, {h, w, channels}, {std::abs(static_cast<int64_t>(linesize)) / sample, channels, 1},
-                             type),
-            bottom_up};
-}
-
 bool is_16bit(const DSFNImage &image)
 {
     return image.layout == DSFN_LAYOUT_GBRP16;
-}
-
-// The 16-bit samples of an int16 view as the values 0-65535 they hold.
-torch::Tensor unsigned_16bit(const torch::Tensor &samples)
-{
-    return samples.to(torch::kInt).bitwise_and_(0xFFFF);
 }
 
 // A picture computed on the device, in host memory: one copy into pinned
@@ -62,38 +32,75 @@ torch::Tensor download(const torch::Tensor &picture, const DeviceStream &place)
 
 } // namespace
 
+void check_image(const DSFNImage &image)
+{
+    const int layout = static_cast<int>(image.layout), memory = static_cast<int>(image.memory),
+              matrix = static_cast<int>(image.matrix);
+    if (layout < DSFN_LAYOUT_GBRP || layout > DSFN_LAYOUT_BGR0)
+        throw EngineError(EINVAL, "invalid picture: unknown layout " + std::to_string(layout));
+    if (memory < DSFN_MEMORY_HOST || memory > DSFN_MEMORY_DEVICE || matrix < DSFN_MATRIX_BT709 ||
+        matrix > DSFN_MATRIX_BT2020)
+        throw EngineError(EINVAL, "invalid picture: unknown memory or matrix");
+    if (image.width < 1 || image.height < 1)
+        throw EngineError(EINVAL,
+                          "invalid picture: " + std::to_string(image.width) + "x" + std::to_string(image.height));
+    for (int i = 0; i < plane_count(image.layout); i++)
+        if (!image.data[i] || !image.linesize[i])
+            throw EngineError(EINVAL, "invalid picture: plane " + std::to_string(i) + " is missing");
+}
+
+torch::Device memory_of(const DSFNImage &image, const DeviceStream &place)
+{
+    if (image.memory != DSFN_MEMORY_DEVICE)
+        return torch::kCPU;
+    if (!place.on_gpu())
+        throw EngineError(EINVAL, "the picture is in GPU memory, but the engine runs on the CPU (device=cuda runs it "
+                                  "on the GPU)");
+    return place.device();
+}
+
 torch::Tensor read_picture(const DSFNImage &image, const DeviceStream &place, int64_t edge)
 {
     RECORD_FUNCTION("dsfn::picture_in", std::vector<c10::IValue>()); // for dsfn-tool profile
-    const int64_t h = image.height, w = image.width;
-    const bool deep = is_16bit(image);
-    torch::Tensor rgb;
-    if (image.layout == DSFN_LAYOUT_RGB24) {
-        rgb = plane_view(image.data[0], image.linesize[0], h, w, 3).read().permute({2, 0, 1});
+    const auto memory = memory_of(image, place);
+    torch::Tensor picture;
+    if (!is_rgb_layout(image.layout)) {
+        // The filter sends these layouts in device memory, where this runs next to
+        // the samples; from host memory the float picture goes up as it is.
+        picture = mirror_edges(read_yuv_picture(image, memory).to(place.device()).unsqueeze(0), edge);
     } else {
-        auto plane = [&](int i) {
-            return plane_view(image.data[i], image.linesize[i], h, w, 1, deep ? torch::kShort : torch::kUInt8)
-                .read()
-                .squeeze(2);
-        };
-        rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
+        const int64_t h = image.height, w = image.width;
+        const bool deep = is_16bit(image);
+        torch::Tensor rgb;
+        if (image.layout == DSFN_LAYOUT_RGB24) {
+            rgb =
+                plane_view(image.data[0], image.linesize[0], h, w, 3, torch::kUInt8, memory).read().permute({2, 0, 1});
+        } else {
+            auto plane = [&](int i) {
+                return plane_view(image.data[i], image.linesize[i], h, w, 1, deep ? torch::kShort : torch::kUInt8,
+                                  memory)
+                    .read()
+                    .squeeze(2);
+            };
+            rgb = torch::stack({plane(2), plane(0), plane(1)}); // G, B, R planes -> R, G, B
+        }
+        if (place.on_gpu() && memory.is_cpu()) {
+            // The samples go up as they are, from pinned memory without waiting;
+            // mirroring and the float conversion run on the device.
+            auto staged = place.host_tensor(rgb.sizes(), rgb.scalar_type());
+            staged.copy_(rgb);
+            rgb = staged.to(place.device(), /*non_blocking=*/true);
+        }
+        // Mirrored as integers, then scaled: the float picture is written once.
+        if (deep)
+            picture = mirror_edges(unsigned_16bit(rgb).unsqueeze(0), edge).to(torch::kFloat).div_(65535.0f);
+        else
+            picture = mirror_edges(rgb.unsqueeze(0), edge).to(torch::kFloat).div_(255.0f);
     }
-    if (place.on_gpu()) {
-        // The samples go up as they are, from pinned memory without waiting;
-        // mirroring and the float conversion run on the device.
-        auto staged = place.host_tensor(rgb.sizes(), rgb.scalar_type());
-        staged.copy_(rgb);
-        rgb = staged.to(place.device(), /*non_blocking=*/true);
-    }
-    if (deep) // mirrored as integers, then scaled: the float picture is written once
-        return mirror_edges(unsigned_16bit(rgb).unsqueeze(0), edge)
-            .to(torch::kFloat)
-            .div_(65535.0f)
-            .contiguous(at::MemoryFormat::ChannelsLast);
-    return mirror_edges(rgb.unsqueeze(0), edge)
-        .to(torch::kFloat)
-        .div_(255.0f)
-        .contiguous(at::MemoryFormat::ChannelsLast);
+    picture = picture.contiguous(at::MemoryFormat::ChannelsLast);
+    if (image.memory == DSFN_MEMORY_DEVICE)
+        place.synchronize(); // the caller may reuse the picture's memory once this returns
+    return picture;
 }
 
 void write_picture(const torch::Tensor &grown_map, int64_t edge, int64_t scale, const DeviceStream &place,
@@ -106,10 +113,21 @@ void write_picture(const torch::Tensor &grown_map, int64_t edge, int64_t scale, 
         throw EngineError(EINVAL, "output picture is " + std::to_string(image.width) + "x" +
                                       std::to_string(image.height) + ", expected " + std::to_string(w) + "x" +
                                       std::to_string(h));
+    const auto memory = memory_of(image, place);
+    if (!is_rgb_layout(image.layout)) {
+        auto rgb = torch::pixel_shuffle(map, scale)[0];
+        if (memory.is_cpu() && !rgb.is_cpu())
+            rgb = download(rgb, place);
+        write_yuv_picture(rgb, image, memory);
+        if (image.memory == DSFN_MEMORY_DEVICE)
+            place.synchronize(); // the picture is whole when this returns
+        return;
+    }
     const bool packed = image.layout == DSFN_LAYOUT_RGB24;
     const int plane_of[3] = {2, 0, 1}; // planar: R, G, B -> planes of G, B, R
-    if (is_16bit(image)) {
-        if (map.is_cpu()) {
+    if (map.is_cpu()) {
+        // The engine's device is the CPU, so is the picture's memory (memory_of).
+        if (is_16bit(image)) {
             Rgb16Planes dst;
             for (int c = 0; c < 3; c++) {
                 dst.data[c] = reinterpret_cast<uint16_t *>(image.data[plane_of[c]]);
@@ -119,14 +137,6 @@ void write_picture(const torch::Tensor &grown_map, int64_t edge, int64_t scale, 
             map_to_rgb16(map, scale, dst);
             return;
         }
-        // 0-65535 in int32, written back as int16 with the same low 16 bits.
-        const auto rgb = download(map_to_rgb16_reference(map, scale).to(torch::kShort), place);
-        for (int c = 0; c < 3; c++)
-            plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1, torch::kShort)
-                .write(rgb[c].unsqueeze(2));
-        return;
-    }
-    if (map.is_cpu()) {
         Rgb8Planes dst;
         for (int c = 0; c < 3; c++) {
             dst.data[c] = packed ? image.data[0] + c : image.data[plane_of[c]];
@@ -136,14 +146,22 @@ void write_picture(const torch::Tensor &grown_map, int64_t edge, int64_t scale, 
         map_to_rgb8(map, scale, dst);
         return;
     }
-    // Other devices: convert there and copy 8-bit values back.
-    const auto rgb = download(map_to_rgb8_reference(map, scale), place);
+    // Other devices: convert there, then copy the samples back (or, for a picture
+    // in device memory, into it). 16 bits: 0-65535 in int32, written as int16 with
+    // the same low 16 bits.
+    const auto type = is_16bit(image) ? torch::kShort : torch::kUInt8;
+    auto rgb = is_16bit(image) ? map_to_rgb16_reference(map, scale).to(type) : map_to_rgb8_reference(map, scale);
+    if (memory.is_cpu())
+        rgb = download(rgb, place);
     if (packed) {
-        plane_view(image.data[0], image.linesize[0], h, w, 3).write(rgb.permute({1, 2, 0}));
+        plane_view(image.data[0], image.linesize[0], h, w, 3, type, memory).write(rgb.permute({1, 2, 0}));
     } else {
         for (int c = 0; c < 3; c++)
-            plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1).write(rgb[c].unsqueeze(2));
+            plane_view(image.data[plane_of[c]], image.linesize[plane_of[c]], h, w, 1, type, memory)
+                .write(rgb[c].unsqueeze(2));
     }
+    if (image.memory == DSFN_MEMORY_DEVICE)
+        place.synchronize();
 }
 
 } // namespace dsfn

@@ -1,5 +1,6 @@
-// Pictures in the caller's memory (8-bit planar or packed RGB, 16-bit planar)
-// to the network's input tensors, and its output maps back to pictures.
+// Pictures in the caller's memory (host memory, or device memory on the engine's
+// GPU; every layout of DSFNPixelLayout) to the network's input tensors, and its
+// output maps back to pictures.
 #pragma once
 
 #include <torch/torch.h>
@@ -8,6 +9,14 @@
 #include "engine/device_stream.h"
 
 namespace dsfn {
+
+// EngineError (EINVAL) for an image whose fields cannot describe a picture:
+// an unknown layout, memory or matrix, no pixels, a plane of its layout missing.
+void check_image(const DSFNImage &image);
+
+// Where the image's samples are: the CPU, or the engine's GPU for an image in
+// device memory; EngineError (EINVAL) for device memory on a CPU engine.
+torch::Device memory_of(const DSFNImage &image, const DeviceStream &place);
 
 // A [1, 3, h + 2 edge, w + 2 edge] fp32 channels-last tensor in [0, 1] on the
 // engine's device, with `edge` pixels of mirror image around the picture.

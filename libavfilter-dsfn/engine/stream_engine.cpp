@@ -12,6 +12,7 @@
 #include "engine/precision_choice.h"
 #include "engine/prepared_network.h"
 #include "engine/tile_plan.h"
+#include "engine/yuv_picture.h"
 
 using dsfn::EngineError;
 
@@ -106,10 +107,8 @@ void DSFNEngine::use_threads()
 
 void DSFNEngine::send(const DSFNImage &image)
 {
-    const int layout = static_cast<int>(image.layout);
-    if (image.width < 1 || image.height < 1 || !image.data[0] || layout < DSFN_LAYOUT_GBRP ||
-        layout > DSFN_LAYOUT_GBRP16)
-        throw EngineError(EINVAL, "invalid picture");
+    dsfn::check_image(image);
+    dsfn::memory_of(image, place); // before the segment's state changes
     if (window.ended) {
         // Finish the previous segment (its outputs stay queued), then start anew.
         c10::InferenceMode guard;
@@ -261,12 +260,23 @@ void DSFNEngine::receive(DSFNImage &image, DSFNOutputInfo &info)
 {
     if (!output_ready())
         throw EngineError(EAGAIN, "no output ready");
+    dsfn::check_image(image);
     c10::InferenceMode guard;
     StageTimer timer(stats.output_seconds);
     dsfn::write_picture(outputs.front().map, edge, net->architecture().scale, place, image);
     info = outputs.front().info;
     outputs.pop_front();
     stats.frames_out++;
+}
+
+double DSFNEngine::picture_difference(const DSFNImage &a, const DSFNImage &b) const
+{
+    dsfn::check_image(a);
+    dsfn::check_image(b);
+    if (a.layout != b.layout || a.width != b.width || a.height != b.height || a.memory != b.memory)
+        throw EngineError(EINVAL, "pictures of different layouts, sizes or memories cannot be compared");
+    c10::InferenceMode guard;
+    return dsfn::picture_difference(a, b, dsfn::memory_of(a, place));
 }
 
 DSFNEngineStats DSFNEngine::current_stats() const

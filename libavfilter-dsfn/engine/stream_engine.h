@@ -27,6 +27,7 @@ struct DSFNEngine {
     void end_segment() { window.ended = 1; }
     bool output_ready();
     void receive(DSFNImage &image, DSFNOutputInfo &info);
+    double picture_difference(const DSFNImage &a, const DSFNImage &b) const;
     DSFNEngineStats current_stats() const;
 
     int scale() const { return static_cast<int>(net->architecture().scale); }

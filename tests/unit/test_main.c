@@ -21,6 +21,7 @@ int main(void)
     srunner_add_suite(sr, recipe_suite());
     srunner_add_suite(sr, precision_suite());
     srunner_add_suite(sr, int8_suite());
+    srunner_add_suite(sr, yuv_picture_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -22,6 +22,7 @@ Suite *memory_model_suite(void);
 Suite *recipe_suite(void);
 Suite *precision_suite(void);
 Suite *int8_suite(void);
+Suite *yuv_picture_suite(void);
 
 /* Fixtures (fixtures.cpp): random-weights model files in the working directory. */
 const char *fixture_model(int width);             /* path, created on first use */

@@ -15,7 +15,7 @@ extern "C" {
 
 /* Bumped with every change of this header's structs or functions; libdsfn.pc's
  * Version is this number, and the patch sets' configure requires it. */
-#define DSFN_ENGINE_API_VERSION 10
+#define DSFN_ENGINE_API_VERSION 11
 
 /* A failure inside LibTorch; same value as FFmpeg's AVERROR_EXTERNAL. */
 #define DSFN_ERROR_EXTERNAL (-0x20545845)
@@ -23,17 +23,44 @@ extern "C" {
 typedef struct DSFNEngine DSFNEngine;
 
 enum DSFNPixelLayout {
-    DSFN_LAYOUT_GBRP,   /* three 8-bit planes: G, B, R */
-    DSFN_LAYOUT_RGB24,  /* one packed 8-bit plane: R, G, B */
-    DSFN_LAYOUT_GBRP16, /* three planes of native-endian 16-bit samples (0-65535): G, B, R */
+    DSFN_LAYOUT_GBRP,      /* three 8-bit planes: G, B, R */
+    DSFN_LAYOUT_RGB24,     /* one packed 8-bit plane: R, G, B */
+    DSFN_LAYOUT_GBRP16,    /* three planes of native-endian 16-bit samples (0-65535): G, B, R */
+    /* What GPU decoders give and encoders take (FFmpeg's CUDA frames); Y'CbCr
+     * layouts are read and written with the image's matrix and full_range. */
+    DSFN_LAYOUT_NV12,      /* 8-bit Y plane, then one plane of Cb, Cr pairs at half width and height */
+    DSFN_LAYOUT_P010,      /* as NV12 in 16-bit samples holding 10 bits in their high bits */
+    DSFN_LAYOUT_YUV444P,   /* three 8-bit planes: Y, Cb, Cr */
+    DSFN_LAYOUT_YUV444P16, /* three planes of native-endian 16-bit samples: Y, Cb, Cr */
+    DSFN_LAYOUT_RGB0,      /* one packed plane of 4 bytes a pixel: R, G, B, unused */
+    DSFN_LAYOUT_BGR0,      /* one packed plane of 4 bytes a pixel: B, G, R, unused */
 };
 
-/* An RGB picture in caller-owned memory; linesizes in bytes. */
+/* Where an image's samples are. */
+enum DSFNMemory {
+    DSFN_MEMORY_HOST,   /* the CPU's memory */
+    DSFN_MEMORY_DEVICE, /* the engine's GPU, in its primary CUDA context (LibTorch's): the
+                           engine reads and writes it on its own stream and waits for that
+                           work before it returns, so the caller may reuse the memory then */
+};
+
+/* The Y'CbCr matrix of DSFN_LAYOUT_NV12, P010, YUV444P and YUV444P16 images. */
+enum DSFNMatrix {
+    DSFN_MATRIX_BT709,
+    DSFN_MATRIX_BT601,
+    DSFN_MATRIX_BT2020, /* non-constant luminance */
+};
+
+/* A picture in caller-owned memory; linesizes in bytes. The fields after layout
+ * may be left zero for RGB pictures in host memory. */
 typedef struct DSFNImage {
     uint8_t *data[3];
     int linesize[3];
     int width, height;
     enum DSFNPixelLayout layout;
+    enum DSFNMemory memory;
+    enum DSFNMatrix matrix;
+    int full_range;         /* Y'CbCr: 1 full range (0-255 at 8 bits), 0 limited (16-235, 16-240) */
 } DSFNImage;
 
 enum DSFNPrecision {
@@ -131,6 +158,11 @@ int dsfn_engine_end_segment(DSFNEngine *engine);
 int dsfn_engine_output_ready(DSFNEngine *engine);
 /* Write the next ready output (scale x the input size) into image. */
 int dsfn_engine_receive(DSFNEngine *engine, DSFNImage *image, DSFNOutputInfo *info);
+
+/* The mean absolute difference of two pictures of one size and layout, over all
+ * samples of all planes, in percent of full scale: the measure of FFmpeg's scdet,
+ * for pictures in device memory, which the caller cannot read. */
+int dsfn_engine_picture_difference(DSFNEngine *engine, const DSFNImage *a, const DSFNImage *b, double *percent);
 
 void dsfn_engine_get_stats(const DSFNEngine *engine, DSFNEngineStats *stats);
 /* Message of the last error, "" if none. */
