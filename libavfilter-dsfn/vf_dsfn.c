@@ -23,18 +23,24 @@
  * DSFN: joint deblurring, super-resolution and frame interpolation
  * (Choi and Park). N input frames give 2N output frames at r times the size;
  * the network runs in libdsfn (LibTorch) behind the C API of dsfn/engine.h.
+ * Software frames are RGB; on a GPU (device=cuda) CUDA frames come in and go
+ * out as well (dsfn_cuda.h), their pixels never leaving the GPU.
  */
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "libavutil/cpu.h"
+#include "libavutil/hwcontext.h"
 #include "libavutil/imgutils.h"
 #include "libavutil/internal.h"
 #include "libavutil/opt.h"
 #include "libavutil/pixdesc.h"
 
 #include "avfilter.h"
+#include "dsfn_cuda.h"
 #include "version_major.h"
 #include "filters.h"
 #include "formats.h"
@@ -75,6 +81,9 @@ typedef struct DSFNContext {
     int interlace_logged;   ///< interlaced input was reported
 
     DSFNEngine *engine;
+    int gpu;                ///< index of the GPU the engine runs on; -1: the CPU
+    DSFNCuda *cuda;         ///< CUDA frames' state, opened by the first link of CUDA frames
+    enum AVPixelFormat in_sw_format; ///< the pixels of CUDA input frames
     AVFrame *prev;          ///< previous input frame, for scene-cut detection
     ff_scene_sad_fn sad;    ///< libavfilter's SAD, as framerate and scdet use it
     int sad_depth;          ///< bits per sample of the input
@@ -210,6 +219,8 @@ static av_cold int init(AVFilterContext *ctx)
         av_log(ctx, AV_LOG_ERROR, "Cannot start the DSFN engine: %s\n", err);
         return ret;
     }
+    /* The engine accepted the device: cpu, cuda or cuda:N. */
+    s->gpu = strncmp(s->device, "cuda", 4) ? -1 : s->device[4] == ':' ? atoi(s->device + 5) : 0;
     precision = dsfn_engine_precision(s->engine, &why);
     if (s->precision == DSFN_PRECISION_AUTO)
         av_log(ctx, AV_LOG_INFO, "precision %s (auto: %s)\n", precision_name(precision), why);
@@ -240,6 +251,78 @@ static av_cold void uninit(AVFilterContext *ctx)
         av_frame_free(&props);
     }
     dsfn_engine_free(&s->engine);
+    ff_dsfn_cuda_close(&s->cuda);
+}
+
+/* The engine's layout of a format of pixels; -1 for one it does not read. */
+static int layout_of(enum AVPixelFormat format)
+{
+    switch (format) {
+    case AV_PIX_FMT_GBRP:      return DSFN_LAYOUT_GBRP;
+    case AV_PIX_FMT_RGB24:     return DSFN_LAYOUT_RGB24;
+    case AV_PIX_FMT_GBRP16:    return DSFN_LAYOUT_GBRP16;
+    case AV_PIX_FMT_NV12:      return DSFN_LAYOUT_NV12;
+    case AV_PIX_FMT_P010:      return DSFN_LAYOUT_P010;
+    case AV_PIX_FMT_YUV444P:   return DSFN_LAYOUT_YUV444P;
+    case AV_PIX_FMT_YUV444P16: return DSFN_LAYOUT_YUV444P16;
+    case AV_PIX_FMT_RGB0:      return DSFN_LAYOUT_RGB0;
+    case AV_PIX_FMT_BGR0:      return DSFN_LAYOUT_BGR0;
+    default:                   return -1;
+    }
+}
+
+static int query_formats(const AVFilterContext *ctx,
+                         AVFilterFormatsConfig **cfg_in,
+                         AVFilterFormatsConfig **cfg_out)
+{
+    /* Input of more than 8 bits negotiates 16 bits and keeps them to the output. */
+    static const enum AVPixelFormat software[] = {
+        AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16, AV_PIX_FMT_NONE
+    };
+    static const enum AVPixelFormat with_cuda[] = {
+        AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16, AV_PIX_FMT_CUDA, AV_PIX_FMT_NONE
+    };
+    const DSFNContext *s = ctx->priv;
+    int ret;
+
+    /* CUDA frames are taken on the CPU too, only to say what to change
+     * (config_input); they go out only from an engine on a GPU. */
+    ret = ff_formats_ref(ff_make_format_list(CONFIG_CUDA ? with_cuda : software), &cfg_in[0]->formats);
+    if (ret < 0)
+        return ret;
+    return ff_formats_ref(ff_make_format_list(CONFIG_CUDA && s->gpu >= 0 ? with_cuda : software),
+                          &cfg_out[0]->formats);
+}
+
+static int config_input(AVFilterLink *inlink)
+{
+    AVFilterContext *ctx = inlink->dst;
+    DSFNContext *s = ctx->priv;
+    FilterLink *il = ff_filter_link(inlink);
+    AVHWFramesContext *frames;
+    int ret;
+
+    if (inlink->format != AV_PIX_FMT_CUDA)
+        return 0;
+    if (s->gpu < 0) {
+        av_log(ctx, AV_LOG_ERROR, "The input is CUDA frames, but dsfn runs on the CPU: give it device=cuda "
+               "to run on the GPU, or put hwdownload,format=nv12 before it.\n");
+        return AVERROR(EINVAL);
+    }
+    if (!il->hw_frames_ctx) {
+        av_log(ctx, AV_LOG_ERROR, "CUDA input without a hardware frames context.\n");
+        return AVERROR(EINVAL);
+    }
+    frames = (AVHWFramesContext *)il->hw_frames_ctx->data;
+    if (layout_of(frames->sw_format) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "CUDA frames in %s: dsfn reads nv12, p010, yuv444p, yuv444p16, rgb0 and "
+               "bgr0 (scale_cuda=format=nv12 converts).\n", av_get_pix_fmt_name(frames->sw_format));
+        return AVERROR(EINVAL);
+    }
+    s->in_sw_format = frames->sw_format;
+    if ((ret = ff_dsfn_cuda_open(ctx, &s->cuda, s->gpu)) < 0)
+        return ret;
+    return ff_dsfn_cuda_config_input(ctx, s->cuda, il->hw_frames_ctx);
 }
 
 static int config_output(AVFilterLink *outlink)
@@ -265,18 +348,31 @@ static int config_output(AVFilterLink *outlink)
     s->in_h    = inlink->h;
     /* The scene score's geometry, as scdet sets it up: rows in samples (bytes for
      * 8-bit pictures, 16-bit words for deeper ones). Frames of another size end
-     * the stream (activate), so it holds for every frame. */
-    s->sad_depth  = av_pix_fmt_desc_get(inlink->format)->comp[0].depth;
-    s->sad_planes = av_pix_fmt_count_planes(inlink->format);
-    s->sad        = ff_scene_sad_get_fn(s->sad_depth);
-    if (!s->sad)
-        return AVERROR(EINVAL);
-    if ((ret = av_image_fill_linesizes(s->sad_width, inlink->format, inlink->w)) < 0)
-        return ret;
-    for (int p = 0; p < s->sad_planes; p++)
-        s->sad_width[p] >>= s->sad_depth > 8;
+     * the stream (activate), so it holds for every frame. The engine scores CUDA
+     * frames, on the GPU. */
+    if (inlink->format != AV_PIX_FMT_CUDA) {
+        s->sad_depth  = av_pix_fmt_desc_get(inlink->format)->comp[0].depth;
+        s->sad_planes = av_pix_fmt_count_planes(inlink->format);
+        s->sad        = ff_scene_sad_get_fn(s->sad_depth);
+        if (!s->sad)
+            return AVERROR(EINVAL);
+        if ((ret = av_image_fill_linesizes(s->sad_width, inlink->format, inlink->w)) < 0)
+            return ret;
+        for (int p = 0; p < s->sad_planes; p++)
+            s->sad_width[p] >>= s->sad_depth > 8;
+    }
     outlink->w = inlink->w * scale;
     outlink->h = inlink->h * scale;
+    if (outlink->format == AV_PIX_FMT_CUDA) {
+        /* CUDA input goes out in its own format (and so with its colours'
+         * coding); RGB input as RGB, which NVENC takes. */
+        const enum AVPixelFormat sw_format = inlink->format == AV_PIX_FMT_CUDA ? s->in_sw_format
+                                                                               : AV_PIX_FMT_RGB0;
+        if ((ret = ff_dsfn_cuda_open(ctx, &s->cuda, s->gpu)) < 0 ||
+            (ret = ff_dsfn_cuda_output_frames(ctx, s->cuda, sw_format, outlink->w, outlink->h,
+                                              &ol->hw_frames_ctx)) < 0)
+            return ret;
+    }
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
 
     if (frame_rate.num > 0 && frame_rate.den > 0)
@@ -304,13 +400,37 @@ static int config_output(AVFilterLink *outlink)
     return 0;
 }
 
+/* The Y'CbCr matrix of a frame; an unspecified one is what players assume from
+ * the picture's size (the output, 4x larger, may so get another than its input). */
+static enum DSFNMatrix matrix_of(const AVFrame *frame)
+{
+    switch (frame->colorspace) {
+    case AVCOL_SPC_BT709:
+        return DSFN_MATRIX_BT709;
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M:
+    case AVCOL_SPC_FCC:
+        return DSFN_MATRIX_BT601;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+        return DSFN_MATRIX_BT2020;
+    default:
+        return frame->width >= 1280 || frame->height >= 720 ? DSFN_MATRIX_BT709 : DSFN_MATRIX_BT601;
+    }
+}
+
 static DSFNImage image_of_frame(const AVFrame *frame)
 {
+    const int on_gpu = frame->format == AV_PIX_FMT_CUDA;
+    const enum AVPixelFormat format = on_gpu ? ((AVHWFramesContext *)frame->hw_frames_ctx->data)->sw_format
+                                             : frame->format;
     DSFNImage img = {
-        .width  = frame->width,
-        .height = frame->height,
-        .layout = frame->format == AV_PIX_FMT_RGB24  ? DSFN_LAYOUT_RGB24  :
-                  frame->format == AV_PIX_FMT_GBRP16 ? DSFN_LAYOUT_GBRP16 : DSFN_LAYOUT_GBRP,
+        .width      = frame->width,
+        .height     = frame->height,
+        .layout     = layout_of(format),
+        .memory     = on_gpu ? DSFN_MEMORY_DEVICE : DSFN_MEMORY_HOST,
+        .matrix     = matrix_of(frame),
+        .full_range = frame->color_range == AVCOL_RANGE_JPEG,
     };
     for (int i = 0; i < 3; i++) {
         img.data[i]     = frame->data[i];
@@ -380,20 +500,30 @@ static void make_neutral(AVFrame *frame)
  * difference over all planes in percent of full scale, less what the previous
  * pair already differed, so steady motion scores low and a sudden change high.
  */
-static double scene_score(DSFNContext *s, const AVFrame *prev, const AVFrame *in)
+static double scene_score(AVFilterContext *ctx, const AVFrame *prev, const AVFrame *in)
 {
+    DSFNContext *s = ctx->priv;
     uint64_t sad = 0, count = 0;
     double mafd, diff;
 
-    for (int p = 0; p < s->sad_planes; p++) {
-        uint64_t plane_sad;
+    if (in->format == AV_PIX_FMT_CUDA) {
+        DSFNImage a = image_of_frame(prev), b = image_of_frame(in);
 
-        s->sad(prev->data[p], prev->linesize[p], in->data[p], in->linesize[p], s->sad_width[p], in->height,
-               &plane_sad);
-        sad   += plane_sad;
-        count += (uint64_t)s->sad_width[p] * in->height;
+        if (dsfn_engine_picture_difference(s->engine, &a, &b, &mafd) < 0) {
+            av_log(ctx, AV_LOG_WARNING, "No scene score: %s\n", dsfn_engine_error(s->engine));
+            mafd = s->prev_mafd;
+        }
+    } else {
+        for (int p = 0; p < s->sad_planes; p++) {
+            uint64_t plane_sad;
+
+            s->sad(prev->data[p], prev->linesize[p], in->data[p], in->linesize[p], s->sad_width[p], in->height,
+                   &plane_sad);
+            sad   += plane_sad;
+            count += (uint64_t)s->sad_width[p] * in->height;
+        }
+        mafd = (double)sad * 100.0 / count / (1ULL << s->sad_depth);
     }
-    mafd = (double)sad * 100.0 / count / (1ULL << s->sad_depth);
     diff = fabs(mafd - s->prev_mafd);
     s->prev_mafd = mafd;
     return av_clipd(FFMIN(mafd, diff), 0, 100.0);
@@ -411,7 +541,7 @@ static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
      * last three frames: a segment of a video given those as context decides as
      * the whole video does (dsfn-parallel). */
     if (s->scene_threshold > 0)
-        score = scene_score(s, s->prev, in);
+        score = scene_score(ctx, s->prev, in);
     if (s->max_gap > 0 && in->pts != AV_NOPTS_VALUE && s->prev->pts != AV_NOPTS_VALUE) {
         const double gap = (in->pts - s->prev->pts) * av_q2d(ctx->inputs[0]->time_base);
         if (gap < 0 || gap > s->max_gap) {
@@ -435,7 +565,7 @@ static int is_cut(AVFilterContext *ctx, const AVFrame *in, const char **why)
 static int push_frame(AVFilterContext *ctx, AVFrame *in)
 {
     DSFNContext *s = ctx->priv;
-    DSFNImage img = image_of_frame(in);
+    DSFNImage img;
     AVFrame *props = NULL;
     DSFNEngineStats st;
     const char *why = NULL;
@@ -448,6 +578,10 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
                "pictures, so deinterlace first (e.g. -vf bwdif,dsfn or yadif,dsfn).\n");
         s->interlace_logged = 1;
     }
+
+    if (in->format == AV_PIX_FMT_CUDA && (ret = ff_dsfn_cuda_input_ready(ctx, s->cuda, &in)) < 0)
+        goto fail;
+    img = image_of_frame(in);
 
     if (is_cut(ctx, in, &why)) {
         /* End the window here: the frames before are padded, never mixed with these. */
@@ -466,7 +600,8 @@ static int push_frame(AVFilterContext *ctx, AVFrame *in)
         goto fail;
     }
     s->grey_index[s->frames_in % GREY_RING] = s->frames_in;
-    s->grey[s->frames_in % GREY_RING]       = is_grey(in);
+    /* Grey footage in CUDA frames keeps the network's colours: reading it back costs more. */
+    s->grey[s->frames_in % GREY_RING]       = in->format != AV_PIX_FMT_CUDA && is_grey(in);
     s->frames_in++;
     dsfn_engine_get_stats(s->engine, &st);
     if (st.overlap != s->overlap_logged && st.overlap < s->overlap) {
@@ -595,7 +730,7 @@ FF_DISABLE_DEPRECATION_WARNINGS
     out->top_field_first  = 0;
 FF_ENABLE_DEPRECATION_WARNINGS
 #endif
-    if (output_is_grey(s, &info))
+    if (out->format != AV_PIX_FMT_CUDA && output_is_grey(s, &info))
         make_neutral(out);
     log_threads(ctx);
 
@@ -701,8 +836,9 @@ static int process_command(AVFilterContext *ctx, const char *cmd, const char *ar
 
 static const AVFilterPad dsfn_inputs[] = {
     {
-        .name = "default",
-        .type = AVMEDIA_TYPE_VIDEO,
+        .name         = "default",
+        .type         = AVMEDIA_TYPE_VIDEO,
+        .config_props = config_input,
     },
 };
 
@@ -733,6 +869,6 @@ const AVFilter ff_vf_dsfn = {
     .process_command = process_command,
     FILTER_INPUTS(dsfn_inputs),
     FILTER_OUTPUTS(dsfn_outputs),
-    /* Input of more than 8 bits negotiates 16 bits and keeps them to the output. */
-    FILTER_PIXFMTS(AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16),
+    FILTER_QUERY_FUNC2(query_formats),
+    .flags_internal = FF_FILTER_FLAG_HWFRAME_AWARE,
 };

@@ -33,7 +33,7 @@ check-libtorch2:
 
 # --- The accelerator run (scripts/accelerator/accelerator-run.sh; a lent GPU machine) -------------
 # Its ffmpeg: the end-to-end suite's codecs and formats, JPEG in and PPM out for the
-# training data, no assembly (that machine has no nasm), and pkg-config-lite.sh
+# training data, NVDEC for the GPU pipeline's step, no assembly (that machine has no nasm), and pkg-config-lite.sh
 # for libdsfn.pc (that machine may have no pkg-config; the rehearsal uses it too).
 ACCEL_PACK      := accelerator-pack
 ACCEL_BUILD     := build/accel
@@ -42,7 +42,7 @@ ACCEL_BUILD     := build/accel
 # would make every file a ccache miss in a clone at another path.
 SPACE           := $(subst ,, )
 ACCEL_FF_CONFIG := $(ASAN_FF_CODECS) --enable-decoder=mjpeg --enable-encoder=ppm --enable-muxer=image2 \
-                   --enable-demuxer=image2 --disable-x86asm \
+                   --enable-demuxer=image2 --enable-hwaccel=mpeg4_nvdec,h264_nvdec --disable-x86asm \
                    --pkg-config=$(subst $(SPACE),/,$(patsubst %,..,$(subst /, ,$(ACCEL_BUILD)/ffmpeg)))/scripts/setup/pkg-config-lite.sh
 ACCEL_VARS      := BUILD=$(ACCEL_BUILD) HAVE_X264=no FF_EXTRA_CONFIG="$(ACCEL_FF_CONFIG)"
 HAVE_CHECK      := $(shell pkg-config --exists check 2>/dev/null && echo yes)

@@ -1,11 +1,14 @@
 # Included by the Makefile: FFmpeg with the dsfn filter, from a Debian source release and patches/.
 
-# The filter's one source file goes into FFmpeg's tree; the engine's headers are
-# found through libdsfn.pc's Cflags.
-FF_SOURCES := $(FFSRC)/libavfilter/vf_dsfn.c
-FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-gpl --disable-doc --disable-ffplay \
+# The filter's source files go into FFmpeg's tree; the engine's headers are
+# found through libdsfn.pc's Cflags. Every build has FFmpeg's CUDA hwcontext
+# (ffnvcodec: headers only, the driver is loaded at run time), so dsfn's CUDA
+# frames are compiled, and negotiated in the tests, on machines without a GPU.
+FF_SOURCES := $(addprefix $(FFSRC)/libavfilter/,vf_dsfn.c dsfn_cuda.c dsfn_cuda.h)
+FF_CONFIG  := --prefix=$(PREFIX) --enable-libdsfn --enable-ffnvcodec --enable-gpl --disable-doc --disable-ffplay \
               --disable-debug --cc="$(CC)" $(if $(filter yes,$(HAVE_X264)),--enable-libx264) \
               $(FF_EXTRA_CONFIG)
+FFNVCODEC_PC := $(BUILD)/pkgconfig/ffnvcodec.pc
 
 PATCHES := $(wildcard patches/ffmpeg$(FFMPEG_VERSION)/*.patch)
 
@@ -34,7 +37,10 @@ $(FFOBJ)/configure-args: FORCE
 	@mkdir -p $(@D)
 	@echo '$(strip $(FF_CONFIG))' | cmp -s - $@ || echo '$(strip $(FF_CONFIG))' > $@
 
-$(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc config.mk $(FFOBJ)/configure-args \
+$(FFNVCODEC_PC): scripts/setup/fetch-ffnvcodec.sh
+	scripts/setup/fetch-ffnvcodec.sh $(CACHE_DIR) $(@D)
+
+$(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc $(FFNVCODEC_PC) config.mk $(FFOBJ)/configure-args \
                       | $(LIBDSFN) $(FF_SOURCES)
 	@# Another source tree (another release): start afresh. FFmpeg's configure links
 	@# src to the tree with ln -sf, which leaves an existing link to the old one.

@@ -9,10 +9,13 @@
 #   3. compares device=cuda with device=cpu pictures on the sample clip (fp32: >= 45 dB);
 #   4. measures output frames per second for dsfn-w16 and a width-64 network at
 #      480x270 -> 1920x1080 and 960x540 -> 3840x2160, fp32, bf16 and fp16;
-#   5. trains width 64 (widened from dsfn-w16; the paper's loss, bf16 mixed
+#   5. times the GPU pipeline: CUDA frames from NVDEC (or hwupload_cuda) through
+#      dsfn and on, against the same job with software frames, at both sizes, and
+#      checks that the two give the same pictures (>= 45 dB);
+#   6. trains width 64 (widened from dsfn-w16; the paper's loss, bf16 mixed
 #      precision, batch 16 of 64x64 patches) for the seconds left.
 # Everything lands under OUT (or --out): summary.txt, run.log, e2e.log, bench.csv,
-# train.log and the trained weights with their recipe.
+# gpu-frames.csv, train.log and the trained weights with their recipe.
 #
 #   accelerator-run.sh [--cpu] [--pack DIR] [--out DIR] [--seconds N]
 #
@@ -77,6 +80,9 @@ say "compiler: $(gcc --version | head -n 1)"
 
 # --- 1. Build ---------------------------------------------------------------------
 step_start=$SECONDS
+# FFmpeg's CUDA headers, from the pack: there is no network here.
+mkdir -p "$build/cache/apt-trixie-bin/archives"
+cp "$pack"/libffmpeg-nvenc-dev_*.deb "$build/cache/apt-trixie-bin/archives/" || die "the pack has no ffnvcodec"
 if [ ! -f "$build/ffmpeg-src/.patched" ]; then
     rm -rf "$build/ffmpeg-src"
     mkdir -p "$build/ffmpeg-src"
@@ -152,6 +158,61 @@ for model in model/weights/dsfn-w16.dsfn "$build/dsfn-w$wide-init.dsfn"; do
             a= b=
         done
     done
+done
+
+# --- 5b. Frames on the GPU ----------------------------------------------------------
+# The same job twice: decoded frames stay on the GPU (NVDEC, or hwupload_cuda where
+# the driver exposes no decoder) into dsfn and out of it as CUDA frames, and the
+# software way, where frames go to the CPU for RGB around dsfn. Output frames per
+# second from N and 4N input frames as above; then both ways in one graph on 4:4:4
+# frames tagged BT.709 (so both convert colours alike), compared in RGB.
+echo "input,output,way,output_fps,seconds_short,seconds_long" > "$out/gpu-frames.csv"
+cuda_dev="-init_hw_device cuda=gpu -filter_hw_device gpu"
+if "$ffmpeg" -nostdin -hide_banner -loglevel error $cuda_dev -f lavfi -i testsrc2=size=64x36,trim=end_frame=2     -vf format=nv12,hwupload_cuda,hwdownload,format=nv12 -f null - 2> "$build/cuda-probe.err"; then
+    has_cuda=yes
+else
+    has_cuda=no
+    say "CUDA frames: no CUDA device for FFmpeg here ($(tail -n 1 "$build/cuda-probe.err")): GPU ways skipped"
+fi
+pipeline_seconds() { # clip frames input-options filters -> wall seconds, or nothing on failure
+    local t0=$EPOCHREALTIME
+    # shellcheck disable=SC2086
+    timeout 120 "$ffmpeg" -nostdin -hide_banner -loglevel error $3 -i "$1" -vf "trim=end_frame=$2,$4"         -f null - > /dev/null 2> "$build/pipeline.err" || { tail -n 5 "$build/pipeline.err" >&2; return 1; }
+    awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+for size in $sizes; do
+    [ "$(left)" -gt 90 ] || { say "GPU frames: out of time before $size"; break; }
+    w=${size%x*} h=${size#*x}
+    clip=$build/gpu-frames-$size.mp4
+    "$ffmpeg" -nostdin -hide_banner -loglevel error -y -f lavfi         -i "testsrc2=size=$size:rate=30,trim=end_frame=$frames_long" -c:v mpeg4 -q:v 2 "$clip" ||
+        die "cannot make $clip"
+    ways="software"
+    if [ $has_cuda = yes ]; then
+        if "$ffmpeg" -nostdin -hide_banner -loglevel error -hwaccel cuda -hwaccel_output_format cuda -i "$clip"             -frames:v 1 -f null - 2> /dev/null; then
+            gpu_in="-hwaccel cuda -hwaccel_output_format cuda" gpu_vf= ways="software nvdec"
+        else
+            gpu_in=$cuda_dev gpu_vf="format=nv12,hwupload_cuda," ways="software hwupload_cuda"
+        fi
+    fi
+    for way in $ways; do
+        if [ $way = software ]; then opts= vf="dsfn=device=$dev"; else opts=$gpu_in vf="${gpu_vf}dsfn=device=$dev"; fi
+        a=$(pipeline_seconds "$clip" $frames_short "$opts" "$vf") && b=$(pipeline_seconds "$clip" $frames_long "$opts" "$vf")
+        if [ -n "${a:-}" ] && [ -n "${b:-}" ]; then
+            fps=$(awk -v a="$a" -v b="$b" -v n=$((2 * (frames_long - frames_short))) \
+                'BEGIN { if (b > a) printf "%.2f", n / (b - a); else print "unmeasurable" }')
+        else
+            fps=failed
+        fi
+        echo "$size,$((4 * w))x$((4 * h)),$way,$fps,${a:-},${b:-}" >> "$out/gpu-frames.csv"
+        say "GPU frames: $size -> $((4 * w))x$((4 * h)) $way frames into dsfn on $dev: $fps output frames/s"
+        a= b=
+    done
+    if [ $has_cuda = yes ]; then
+        psnr=$("$ffmpeg" -nostdin -hide_banner $cuda_dev -i "$clip" -filter_complex \
+            "[0:v]trim=end_frame=$frames_short,format=yuv444p,setparams=colorspace=bt709:range=tv,split[a][b];[a]hwupload_cuda,dsfn=device=$dev:precision=fp32,hwdownload,format=yuv444p,format=gbrp[x];[b]dsfn=device=$dev:precision=fp32[y];[x][y]psnr" \
+            -f null - 2>&1 | sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1)
+        say "GPU frames: $size, CUDA frames against software frames, fp32: PSNR ${psnr:-failed} dB (>= 45 wanted)"
+    fi
 done
 
 # --- 6. Train width 64 for the time left --------------------------------------------

@@ -499,5 +499,6 @@ expect_eval_error "EVAL_SET" "EVAL_SET must be empty or heldout, not 'all'" 60 "
 
 . "$(dirname "$0")/load-and-inputs.sh"
 . "$(dirname "$0")/user-paths.sh"
+. "$(dirname "$0")/cuda-frames.sh"
 
 finish
