@@ -73,6 +73,7 @@ typedef struct DSFNContext {
     int overlap;
     int ensemble;
     int edge_mirror;
+    int deterministic;
     int tile_logged;        ///< tile side last reported; 0: whole pictures
     int overlap_logged;     ///< overlap last reported as clamped
     int tile_grown_logged;  ///< the tiles' growth to their context was reported
@@ -129,6 +130,7 @@ static const AVOption dsfn_options[] = {
         { "hflip", "and the mirror image", 0, AV_OPT_TYPE_CONST, { .i64 = 2 }, 0, 0, FLAGS, .unit = "ensemble" },
         { "all",   "all four flips", 0, AV_OPT_TYPE_CONST, { .i64 = 4 }, 0, 0, FLAGS, .unit = "ensemble" },
     { "edge_mirror", "mirrored input pixels added at each edge (0: none)", OFFSET(edge_mirror), AV_OPT_TYPE_INT, { .i64 = DSFN_DEFAULT_EDGE_MIRROR }, 0, 64, FLAGS },
+    { "deterministic", "on a GPU, the same pictures in every process (fixed cuDNN algorithms)", OFFSET(deterministic), AV_OPT_TYPE_BOOL, { .i64 = 0 }, 0, 1, FLAGS },
     { NULL }
 };
 
@@ -206,6 +208,7 @@ static av_cold int init(AVFilterContext *ctx)
     config.overlap      = s->overlap;
     config.ensemble     = s->ensemble;
     config.edge_mirror  = s->edge_mirror;
+    config.deterministic = s->deterministic;
     /* A count the user chose stays fixed; the automatic one gives way to other work. */
     config.adapt_threads = ctx->nb_threads <= 0;
     s->max_threads       = config.threads;

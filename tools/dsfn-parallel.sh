@@ -18,7 +18,9 @@
 # copied in unchanged. --plan, --run-segment and --join are the three steps on
 # their own, for batch systems (samples/slurm-dsfn.sh). --gpus 0,1,... (or all,
 # as nvidia-smi lists them) runs one job per GPU of this machine, each segment's
-# filter with device=cuda:N of the GPU its job slot holds.
+# filter with device=cuda:N of the GPU its job slot holds and deterministic=1
+# (unless --filter sets it), so that every process computes the same pictures: the
+# output is that of one run with -vf dsfn=device=cuda:deterministic=1.
 set -euo pipefail
 
 CONTEXT_BEFORE=3
@@ -274,6 +276,8 @@ if [ -z "$sshlogin" ] || [ $shared = 1 ]; then
         # Job slot k ({%}, 1 to the number of GPUs) holds the k-th GPU: one job per GPU at a time.
         pick="set -- ${gpus//,/ }; shift \$(({%} - 1)); "
         device=':device=cuda:$1'
+        # cuDNN times its algorithms per process and may pick others in each.
+        case $filter in *deterministic=*) ;; *) device="$device:deterministic=1" ;; esac
     fi
     cmd="$pick$(q "$here/dsfn-segment") $(q "$ffmpeg") $(q "$input") $(q "$workdir")/{1}.$ext"
     cmd="$cmd {2} {3} {4} {5} {6} {7} $(q "$filter")$device$opts > $(q "$workdir")/{1}.log 2>&1"

@@ -83,8 +83,11 @@ DSFNEngine::DSFNEngine(const DSFNEngineConfig &config)
     memory = std::make_unique<dsfn::MemoryModel>(net->architecture(), compute_bytes, ensemble);
     if (place.on_gpu()) {
         // Every segment's passes have one input size: let cuDNN time its
-        // algorithms once per size and keep the fastest (a process-wide setting).
-        at::globalContext().setBenchmarkCuDNN(true);
+        // algorithms once per size and keep the fastest (a process-wide setting),
+        // unless every process must choose the same ones.
+        at::globalContext().setBenchmarkCuDNN(config.deterministic == 0);
+        if (config.deterministic)
+            at::globalContext().setDeterministicCuDNN(true);
         if (config.max_memory <= 0) // 0: unknown, tiles only when asked
             memory_budget = dsfn::device_memory_budget(place.free_bytes());
     }

@@ -10,6 +10,10 @@ one=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=1" -fps_mod
 two=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=2" -fps_mode passthrough)
 [ -n "$one" ] && [ "$one" = "$two" ] && pass "threads=1 and threads=2 make the same frames" ||
     fail "threads=1 and threads=2 make the same frames" "$(cat "$work/log")"
+# deterministic=1 fixes cuDNN's choices on a GPU; the pictures are the same.
+fixed=$(crc -f lavfi -i "$busy_src" -vf "dsfn=model=$model$dev:threads=1:deterministic=1" -fps_mode passthrough)
+[ -n "$fixed" ] && [ "$fixed" = "$one" ] && pass "deterministic=1 makes the same frames" ||
+    fail "deterministic=1 makes the same frames" "$(cat "$work/log")"
 # threads is libavfilter's generic option (the filter has none of its own), and
 # the graph's count (-filter_threads) is the default a filter's own count stays within.
 threads_used() { ff -v verbose "$@" -f null - 2>&1 | sed -n 's/.*device [a-z0-9:]*, \([0-9]*\) threads,.*/\1/p' | head -n 1; }

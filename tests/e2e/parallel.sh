@@ -183,7 +183,8 @@ cat > "$work/gpus/ffmpeg" << STANDIN
 args=()
 for a in "\$@"; do
     case \$a in *device=cuda:*)
-        echo "\${a#*device=cuda:}" | cut -d, -f1 >> "$work/gpus/devices"
+        echo "\${a#*device=cuda:}" | cut -d, -f1 | cut -d: -f1 >> "$work/gpus/devices"
+        case \$a in *deterministic=1*) ;; *) echo "not deterministic: \$a" >> "$work/gpus/devices" ;; esac
         a=\$(printf '%s' "\$a" | sed 's/device=cuda:[0-9][0-9]*/device=cpu/') ;;
     esac
     args+=("\$a")
@@ -196,7 +197,8 @@ PATH="$work/gpus:$PATH" same "--gpus all (2 stand-in GPUs)" "$work/cut60.mkv" --
     --ffmpeg "$work/gpus/ffmpeg"
 used=$(sort "$work/gpus/devices" 2> /dev/null | uniq -c | awk '{ printf "%s%s:%s", sep, $2, $1; sep = " " }')
 case $used in
-    "0:"*" 1:"*) [ "$(wc -l < "$work/gpus/devices")" = 6 ] && pass "--gpus all: 6 segments over devices 0 and 1 ($used)" ||
+    "0:"*" 1:"*) [ "$(wc -l < "$work/gpus/devices")" = 6 ] &&
+                     pass "--gpus all: 6 segments over devices 0 and 1 ($used), each deterministic=1" ||
                      fail "--gpus all: 6 segments" "$used" ;;
     *) fail "--gpus all: both devices used" "$used" ;;
 esac

@@ -97,6 +97,10 @@ typedef struct DSFNEngineConfig {
                                network and cropped from its output (0 to 64; 0: none) */
     int adapt_threads;      /* 1: use fewer than `threads` while other work keeps cores
                                busy (measured before each pass; the pictures are the same) */
+    int deterministic;      /* on a GPU, 1: cuDNN's fixed choice of algorithms instead of
+                               timing them, so that every process on the same GPU model
+                               computes the same pictures (process-wide; a little slower);
+                               on a CPU the pictures are fixed anyway */
 } DSFNEngineConfig;
 
 /* Defaults of the options that have one (the filter's options table uses them). */
