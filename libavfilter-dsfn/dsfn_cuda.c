@@ -56,33 +56,41 @@ int ff_dsfn_cuda_open(AVFilterContext *ctx, DSFNCuda **pcuda, int gpu)
 
     if (*pcuda)
         return 0;
-    cuda = *pcuda = av_mallocz(sizeof(*cuda));
+    cuda = av_mallocz(sizeof(*cuda));
     if (!cuda)
         return AVERROR(ENOMEM);
 
     ret = cuda_load_functions(&cuda->cu, ctx);
     if (ret < 0) {
         av_log(ctx, AV_LOG_ERROR, "Cannot load the CUDA driver (libcuda) for CUDA frames.\n");
-        return ret;
+        ret = AVERROR(ENOSYS);
+        goto fail;
     }
     if ((ret = CHECK_CU(cuda->cu->cuInit(0))) < 0 ||
         (ret = CHECK_CU(cuda->cu->cuDeviceGet(&cuda->dev, gpu))) < 0 ||
         (ret = CHECK_CU(cuda->cu->cuDevicePrimaryCtxRetain(&cuda->primary, cuda->dev))) < 0)
-        return ret;
+        goto fail;
 
     /* FFmpeg's device takes the context current at its creation (current_ctx):
      * its primary_ctx option would refuse a primary context that LibTorch has
      * already started with other flags. */
     if ((ret = CHECK_CU(cuda->cu->cuCtxPushCurrent(cuda->primary))) < 0)
-        return ret;
+        goto fail;
     snprintf(index, sizeof(index), "%d", gpu);
     ret = av_dict_set(&opts, "current_ctx", "1", 0);
     if (ret >= 0)
         ret = av_hwdevice_ctx_create(&cuda->device, AV_HWDEVICE_TYPE_CUDA, index, opts, 0);
     av_dict_free(&opts);
     CHECK_CU(cuda->cu->cuCtxPopCurrent(&dummy));
-    if (ret < 0)
+    if (ret < 0) {
         av_log(ctx, AV_LOG_ERROR, "Cannot open GPU %d as a CUDA device for frames: %s.\n", gpu, av_err2str(ret));
+        goto fail;
+    }
+    *pcuda = cuda;
+    return 0;
+
+fail:
+    ff_dsfn_cuda_close(&cuda);
     return ret;
 }
 

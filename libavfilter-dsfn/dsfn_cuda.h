@@ -42,8 +42,7 @@ typedef struct DSFNCuda DSFNCuda;
 
 /**
  * Open GPU number gpu (as device=cuda:N names it) on its primary context, once:
- * nothing is done when *cuda is already open. On failure *cuda may hold a
- * half-open state, which ff_dsfn_cuda_close() frees.
+ * nothing is done when *cuda is already open. On failure *cuda stays NULL.
  */
 int ff_dsfn_cuda_open(AVFilterContext *ctx, DSFNCuda **cuda, int gpu);
 
