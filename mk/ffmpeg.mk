@@ -38,7 +38,7 @@ $(FFOBJ)/configure-args: FORCE
 	@echo '$(strip $(FF_CONFIG))' | cmp -s - $@ || echo '$(strip $(FF_CONFIG))' > $@
 
 $(FFNVCODEC_PC): scripts/setup/fetch-ffnvcodec.sh
-	scripts/setup/fetch-ffnvcodec.sh $(CACHE_DIR) $(@D)
+	scripts/setup/fetch-ffnvcodec.sh $(CACHE_DIR) $(@D) $(FFOBJ)
 
 $(FFOBJ)/.configured: $(FFSRC)/.patched $(BUILD)/pkgconfig/libdsfn.pc $(FFNVCODEC_PC) config.mk $(FFOBJ)/configure-args \
                       | $(LIBDSFN) $(FF_SOURCES)

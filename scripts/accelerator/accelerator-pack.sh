@@ -17,9 +17,9 @@ mkdir -p "$pack.tmp"
 # FFmpeg 7.1: CI's rehearsal of this run is its build of that release (Makefile).
 tarball=$("$top/scripts/setup/fetch-ffmpeg-source.sh" 7.1 "$cache" -)
 cp "$tarball" "$pack.tmp/"
-"$top/scripts/setup/fetch-ffnvcodec.sh" "$cache" "$pack.tmp/pc"
+"$top/scripts/setup/fetch-ffnvcodec.sh" "$cache" "$pack.tmp/pc" "$pack.tmp/obj"
 cp "$(ls "$cache"/apt-trixie-bin/archives/libffmpeg-nvenc-dev_*.deb | sort -V | tail -n 1)" "$pack.tmp/"
-rm -rf "$pack.tmp/pc"
+rm -rf "$pack.tmp/pc" "$pack.tmp/obj"
 "$top/scripts/train/fetch-training-photos.sh" --copy-sources-to "$pack.tmp/photos" "$cache/train" -
 "$top/scripts/train/fetch-training-clips.sh" --copy-sources-to "$pack.tmp/clips" "$cache/train" -
 touch "$pack.tmp/.done"

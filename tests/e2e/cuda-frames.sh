@@ -5,8 +5,10 @@
 # what to change. What only a GPU can show runs in the accelerator run.
 
 # --- CUDA frames (a stand-in driver) ------------------------------------------------
-# ffnvcodec's headers, as the build found them (build/pkgconfig/ffnvcodec.pc).
+# ffnvcodec's headers, as the build found them (build/pkgconfig/ffnvcodec.pc; a
+# relative path there is relative to FFmpeg's object folder).
 nvinc=$(sed -n 's/^Cflags: -I//p' "$build/pkgconfig/ffnvcodec.pc" 2>/dev/null)
+case $nvinc in /*|'') ;; *) nvinc=$build/ffmpeg/$nvinc ;; esac
 if [ -z "$nvinc" ] || [ ! -f "$nvinc/ffnvcodec/dynlink_loader.h" ]; then
     fail "CUDA frames: no ffnvcodec headers for this build ($build/pkgconfig/ffnvcodec.pc)"
 else
