@@ -274,28 +274,17 @@ static int layout_of(enum AVPixelFormat format)
     }
 }
 
-static int query_formats(const AVFilterContext *ctx,
-                         AVFilterFormatsConfig **cfg_in,
-                         AVFilterFormatsConfig **cfg_out)
-{
-    /* Input of more than 8 bits negotiates 16 bits and keeps them to the output. */
-    static const enum AVPixelFormat software[] = {
-        AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16, AV_PIX_FMT_NONE
-    };
-    static const enum AVPixelFormat with_cuda[] = {
-        AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16, AV_PIX_FMT_CUDA, AV_PIX_FMT_NONE
-    };
-    const DSFNContext *s = ctx->priv;
-    int ret;
-
-    /* CUDA frames are taken on the CPU too, only to say what to change
-     * (config_input); they go out only from an engine on a GPU. */
-    ret = ff_formats_ref(ff_make_format_list(CONFIG_CUDA ? with_cuda : software), &cfg_in[0]->formats);
-    if (ret < 0)
-        return ret;
-    return ff_formats_ref(ff_make_format_list(CONFIG_CUDA && s->gpu >= 0 ? with_cuda : software),
-                          &cfg_out[0]->formats);
-}
+/* One list for the input and the output, so that the output has the input's
+ * format: input of more than 8 bits negotiates 16 bits and keeps them, and CUDA
+ * frames stay CUDA frames (taken on the CPU too, only to say what to change:
+ * config_input). */
+static const enum AVPixelFormat pix_fmts[] = {
+    AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_GBRP16,
+#if CONFIG_CUDA
+    AV_PIX_FMT_CUDA,
+#endif
+    AV_PIX_FMT_NONE
+};
 
 static int config_input(AVFilterLink *inlink)
 {
@@ -366,14 +355,13 @@ static int config_output(AVFilterLink *outlink)
     }
     outlink->w = inlink->w * scale;
     outlink->h = inlink->h * scale;
+    /* CUDA input (pix_fmts): the output frames have its pixel format, and so
+     * keep its colours' coding and tags. */
     if (outlink->format == AV_PIX_FMT_CUDA) {
-        /* CUDA input goes out in its own format (and so with its colours'
-         * coding); RGB input as RGB, which NVENC takes. */
-        const enum AVPixelFormat sw_format = inlink->format == AV_PIX_FMT_CUDA ? s->in_sw_format
-                                                                               : AV_PIX_FMT_RGB0;
-        if ((ret = ff_dsfn_cuda_open(ctx, &s->cuda, s->gpu)) < 0 ||
-            (ret = ff_dsfn_cuda_output_frames(ctx, s->cuda, sw_format, outlink->w, outlink->h,
-                                              &ol->hw_frames_ctx)) < 0)
+        if (!s->cuda)
+            return AVERROR_BUG;
+        ret = ff_dsfn_cuda_output_frames(ctx, s->cuda, s->in_sw_format, outlink->w, outlink->h, &ol->hw_frames_ctx);
+        if (ret < 0)
             return ret;
     }
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
@@ -396,8 +384,9 @@ static int config_output(AVFilterLink *outlink)
     ol->frame_rate = frame_rate;
 
     dsfn_timeline_init(&s->timeline, with_between, default_duration);
-    av_log(ctx, AV_LOG_VERBOSE, "%dx%d -> %dx%d, time base %d/%d -> %d/%d, frame rate %d/%d -> %d/%d\n",
-           inlink->w, inlink->h, outlink->w, outlink->h,
+    av_log(ctx, AV_LOG_VERBOSE, "%dx%d %s -> %dx%d %s, time base %d/%d -> %d/%d, frame rate %d/%d -> %d/%d\n",
+           inlink->w, inlink->h, av_get_pix_fmt_name(inlink->format),
+           outlink->w, outlink->h, av_get_pix_fmt_name(outlink->format),
            inlink->time_base.num, inlink->time_base.den, outlink->time_base.num, outlink->time_base.den,
            il->frame_rate.num, il->frame_rate.den, frame_rate.num, frame_rate.den);
     return 0;
@@ -872,6 +861,6 @@ const AVFilter ff_vf_dsfn = {
     .process_command = process_command,
     FILTER_INPUTS(dsfn_inputs),
     FILTER_OUTPUTS(dsfn_outputs),
-    FILTER_QUERY_FUNC2(query_formats),
+    FILTER_PIXFMTS_ARRAY(pix_fmts),
     .flags_internal = FF_FILTER_FLAG_HWFRAME_AWARE,
 };

@@ -3,6 +3,7 @@
 #include <ATen/record_function.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "engine/engine_error.h"
@@ -30,12 +31,22 @@ torch::Tensor download(const torch::Tensor &picture, const DeviceStream &place)
     return host;
 }
 
+// An enum field as the int a C caller may have stored in it: reading a value
+// outside the enumerators as the enum type is undefined in C++.
+template <typename Enum>
+int raw_value(const Enum &field)
+{
+    static_assert(sizeof(Enum) == sizeof(int), "a C enum is an int here");
+    int value;
+    std::memcpy(&value, &field, sizeof value);
+    return value;
+}
+
 } // namespace
 
 void check_image(const DSFNImage &image)
 {
-    const int layout = static_cast<int>(image.layout), memory = static_cast<int>(image.memory),
-              matrix = static_cast<int>(image.matrix);
+    const int layout = raw_value(image.layout), memory = raw_value(image.memory), matrix = raw_value(image.matrix);
     if (layout < DSFN_LAYOUT_GBRP || layout > DSFN_LAYOUT_BGR0)
         throw EngineError(EINVAL, "invalid picture: unknown layout " + std::to_string(layout));
     if (memory < DSFN_MEMORY_HOST || memory > DSFN_MEMORY_DEVICE || matrix < DSFN_MATRIX_BT709 ||

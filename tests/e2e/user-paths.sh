@@ -266,6 +266,18 @@ for fmt in yuv420p nv12 gbrp rgb24; do
     out=$(ffp -f lavfi -i "$src,trim=end_frame=2,format=$fmt,$dsfn" -show_entries stream=pix_fmt -of csv=p=0)
     case $out in gbrp|rgb24) pass "$fmt input stays 8-bit ($out)" ;; *) fail "$fmt input negotiates $out" ;; esac
 done
+# The output has the input's format even where the next filter asks for another:
+# FFmpeg converts before or after dsfn, never dsfn itself (one list for both links).
+for pair in "gbrp gbrp16le" "gbrp16le rgb24" "rgb24 gbrp"; do
+    given=${pair% *} asked=${pair#* }
+    line=$(ff -v verbose -f lavfi -i "$src,trim=end_frame=2,format=$given" -vf "$dsfn,format=$asked" -f null - 2>&1 |
+        sed -n 's/.*Parsed_dsfn.* \([0-9]*x[0-9]* [a-z0-9]*\) -> \([0-9]*x[0-9]* [a-z0-9]*\), time base.*/\1 -> \2/p' |
+        tail -n 1)
+    in_fmt=$(echo "$line" | cut -d' ' -f2) out_fmt=$(echo "$line" | cut -d' ' -f5)
+    [ -n "$in_fmt" ] && [ "$in_fmt" = "$out_fmt" ] &&
+        pass "$given in, $asked asked for after: dsfn's output has its input's format ($line)" ||
+        fail "$given in, $asked asked for after: dsfn's formats '$line'"
+done
 # gbrp to gbrp16 is exact (v * 257), so both paths see the same picture.
 p=$(ff -f lavfi -i "testsrc2=size=36x28:rate=10,trim=end_frame=3" -filter_complex \
     "[0:v]format=gbrp,split[a][b];[a]format=gbrp16le,$dsfn,format=gbrp[x];[b]$dsfn[y];[x][y]psnr" -f null - 2>&1 | psnr_of)

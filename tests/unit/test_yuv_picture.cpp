@@ -214,7 +214,8 @@ START_TEST(test_engine_layouts_and_memory)
     ck_assert_double_eq(percent, 0.0);
 
     DSFNImage bad = in.image;
-    bad.layout = static_cast<DSFNPixelLayout>(99);
+    const int unknown = 99; // as a C caller may store it
+    std::memcpy(&bad.layout, &unknown, sizeof unknown);
     ck_assert_int_eq(dsfn_engine_send(e, &bad), -EINVAL);
     bad = in.image;
     bad.data[1] = nullptr;
