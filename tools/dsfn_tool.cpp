@@ -48,13 +48,11 @@ const char kUsage[] = "usage: dsfn-tool COMMAND [ARGUMENTS] [OPTIONS]\n"
                       "      (LibTorch's profiler over N steady-state frames, 4 by default), in precision P\n"
                       "      (fp32, bf16, int8 or auto; fp32 by default) with T threads (1 by default)\n"
                       "  quantize MODEL --photos DIR [--clips DIR] [--windows N] [--patch P] [--seed S]\n"
-                      "           [--noise STD] [--ranges least-error|mean-extremes] [--force]\n"
+                      "           [--noise STD] [--force]\n"
                       "      MODEL.int8, the activation ranges precision=int8 needs, measured over N\n"
                       "      training windows (64 by default) of PxP input pixels (48) made from the photos\n"
                       "      and clips of scripts/train/fetch-training-*.sh; prints how close int8 comes to\n"
-                      "      float32 on windows the ranges did not see; each point's range is the one that\n"
-                      "      rounds its values with the least error (least-error, the default) or the mean of\n"
-                      "      each pass's extremes (mean-extremes)\n"
+                      "      float32 on windows the ranges did not see\n"
                       "  help, --help, -h\n"
                       "      this text\n"
                       "\n"
@@ -98,7 +96,7 @@ const std::vector<Command> kCommands = {
     {"average", 3, -1, {"--force"}},
     {"cost", 0, 1, {"--width", "--levels", "--size", "--threads"}},
     {"profile", 1, 1, {"--size", "--threads", "--precision", "--frames"}},
-    {"quantize", 1, 1, {"--photos", "--clips", "--windows", "--patch", "--seed", "--noise", "--ranges", "--force"}},
+    {"quantize", 1, 1, {"--photos", "--clips", "--windows", "--patch", "--seed", "--noise", "--force"}},
 };
 
 bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t &out)
@@ -184,11 +182,6 @@ std::string parse(const Command &cmd, int argc, char **argv, Args &a)
             if (!*value || *end || !(d >= 0 && d <= 1))
                 return bad("a deviation from 0 to 1");
             a.quantize.noise = d;
-        } else if (opt == "--ranges") {
-            if (std::string(value) != "least-error" && std::string(value) != "mean-extremes")
-                return bad("least-error or mean-extremes");
-            a.quantize.rule =
-                std::string(value) == "least-error" ? dsfn::RangeRule::LeastError : dsfn::RangeRule::MeanExtremes;
         }
     }
     const int n = static_cast<int>(a.paths.size());

@@ -68,7 +68,7 @@ void write_int8_ranges(const QuantizeRequest &r, std::ostream &out)
     const ClipSet clips = r.clips.empty() ? ClipSet() : ClipSet(r.clips);
     const auto data = calibration_data(r);
 
-    auto observer = std::make_shared<RangeObserver>(r.rule, r.seed);
+    auto observer = std::make_shared<RangeObserver>();
     net->run_convs_with(observer);
     for (int64_t b = 0; b < r.windows / kBatch; b++)
         level2_maps(*net, make_batch(photos, clips, data, kBatch, r.seed + static_cast<uint64_t>(b)));
@@ -81,15 +81,11 @@ void write_int8_ranges(const QuantizeRequest &r, std::ostream &out)
     comment << "Activation ranges for int8 (precision=int8) of " << r.model.substr(slash + 1) << ", measured "
             << today() << " by\n"
             << "dsfn-tool quantize MODEL --photos DIR" << (r.clips.empty() ? "" : " --clips DIR") << " --windows "
-            << r.windows << " --patch " << r.patch << " --seed " << r.seed << " --noise " << r.noise << " --ranges "
-            << (r.rule == RangeRule::LeastError ? "least-error" : "mean-extremes") << "\n"
+            << r.windows << " --patch " << r.patch << " --seed " << r.seed << " --noise " << r.noise << "\n"
             << "over " << photos.size() << " photos and " << clips.size()
             << " clips (scripts/train/fetch-training-*.sh), half the windows from each;\n"
-            << "for every quantized point of the float32 network, "
-            << (r.rule == RangeRule::LeastError
-                    ? "the range (of the mean extremes, the extremes and quantiles) that rounds a sample of its "
-                      "values with the least squared error."
-                    : "the mean over the passes of its lowest and highest value.");
+            << "for every quantized point of the float32 network, the mean over the passes of its lowest and highest "
+               "value.";
     write_activation_ranges(path, ranges, comment.str());
     out << path << ": " << ranges.points.size() << " points from " << r.windows << " windows of " << r.patch << "x"
         << r.patch << "\n";

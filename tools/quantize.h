@@ -8,8 +8,6 @@
 #include <ostream>
 #include <string>
 
-#include "int8/range_observer.h"
-
 namespace dsfn {
 
 struct QuantizeRequest {
@@ -19,7 +17,6 @@ struct QuantizeRequest {
     int64_t patch = 48;        // their side, in input pixels (4x this fits the training clips)
     uint64_t seed = 1;
     double noise = 0; // Gaussian noise on the inputs (the denoising model's training used 0.01)
-    RangeRule rule = RangeRule::LeastError;
     bool force = false;
 };
 
