@@ -31,7 +31,7 @@ out=$(ff -h filter=dsfn 2>&1)
 got=$(echo "$out" | sed -n '/^dsfn AVOptions:/,$p' | awk '/^  +[a-z_0-9]+ +[^ ]+ +[.A-Z]+ / { printf "%s %s;", $1, $2 }')
 want="model <string>;device <string>;mode <int>;full 0;keyframes 1;scene <double>;gap <double>;"
 want="${want}max_memory <double>;precision <int>;fp32 0;bf16 1;fp16 2;auto 3;int8 4;tile <int>;overlap <int>;ensemble <int>;"
-want="${want}off 1;hflip 2;all 4;edge_mirror <int>;"
+want="${want}off 1;hflip 2;all 4;edge_mirror <int>;deterministic <boolean>;"
 [ "$got" = "$want" ] && pass "ffmpeg -h filter=dsfn lists every option, type and constant" ||
     fail "ffmpeg -h filter=dsfn lists every option, type and constant" "got:  $got
 want: $want
