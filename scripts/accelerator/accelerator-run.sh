@@ -168,7 +168,9 @@ done
 # frames tagged BT.709 (so both convert colours alike), compared in RGB.
 echo "input,output,way,output_fps,seconds_short,seconds_long" > "$out/gpu-frames.csv"
 cuda_dev="-init_hw_device cuda=gpu -filter_hw_device gpu"
-if "$ffmpeg" -nostdin -hide_banner -loglevel error $cuda_dev -f lavfi -i testsrc2=size=64x36,trim=end_frame=2     -vf format=nv12,hwupload_cuda,hwdownload,format=nv12 -f null - 2> "$build/cuda-probe.err"; then
+# shellcheck disable=SC2086
+if "$ffmpeg" -nostdin -hide_banner -loglevel error $cuda_dev -f lavfi -i testsrc2=size=64x36,trim=end_frame=2 \
+    -vf format=nv12,hwupload_cuda,hwdownload,format=nv12 -f null - 2> "$build/cuda-probe.err"; then
     has_cuda=yes
 else
     has_cuda=no
@@ -177,18 +179,23 @@ fi
 pipeline_seconds() { # clip frames input-options filters -> wall seconds, or nothing on failure
     local t0=$EPOCHREALTIME
     # shellcheck disable=SC2086
-    timeout 120 "$ffmpeg" -nostdin -hide_banner -loglevel error $3 -i "$1" -vf "trim=end_frame=$2,$4"         -f null - > /dev/null 2> "$build/pipeline.err" || { tail -n 5 "$build/pipeline.err" >&2; return 1; }
+    timeout 120 "$ffmpeg" -nostdin -hide_banner -loglevel error $3 -i "$1" -vf "trim=end_frame=$2,$4" \
+        -f null - > /dev/null 2> "$build/pipeline.err" || { tail -n 5 "$build/pipeline.err" >&2; return 1; }
     awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
 }
 for size in $sizes; do
     [ "$(left)" -gt 90 ] || { say "GPU frames: out of time before $size"; break; }
     w=${size%x*} h=${size#*x}
     clip=$build/gpu-frames-$size.mp4
-    "$ffmpeg" -nostdin -hide_banner -loglevel error -y -f lavfi         -i "testsrc2=size=$size:rate=30,trim=end_frame=$frames_long" -c:v mpeg4 -q:v 2 "$clip" ||
+    "$ffmpeg" -nostdin -hide_banner -loglevel error -y -f lavfi \
+        -i "testsrc2=size=$size:rate=30,trim=end_frame=$frames_long" -c:v mpeg4 -q:v 2 "$clip" ||
         die "cannot make $clip"
     ways="software"
     if [ $has_cuda = yes ]; then
-        if "$ffmpeg" -nostdin -hide_banner -loglevel error -hwaccel cuda -hwaccel_output_format cuda -i "$clip"             -frames:v 1 -f null - 2> /dev/null; then
+        # Without a decoder in the driver, ffmpeg falls back to software frames, which
+        # hwdownload refuses: so the probe sees whether frames come out on the GPU.
+        if "$ffmpeg" -nostdin -hide_banner -loglevel error -hwaccel cuda -hwaccel_output_format cuda -i "$clip" \
+            -frames:v 1 -vf hwdownload,format=nv12 -f null - 2> /dev/null; then
             gpu_in="-hwaccel cuda -hwaccel_output_format cuda" gpu_vf= ways="software nvdec"
         else
             gpu_in=$cuda_dev gpu_vf="format=nv12,hwupload_cuda," ways="software hwupload_cuda"
@@ -208,10 +215,16 @@ for size in $sizes; do
         a= b=
     done
     if [ $has_cuda = yes ]; then
-        psnr=$("$ffmpeg" -nostdin -hide_banner $cuda_dev -i "$clip" -filter_complex \
-            "[0:v]trim=end_frame=$frames_short,format=yuv444p,setparams=colorspace=bt709:range=tv,split[a][b];[a]hwupload_cuda,dsfn=device=$dev:precision=fp32,hwdownload,format=yuv444p,format=gbrp[x];[b]dsfn=device=$dev:precision=fp32[y];[x][y]psnr" \
-            -f null - 2>&1 | sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1)
-        say "GPU frames: $size, CUDA frames against software frames, fp32: PSNR ${psnr:-failed} dB (>= 45 wanted)"
+        # Frames from a device on FFmpeg's own context are copied into LibTorch's; on
+        # the primary context (made by FFmpeg before LibTorch starts it) they are read
+        # in place: both ways of dsfn_cuda.c.
+        for ctx in "gpu:copied" "gpu:0,primary_ctx=1:read in place"; do
+            spec=${ctx%:*} how=${ctx##*:}
+            psnr=$("$ffmpeg" -nostdin -hide_banner -init_hw_device "cuda=$spec" -filter_hw_device gpu -i "$clip" \
+                -filter_complex "[0:v]trim=end_frame=$frames_short,format=yuv444p,setparams=colorspace=bt709:range=tv,split[a][b];[a]hwupload_cuda,dsfn=device=$dev:precision=fp32,hwdownload,format=yuv444p,format=gbrp[x];[b]dsfn=device=$dev:precision=fp32[y];[x][y]psnr" \
+                -f null - 2>&1 | sed -n 's/.*PSNR .*average:\([0-9.inf]*\).*/\1/p' | tail -n 1)
+            say "GPU frames: $size, CUDA frames ($how) against software frames, fp32: PSNR ${psnr:-failed} dB (>= 45 wanted)"
+        done
     fi
 done
 
