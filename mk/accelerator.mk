@@ -33,8 +33,9 @@ check-libtorch2:
 
 # --- The accelerator run (scripts/accelerator/accelerator-run.sh; a lent GPU machine) -------------
 # Its ffmpeg: the end-to-end suite's codecs and formats, JPEG in and PPM out for the
-# training data, NVDEC for the GPU pipeline's step, no assembly (that machine has no nasm), and pkg-config-lite.sh
-# for libdsfn.pc (that machine may have no pkg-config; the rehearsal uses it too).
+# training data, NVDEC for the GPU pipeline's step, no assembly (that machine has no
+# nasm), and pkg-config-lite.sh for libdsfn.pc (that machine may have no pkg-config;
+# the rehearsal uses it too).
 ACCEL_PACK      := accelerator-pack
 ACCEL_BUILD     := build/accel
 # The path is relative to FFmpeg's object folder, where its configure runs: the

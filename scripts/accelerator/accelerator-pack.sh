@@ -1,7 +1,7 @@
 #!/bin/sh
 # What the accelerator run needs that is not in git, packed into one folder that
-# a `device` run carries (inside its 64 MiB): the FFmpeg source tarball and the
-# training data's original files, as Debian's packages hold them.
+# a `device` run carries (inside its 64 MiB): the FFmpeg source tarball, FFmpeg's
+# CUDA headers and the training data's original files, as Debian's packages hold them.
 #   accelerator-pack.sh CACHE_DIR PACK_DIR
 # PACK_DIR/ffmpeg_*.orig.tar.xz, PACK_DIR/libffmpeg-nvenc-dev_*.deb (FFmpeg's CUDA
 # headers), PACK_DIR/photos/PACKAGE/PATH, PACK_DIR/clips/PACKAGE/PATH;
