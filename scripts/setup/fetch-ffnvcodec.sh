@@ -15,6 +15,13 @@ set -eu
 cache=$1 pcdir=$2 objdir=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 aptdir=$cache/apt-trixie-bin
+mkdir -p "$cache"
+# One at a time per cache (CI packs the accelerator run's files while make check
+# builds): the lock is held until this script exits.
+if command -v flock > /dev/null; then
+    exec 8> "$cache/.ffnvcodec.lock"
+    flock 8
+fi
 deb=$(ls "$aptdir"/archives/libffmpeg-nvenc-dev_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$deb" ]; then
     . "$top/scripts/setup/private-apt.sh"
@@ -25,7 +32,6 @@ if [ -z "$deb" ]; then
     deb=$(ls "$aptdir"/archives/libffmpeg-nvenc-dev_*.deb | sort -V | tail -n 1)
 fi
 version=$(dpkg-deb -f "$deb" Version)
-mkdir -p "$cache"
 root=$(cd "$cache" && pwd)/ffnvcodec-$version
 if [ ! -f "$root/.done" ]; then
     # Unpack beside, then rename: an interrupted unpack is never taken for a whole one.
