@@ -5,7 +5,7 @@
 #
 #   samples/slurm-dsfn.sh INPUT OUTPUT WORKDIR [SEGMENT_FRAMES] [-- OUTPUT OPTIONS]
 #
-# e.g. samples/slurm-dsfn.sh /shared/in.mkv /shared/out.mkv /shared/work 500 -- -c:v ffv1
+# e.g. samples/slurm-dsfn.sh /scratch/in.mkv /scratch/out.mkv /scratch/work 500 -- -c:v ffv1
 # DSFN_FILTER sets the filter (default: dsfn, the shipped default model).
 # The joined OUTPUT is the same as one `dsfn-parallel` run (and as one ffmpeg run
 # with dsfn=threads=1). A task that fails can be run again with the same command
