@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "libavutil/cpu.h"
+#include "libavutil/csp.h"
 #include "libavutil/hwcontext.h"
 #include "libavutil/imgutils.h"
 #include "libavutil/internal.h"
@@ -392,23 +393,17 @@ static int config_output(AVFilterLink *outlink)
     return 0;
 }
 
-/* The Y'CbCr matrix of a frame; an unspecified one is what players assume from
- * the picture's size (the output, 4x larger, may so get another than its input). */
-static enum DSFNMatrix matrix_of(const AVFrame *frame)
+/* The luma weights of a frame's Y'CbCr matrix; an unspecified one is what players
+ * assume from the picture's size (the output, 4x larger, may so get another than
+ * its input). */
+static const AVLumaCoefficients *luma_of(const AVFrame *frame)
 {
-    switch (frame->colorspace) {
-    case AVCOL_SPC_BT709:
-        return DSFN_MATRIX_BT709;
-    case AVCOL_SPC_BT470BG:
-    case AVCOL_SPC_SMPTE170M:
-    case AVCOL_SPC_FCC:
-        return DSFN_MATRIX_BT601;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL:
-        return DSFN_MATRIX_BT2020;
-    default:
-        return frame->width >= 1280 || frame->height >= 720 ? DSFN_MATRIX_BT709 : DSFN_MATRIX_BT601;
-    }
+    const AVLumaCoefficients *luma = av_csp_luma_coeffs_from_avcsp(frame->colorspace);
+
+    if (luma)
+        return luma;
+    return av_csp_luma_coeffs_from_avcsp(frame->width >= 1280 || frame->height >= 720 ? AVCOL_SPC_BT709
+                                                                                      : AVCOL_SPC_BT470BG);
 }
 
 static DSFNImage image_of_frame(const AVFrame *frame)
@@ -416,12 +411,14 @@ static DSFNImage image_of_frame(const AVFrame *frame)
     const int on_gpu = frame->format == AV_PIX_FMT_CUDA;
     const enum AVPixelFormat format = on_gpu ? ((AVHWFramesContext *)frame->hw_frames_ctx->data)->sw_format
                                              : frame->format;
+    const AVLumaCoefficients *luma = luma_of(frame);
     DSFNImage img = {
         .width      = frame->width,
         .height     = frame->height,
         .layout     = layout_of(format),
         .memory     = on_gpu ? DSFN_MEMORY_DEVICE : DSFN_MEMORY_HOST,
-        .matrix     = matrix_of(frame),
+        .kr         = av_q2d(luma->cr),
+        .kb         = av_q2d(luma->cb),
         .full_range = frame->color_range == AVCOL_RANGE_JPEG,
     };
     for (int i = 0; i < 3; i++) {

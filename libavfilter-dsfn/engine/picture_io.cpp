@@ -46,12 +46,14 @@ int raw_value(const Enum &field)
 
 void check_image(const DSFNImage &image)
 {
-    const int layout = raw_value(image.layout), memory = raw_value(image.memory), matrix = raw_value(image.matrix);
+    const int layout = raw_value(image.layout), memory = raw_value(image.memory);
     if (layout < DSFN_LAYOUT_GBRP || layout > DSFN_LAYOUT_BGR0)
         throw EngineError(EINVAL, "invalid picture: unknown layout " + std::to_string(layout));
-    if (memory < DSFN_MEMORY_HOST || memory > DSFN_MEMORY_DEVICE || matrix < DSFN_MATRIX_BT709 ||
-        matrix > DSFN_MATRIX_BT2020)
-        throw EngineError(EINVAL, "invalid picture: unknown memory or matrix");
+    if (memory < DSFN_MEMORY_HOST || memory > DSFN_MEMORY_DEVICE)
+        throw EngineError(EINVAL, "invalid picture: unknown memory " + std::to_string(memory));
+    if (is_ycbcr_layout(image.layout) && !(image.kr > 0 && image.kb > 0 && image.kr + image.kb < 1))
+        throw EngineError(EINVAL, "invalid picture: Y'CbCr luma weights kr " + std::to_string(image.kr) + ", kb " +
+                                      std::to_string(image.kb));
     if (image.width < 1 || image.height < 1)
         throw EngineError(EINVAL,
                           "invalid picture: " + std::to_string(image.width) + "x" + std::to_string(image.height));

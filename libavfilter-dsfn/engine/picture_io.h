@@ -11,7 +11,8 @@
 namespace dsfn {
 
 // EngineError (EINVAL) for an image whose fields cannot describe a picture:
-// an unknown layout, memory or matrix, no pixels, a plane of its layout missing.
+// an unknown layout or memory, Y'CbCr without luma weights, no pixels, a plane of
+// its layout missing.
 void check_image(const DSFNImage &image);
 
 // Where the image's samples are: the CPU, or the engine's GPU for an image in

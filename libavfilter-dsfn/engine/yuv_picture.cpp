@@ -46,19 +46,8 @@ struct Coding {
     double max; // the largest code value
     int bits;
 
-    explicit Coding(const DSFNImage &image) : bits(code_bits(image.layout))
+    explicit Coding(const DSFNImage &image) : kr(image.kr), kb(image.kb), bits(code_bits(image.layout))
     {
-        switch (image.matrix) {
-        case DSFN_MATRIX_BT601:
-            kr = 0.299, kb = 0.114;
-            break;
-        case DSFN_MATRIX_BT2020:
-            kr = 0.2627, kb = 0.0593;
-            break;
-        default:
-            kr = 0.2126, kb = 0.0722;
-            break;
-        }
         max = std::ldexp(1.0, bits) - 1;
         const double unit = std::ldexp(1.0, bits - 8); // one 8-bit step in code values
         if (image.full_range) {
@@ -148,6 +137,11 @@ torch::Tensor downsample_chroma(const torch::Tensor &c)
 }
 
 } // namespace
+
+bool is_ycbcr_layout(DSFNPixelLayout layout)
+{
+    return !is_rgb_layout(layout) && !is_rgb0(layout);
+}
 
 bool is_rgb_layout(DSFNPixelLayout layout)
 {

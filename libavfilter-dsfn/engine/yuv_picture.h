@@ -14,6 +14,9 @@ namespace dsfn {
 // 8-bit and 16-bit RGB of software frames) rather than the functions below.
 bool is_rgb_layout(DSFNPixelLayout layout);
 
+// Whether the layout holds Y'CbCr, read and written with the image's kr and kb.
+bool is_ycbcr_layout(DSFNPixelLayout layout);
+
 // The planes a layout has (1 to 3).
 int plane_count(DSFNPixelLayout layout);
 

@@ -11,13 +11,18 @@
 #include "tests.h"
 
 namespace {
+// Luma weights of R and B.
+struct Matrix {
+    double kr, kb;
+};
+const Matrix kBT709{0.2126, 0.0722}, kBT601{0.299, 0.114}, kBT2020{0.2627, 0.0593};
 
 // A picture in host memory with padded rows, its planes in one buffer.
 struct HostPicture {
     std::vector<uint8_t> bytes;
     DSFNImage image{};
 
-    HostPicture(int w, int h, DSFNPixelLayout layout, DSFNMatrix matrix = DSFN_MATRIX_BT709, int full_range = 0)
+    HostPicture(int w, int h, DSFNPixelLayout layout, Matrix matrix = kBT709, int full_range = 0)
     {
         const bool deep = layout == DSFN_LAYOUT_P010 || layout == DSFN_LAYOUT_YUV444P16;
         const int sample = deep ? 2 : 1;
@@ -42,7 +47,8 @@ struct HostPicture {
         image.height = h;
         image.layout = layout;
         image.memory = DSFN_MEMORY_HOST;
-        image.matrix = matrix;
+        image.kr = matrix.kr;
+        image.kb = matrix.kb;
         image.full_range = full_range;
     }
 
@@ -69,15 +75,14 @@ const torch::Device cpu(torch::kCPU);
 START_TEST(test_known_code_values)
 {
     struct Case {
-        DSFNMatrix matrix;
+        Matrix matrix;
         int full_range;
         float r, g, b;
         int y, cb, cr;
     } cases[] = {
-        {DSFN_MATRIX_BT601, 0, 1, 0, 0, 81, 90, 240},   {DSFN_MATRIX_BT709, 0, 1, 0, 0, 63, 102, 240},
-        {DSFN_MATRIX_BT2020, 0, 1, 0, 0, 74, 97, 240},  {DSFN_MATRIX_BT709, 0, 1, 1, 1, 235, 128, 128},
-        {DSFN_MATRIX_BT709, 0, 0, 0, 0, 16, 128, 128},  {DSFN_MATRIX_BT601, 1, 1, 0, 0, 76, 85, 255},
-        {DSFN_MATRIX_BT709, 1, 1, 1, 1, 255, 128, 128},
+        {kBT601, 0, 1, 0, 0, 81, 90, 240},   {kBT709, 0, 1, 0, 0, 63, 102, 240}, {kBT2020, 0, 1, 0, 0, 74, 97, 240},
+        {kBT709, 0, 1, 1, 1, 235, 128, 128}, {kBT709, 0, 0, 0, 0, 16, 128, 128}, {kBT601, 1, 1, 0, 0, 76, 85, 255},
+        {kBT709, 1, 1, 1, 1, 255, 128, 128},
     };
     for (const auto &c : cases) {
         for (auto layout : {DSFN_LAYOUT_NV12, DSFN_LAYOUT_YUV444P}) {
@@ -93,7 +98,7 @@ START_TEST(test_known_code_values)
             }
             auto back = dsfn::read_yuv_picture(p.image, cpu);
             ck_assert_msg((back - flat(6, 4, c.r, c.g, c.b)).abs().max().item<float>() < 0.02f,
-                          "matrix %d range %d: the colour does not come back", c.matrix, c.full_range);
+                          "kr %g range %d: the colour does not come back", c.matrix.kr, c.full_range);
         }
     }
     // 10 bits in the high bits of P010's words: limited-range white is 940 << 6.
@@ -101,7 +106,7 @@ START_TEST(test_known_code_values)
     dsfn::write_yuv_picture(flat(4, 2, 1, 1, 1), p.image, cpu);
     ck_assert_int_eq(p.word(0, 1, 3), 940 << 6);
     ck_assert_int_eq(p.word(1, 0, 1), 512 << 6);
-    HostPicture q(4, 2, DSFN_LAYOUT_YUV444P16, DSFN_MATRIX_BT709, 1);
+    HostPicture q(4, 2, DSFN_LAYOUT_YUV444P16, kBT709, 1);
     dsfn::write_yuv_picture(flat(4, 2, 1, 1, 1), q.image, cpu);
     ck_assert_int_eq(q.word(0, 1, 3), 65535);
     ck_assert_int_eq(q.word(1, 1, 3), 32768);
@@ -118,8 +123,8 @@ START_TEST(test_round_trips)
             torch::cat({xs.expand({1, h, w}), ys.expand({1, h, w}), (1 - xs * ys).expand({1, h, w})}) * 0.8 + 0.1;
         for (auto layout : {DSFN_LAYOUT_NV12, DSFN_LAYOUT_P010, DSFN_LAYOUT_YUV444P, DSFN_LAYOUT_YUV444P16,
                             DSFN_LAYOUT_RGB0, DSFN_LAYOUT_BGR0}) {
-            for (auto matrix : {DSFN_MATRIX_BT709, DSFN_MATRIX_BT601, DSFN_MATRIX_BT2020}) {
-                HostPicture p(w, h, layout, matrix, matrix == DSFN_MATRIX_BT601);
+            for (auto matrix : {kBT709, kBT601, kBT2020}) {
+                HostPicture p(w, h, layout, matrix, matrix.kr == kBT601.kr);
                 dsfn::write_yuv_picture(rgb, p.image, cpu);
                 const auto diff = (dsfn::read_yuv_picture(p.image, cpu) - rgb).abs();
                 // 4:2:0 reproduces linear and bilinear chroma exactly away from the
@@ -129,7 +134,7 @@ START_TEST(test_round_trips)
                 const float inside = diff.slice(1, 2, h - 2).slice(2, 2, w - 2).max().item<float>();
                 const float all = diff.max().item<float>();
                 ck_assert_msg(inside < 0.006f && all < (subsampled ? 0.2f : 0.006f),
-                              "layout %d matrix %d %dx%d: error %f inside, %f in all", layout, matrix, w, h, inside,
+                              "layout %d kr %g %dx%d: error %f inside, %f in all", layout, matrix.kr, w, h, inside,
                               all);
             }
         }
@@ -151,7 +156,7 @@ END_TEST
 // is weighted 3/4 to the nearer one.
 START_TEST(test_chroma_siting)
 {
-    HostPicture p(4, 4, DSFN_LAYOUT_NV12, DSFN_MATRIX_BT709, 1);
+    HostPicture p(4, 4, DSFN_LAYOUT_NV12, kBT709, 1);
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 4; x++)
             p.byte(0, y, x) = 128;
@@ -217,6 +222,10 @@ START_TEST(test_engine_layouts_and_memory)
     const int unknown = 99; // as a C caller may store it
     std::memcpy(&bad.layout, &unknown, sizeof unknown);
     ck_assert_int_eq(dsfn_engine_send(e, &bad), -EINVAL);
+    bad = in.image;
+    bad.kr = bad.kb = 0; // as a caller that leaves them out
+    ck_assert_int_eq(dsfn_engine_send(e, &bad), -EINVAL);
+    ck_assert_ptr_nonnull(std::strstr(dsfn_engine_error(e), "luma weights"));
     bad = in.image;
     bad.data[1] = nullptr;
     ck_assert_int_eq(dsfn_engine_send(e, &bad), -EINVAL);

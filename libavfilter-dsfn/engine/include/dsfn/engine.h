@@ -27,7 +27,7 @@ enum DSFNPixelLayout {
     DSFN_LAYOUT_RGB24,     /* one packed 8-bit plane: R, G, B */
     DSFN_LAYOUT_GBRP16,    /* three planes of native-endian 16-bit samples (0-65535): G, B, R */
     /* What GPU decoders give and encoders take (FFmpeg's CUDA frames); Y'CbCr
-     * layouts are read and written with the image's matrix and full_range. */
+     * layouts are read and written with the image's kr, kb and full_range. */
     DSFN_LAYOUT_NV12,      /* 8-bit Y plane, then one plane of Cb, Cr pairs at half width and height */
     DSFN_LAYOUT_P010,      /* as NV12 in 16-bit samples holding 10 bits in their high bits */
     DSFN_LAYOUT_YUV444P,   /* three 8-bit planes: Y, Cb, Cr */
@@ -44,13 +44,6 @@ enum DSFNMemory {
                            work before it returns, so the caller may reuse the memory then */
 };
 
-/* The Y'CbCr matrix of DSFN_LAYOUT_NV12, P010, YUV444P and YUV444P16 images. */
-enum DSFNMatrix {
-    DSFN_MATRIX_BT709,
-    DSFN_MATRIX_BT601,
-    DSFN_MATRIX_BT2020, /* non-constant luminance */
-};
-
 /* A picture in caller-owned memory; linesizes in bytes. The fields after layout
  * may be left zero for RGB pictures in host memory. */
 typedef struct DSFNImage {
@@ -59,7 +52,8 @@ typedef struct DSFNImage {
     int width, height;
     enum DSFNPixelLayout layout;
     enum DSFNMemory memory;
-    enum DSFNMatrix matrix;
+    double kr, kb;          /* Y'CbCr: the matrix's luma weights of R and B (BT.709: 0.2126 and
+                               0.0722; BT.601: 0.299 and 0.114), each above 0, their sum below 1 */
     int full_range;         /* Y'CbCr: 1 full range (0-255 at 8 bits), 0 limited (16-235, 16-240) */
 } DSFNImage;
 
