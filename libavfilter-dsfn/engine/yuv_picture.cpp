@@ -1,7 +1,6 @@
 #include "engine/yuv_picture.h"
 
 #include <cmath>
-#include <vector>
 
 #include "engine/plane_view.h"
 
@@ -95,17 +94,14 @@ void write_codes(const torch::Tensor &codes, const DSFNImage &image, int plane, 
     view.write(values.to(deep ? torch::kShort : torch::kUInt8));
 }
 
-// Edge samples repeated: `after` more columns (dim 1) or rows (dim 0) at the end
-// and `before` at the start.
-torch::Tensor replicate(const torch::Tensor &x, int64_t dim, int64_t before, int64_t after)
+// A [h, w] plane grown by repeating its edge samples: columns at the left and
+// right, rows at the top and bottom.
+torch::Tensor pad_edges(const torch::Tensor &x, int64_t left, int64_t right, int64_t top, int64_t bottom)
 {
-    std::vector<torch::Tensor> parts;
-    for (int64_t i = 0; i < before; i++)
-        parts.push_back(x.narrow(dim, 0, 1));
-    parts.push_back(x);
-    for (int64_t i = 0; i < after; i++)
-        parts.push_back(x.narrow(dim, x.size(dim) - 1, 1));
-    return parts.size() == 1 ? x : torch::cat(parts, dim);
+    namespace F = torch::nn::functional;
+    return F::pad(x.unsqueeze(0).unsqueeze(0), F::PadFuncOptions({left, right, top, bottom}).mode(torch::kReplicate))
+        .squeeze(0)
+        .squeeze(0);
 }
 
 // [hc, wc] chroma at 4:2:0 sites to [h, w]: even columns are the samples, odd
@@ -114,9 +110,9 @@ torch::Tensor replicate(const torch::Tensor &x, int64_t dim, int64_t before, int
 torch::Tensor upsample_chroma(const torch::Tensor &c, int64_t h, int64_t w)
 {
     const int64_t hc = c.size(0), wc = c.size(1);
-    auto next = replicate(c, 1, 0, 1).narrow(1, 1, wc);
+    auto next = pad_edges(c, 0, 1, 0, 0).narrow(1, 1, wc);
     auto cols = torch::stack({c, (c + next) * 0.5}, 2).reshape({hc, 2 * wc}).narrow(1, 0, w);
-    auto padded = replicate(cols, 0, 1, 1);
+    auto padded = pad_edges(cols, 0, 0, 1, 1);
     auto above = padded.narrow(0, 0, hc), below = padded.narrow(0, 2, hc);
     auto rows = torch::stack({cols * 0.75 + above * 0.25, cols * 0.75 + below * 0.25}, 1).reshape({2 * hc, w});
     return rows.narrow(0, 0, h);
@@ -128,7 +124,7 @@ torch::Tensor upsample_chroma(const torch::Tensor &c, int64_t h, int64_t w)
 torch::Tensor downsample_chroma(const torch::Tensor &c)
 {
     const int64_t h = c.size(0), w = c.size(1), hc = half(h), wc = half(w);
-    auto even = replicate(replicate(c, 0, 0, 2 * hc - h), 1, 1, 2 * wc - w + 1); // a column before, even sizes
+    auto even = pad_edges(c, 1, 2 * wc - w + 1, 0, 2 * hc - h); // a column before, even sizes
     auto left = even.narrow(1, 0, 2 * wc).reshape({2 * hc, wc, 2}).select(2, 0);
     auto centre = even.narrow(1, 1, 2 * wc).reshape({2 * hc, wc, 2}).select(2, 0);
     auto right = even.narrow(1, 1, 2 * wc).reshape({2 * hc, wc, 2}).select(2, 1);
@@ -226,7 +222,8 @@ double picture_difference(const DSFNImage &a, const DSFNImage &b, const torch::D
         {{h, w, 1}, {half(h), half(w), 2}}, // 4:2:0
     };
     const int kind = a.layout == DSFN_LAYOUT_RGB24 ? 1 : is_rgb0(a.layout) ? 2 : is_420(a.layout) ? 3 : 0;
-    double sum = 0, count = 0;
+    torch::Tensor sum; // on the samples' device: one wait for the result, at the end
+    double count = 0;
     for (int i = 0; i < plane_count(a.layout); i++) {
         const auto &p = shapes[kind][i];
         auto da = read_codes(a, i, p[0], p[1], p[2], device);
@@ -235,10 +232,11 @@ double picture_difference(const DSFNImage &a, const DSFNImage &b, const torch::D
             da = da.narrow(2, 0, 3);
             db = db.narrow(2, 0, 3);
         }
-        sum += (da - db).abs().to(torch::kDouble).sum().item<double>();
+        auto plane_sum = (da - db).abs().sum(torch::kDouble);
+        sum = sum.defined() ? sum + plane_sum : plane_sum;
         count += static_cast<double>(da.numel());
     }
-    return count > 0 ? 100.0 * sum / count / std::ldexp(1.0, code_bits(a.layout)) : 0.0;
+    return 100.0 * sum.item<double>() / count / std::ldexp(1.0, code_bits(a.layout));
 }
 
 } // namespace dsfn
