@@ -63,9 +63,9 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
         auto weight = torch::randn({out, in, kernel, kernel}, opts).contiguous(at::MemoryFormat::ChannelsLast);
         auto bias = torch::randn({out}, opts);
         if (int8) {
-            auto conv = std::make_shared<Int8Conv>(weight, bias);
+            std::shared_ptr<QuantizedConv> conv = make_quantized_conv(weight, bias);
             auto q = quantize_u8(input, activations);
-            cases.push_back({[conv, q, activations] { (*conv)(q, activations); }, calls});
+            cases.push_back({[conv, q, activations] { conv->to_u8(q, activations, false); }, calls});
         } else {
             const int64_t pad = kernel / 2;
             cases.push_back({[input, weight, bias, pad] { torch::conv2d(input, weight, bias, 1, pad); }, calls});

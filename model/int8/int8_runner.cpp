@@ -1,85 +1,11 @@
 #include "int8/int8_runner.h"
 
-#include <torch/version.h>
-
 #include "int8/range_observer.h"
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace dsfn {
-
-namespace {
-
-using Stack = std::vector<c10::IValue>;
-
-c10::IValue call(const c10::OperatorHandle &op, Stack stack)
-{
-    op.callBoxed(&stack);
-    return std::move(stack.at(0));
-}
-
-c10::OperatorHandle find_op(const char *name, const char *overload)
-{
-    auto op = c10::Dispatcher::singleton().findSchema({name, overload});
-    if (!op)
-        throw std::runtime_error(std::string("this LibTorch has no ") + name + ": it cannot run precision int8");
-    return *op;
-}
-
-// Symmetric signed 8 bits per output channel: the largest weight of a channel
-// maps to 127. A channel of zeros gets scale 1 (any scale stores it exactly).
-torch::Tensor quantize_weight(const torch::Tensor &weight)
-{
-    auto w = weight.detach().to(torch::kFloat).contiguous();
-    auto scales = w.abs().amax({1, 2, 3}).div(127.0).to(torch::kDouble);
-    scales = torch::where(scales > 0, scales, torch::ones_like(scales));
-    return torch::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong), 0, torch::kQInt8);
-}
-
-} // namespace
-
-std::string select_int8_engine()
-{
-    const auto &supported = at::globalContext().supportedQEngines();
-    auto has = [&](at::QEngine engine) {
-        return std::find(supported.begin(), supported.end(), engine) != supported.end();
-    };
-    std::vector<at::QEngine> preferred;
-#if TORCH_VERSION_MAJOR >= 2
-    preferred.push_back(at::QEngine::X86); // FBGEMM or oneDNN, whichever suits the shape
-#endif
-    preferred.push_back(at::QEngine::FBGEMM);
-    preferred.push_back(at::QEngine::ONEDNN);
-    for (auto engine : preferred) {
-        if (has(engine)) {
-            at::globalContext().setQEngine(engine);
-            return c10::toString(engine);
-        }
-    }
-    throw std::runtime_error("this LibTorch has no quantized x86 engine (FBGEMM or oneDNN): it cannot run "
-                             "precision int8");
-}
-
-Int8Conv::Int8Conv(const torch::Tensor &weight, const torch::Tensor &bias) : op_(find_op("quantized::conv2d", "new"))
-{
-    select_int8_engine();
-    if (weight.dim() != 4 || weight.size(2) % 2 == 0 || weight.size(3) % 2 == 0)
-        throw std::runtime_error("int8: a convolution must have an odd kernel, to keep its input's size");
-    torch::NoGradGuard no_grad;
-    c10::optional<torch::Tensor> b;
-    if (bias.defined())
-        b = bias.detach().to(torch::kFloat).contiguous();
-    auto list = [](int64_t y, int64_t x) { return c10::List<int64_t>({y, x}); };
-    packed_ = call(
-        find_op("quantized::conv2d_prepack", ""),
-        {quantize_weight(weight), b, list(1, 1), list(weight.size(2) / 2, weight.size(3) / 2), list(1, 1), int64_t{1}});
-}
-
-torch::Tensor Int8Conv::operator()(const torch::Tensor &x, const QuantParams &out) const
-{
-    return call(op_, {x, packed_, out.scale, out.zero_point}).toTensor();
-}
 
 std::vector<std::string> int8_points(NetworkImpl &net)
 {
@@ -109,7 +35,6 @@ std::vector<std::string> int8_points(NetworkImpl &net)
 
 Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
 {
-    select_int8_engine();
     for (const auto &point : int8_points(net)) {
         auto found = ranges.points.find(point);
         if (found == ranges.points.end())
@@ -118,14 +43,19 @@ Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const s
     }
     for (const auto &m : net.named_modules("", false)) {
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
-        if (!conv || !points_.count(m.key()))
-            continue; // not a convolution, or one that runs in float32 (conv_to_float)
+        if (!conv)
+            continue;
         // Every convolution of the network keeps its input's size (conv3x3 in dsfn_net.cpp).
         const auto &o = conv->options;
         if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
             o.groups() != 1)
             throw std::runtime_error("int8: convolution " + m.key() + " is not a plain one");
-        convs_.emplace(conv.get(), PackedConv{Int8Conv(conv->weight, conv->bias), params(m.key())});
+        auto packed = make_quantized_conv(conv->weight, conv->bias);
+        const bool has_point = points_.count(m.key()) > 0;
+        // A convolution without an output point gives float32 (conv_to_float): in
+        // 8-bit arithmetic only where its output is not rounded to 8 bits.
+        if (has_point || !packed->rounds_float_output())
+            convs_.emplace(conv.get(), PackedConv{std::move(packed), has_point ? params(m.key()) : QuantParams{}});
     }
 }
 
@@ -149,15 +79,38 @@ torch::Tensor Int8Runner::leave(const torch::Tensor &x)
 
 torch::Tensor Int8Runner::conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
 {
-    return conv.forward(leave(x));
+    auto found = convs_.find(&conv);
+    if (found == convs_.end())
+        return conv.forward(leave(x));
+    // The last convolution's input is a residual sum, whose 8-bit copy it reads.
+    return found->second.conv->to_float(x.is_quantized() ? x : bytes_of(x, "decoder.1"), found->second.output);
 }
 
-torch::Tensor Int8Runner::conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+std::pair<const Int8Runner::PackedConv *, torch::Tensor>
+Int8Runner::prepare(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) const
 {
     auto found = convs_.find(&conv);
     if (found == convs_.end())
         throw std::logic_error("int8: convolution " + point + " was not prepacked");
-    return found->second.conv(x.is_quantized() ? x : bytes_of(x, point), found->second.output);
+    return {&found->second, x.is_quantized() ? x : bytes_of(x, point)};
+}
+
+torch::Tensor Int8Runner::conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+{
+    const auto [packed, bytes] = prepare(point, conv, x);
+    return packed->conv->to_u8(bytes, packed->output, false);
+}
+
+torch::Tensor Int8Runner::conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+{
+    const auto [packed, bytes] = prepare(point, conv, x);
+    return packed->conv->to_u8(bytes, packed->output, true);
+}
+
+torch::Tensor Int8Runner::conv_float(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+{
+    const auto [packed, bytes] = prepare(point, conv, x);
+    return packed->conv->to_float(bytes, packed->output);
 }
 
 void Int8Runner::remember(const torch::Tensor &value, torch::Tensor bytes)

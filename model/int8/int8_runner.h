@@ -1,44 +1,29 @@
 // The int8 arithmetic of the plain convolutions: activations quantized to
 // unsigned 8 bits per tensor with the calibrated ranges (activation_ranges.h),
 // weights to signed 8 bits per output channel (symmetric, from the weights
-// themselves), run by LibTorch's quantized CPU engine (oneDNN or FBGEMM).
+// themselves), run by oneDNN directly or LibTorch's quantized engine
+// (quantized_conv.h).
 //
 // The residual stream (each block's input plus its convolutions' output) stays
 // float32, with an 8-bit copy for the next convolution to read: requantizing the
 // stream at every block let the rounding errors of all blocks add up, the largest
 // part of int8's distance from float32 (eval/REPORT.md). LeakyReLU works on 8
-// bits; the deformable warp, the convolution that makes the residuals and the sums
-// with the residual bases run in float32 (dsfn_net.cpp).
+// bits. The convolution that makes the residuals reads 8 bits and gives float32
+// where the backend can (oneDNN; rounding its output to 8 bits cost 0.27 dB),
+// else runs in float32; the deformable warp and the sums with the residual bases
+// run in float32 (dsfn_net.cpp).
 #pragma once
 
-#include <ATen/core/dispatch/Dispatcher.h>
-
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "int8/activation_ranges.h"
+#include "int8/quantized_conv.h"
 #include "kernels/quantize_u8.h"
 #include "net/dsfn_net.h"
 
 namespace dsfn {
-
-// Makes the best quantized engine of this LibTorch the process's (x86, else
-// FBGEMM, else oneDNN) and returns its name. Throws std::runtime_error if it has none.
-std::string select_int8_engine();
-
-// One convolution in the quantized engine, stride 1 with 'same' padding: its
-// float32 weights quantized per output channel and prepacked once.
-class Int8Conv {
-public:
-    // weight [out, in, k, k], k odd; bias [out] or undefined. Throws std::runtime_error.
-    Int8Conv(const torch::Tensor &weight, const torch::Tensor &bias);
-    // x: quint8, channels-last; the output quantized with out.
-    torch::Tensor operator()(const torch::Tensor &x, const QuantParams &out) const;
-
-private:
-    c10::IValue packed_;
-    c10::OperatorHandle op_;
-};
 
 class Int8Runner : public ConvRunner {
 public:
@@ -49,13 +34,15 @@ public:
     torch::Tensor enter(const std::string &point, const std::vector<torch::Tensor> &batch) override;
     torch::Tensor leave(const torch::Tensor &x) override;
     torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    torch::Tensor conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    torch::Tensor conv_float(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor leaky(torch::Tensor x) override;
     torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
 
 private:
     struct PackedConv {
-        Int8Conv conv;
+        std::unique_ptr<QuantizedConv> conv;
         QuantParams output;
     };
     // A residual sum's 8-bit copy, found by its float value while that lives.
@@ -67,6 +54,9 @@ private:
     const QuantParams &params(const std::string &point) const;
     void remember(const torch::Tensor &value, torch::Tensor bytes);
     const torch::Tensor &bytes_of(const torch::Tensor &value, const std::string &point) const;
+    // The prepacked convolution and its 8-bit input.
+    std::pair<const PackedConv *, torch::Tensor> prepare(const std::string &point, torch::nn::Conv2dImpl &conv,
+                                                         const torch::Tensor &x) const;
 
     std::unordered_map<const torch::nn::Conv2dImpl *, PackedConv> convs_;
     std::unordered_map<std::string, QuantParams> points_;

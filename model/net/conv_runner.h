@@ -25,8 +25,21 @@ public:
     virtual torch::Tensor leave(const torch::Tensor &x) = 0;
     // conv(x); its output is the point named `point`.
     virtual torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
+    // LeakyReLU(kLeakySlope) of conv(x), whose output (before LeakyReLU) is the
+    // point named `point`. A runner may do both in one pass.
+    virtual torch::Tensor conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+    {
+        return leaky(this->conv(point, conv, x));
+    }
+    // conv(x) as float32, its output being the point named `point`: the offsets
+    // of the deformable warp, read as positions. A runner may skip the rounding.
+    virtual torch::Tensor conv_float(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+    {
+        return leave(this->conv(point, conv, x));
+    }
     // conv(x) as float32: the decoder's last convolution, whose outputs are the
-    // pictures' residuals, where 8 bits would cost most.
+    // pictures' residuals. They are never rounded to 8 bits, where 8 bits would
+    // cost most; a runner may still read x in 8 bits.
     virtual torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
     // LeakyReLU(kLeakySlope) of a conv output, which may be overwritten.
     virtual torch::Tensor leaky(torch::Tensor x) = 0;

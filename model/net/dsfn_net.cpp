@@ -57,7 +57,7 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor &x)
 
 torch::Tensor ResidualBlockImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x)
 {
-    auto inner = runner.leaky(runner.conv(name + ".conv1", *conv1, x));
+    auto inner = runner.conv_leaky(name + ".conv1", *conv1, x);
     return runner.add(name, runner.conv(name + ".conv2", *conv2, inner), x);
 }
 
@@ -119,7 +119,7 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::T
     auto features = run_sequence(*encoder, runner, name + ".encoder", runner.enter(name + ".input", {x}));
     auto centre = run_sequence(*jdsr, runner, name + ".jdsr", features);
     auto fields =
-        runner.leave(runner.conv(name + ".offsets", *offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features)));
+        runner.conv_float(name + ".offsets", *offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features));
     auto phi = fields.chunk(2, 1);
     // The deformable warp samples between pixels: it runs in float32, its weights' type.
     auto centre_float = runner.leave(centre);

@@ -13,7 +13,7 @@ if [ "${1:-}" = --check ]; then
     shift 2
     pkgs="$*"
 else
-    pkgs="build-essential pkg-config nasm patch xz-utils dpkg-dev ccache libtorch-dev libx264-dev check $*"
+    pkgs="build-essential pkg-config nasm patch xz-utils dpkg-dev ccache libtorch-dev libdnnl-dev libx264-dev check $*"
 fi
 missing=
 for p in $pkgs; do

@@ -30,6 +30,16 @@ else
     torch_cxxflags="-isystem $inc"
     torch_ldflags=
     torch_libs="-ltorch -ltorch_cpu -lc10"
+    # Debian's LibTorch computes with the system's oneDNN (libdnnl.so.2). With its
+    # headers (libdnnl-dev), the int8 convolutions call that same library directly
+    # (model/int8/onednn_conv.h). Other LibTorch builds carry a oneDNN of their
+    # own, which a second copy in the process could clash with: they use
+    # LibTorch's quantized engine instead.
+    torch_cpu=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/libtorch_cpu.so
+    if [ -f /usr/include/oneapi/dnnl/dnnl.hpp ] && ldd "$torch_cpu" 2>/dev/null | grep -q 'libdnnl\.so\.2 '; then
+        torch_cxxflags="$torch_cxxflags -DDSFN_WITH_ONEDNN"
+        torch_libs="$torch_libs -ldnnl"
+    fi
 fi
 cat <<VARS
 LIBTORCH_DIR = $libtorch

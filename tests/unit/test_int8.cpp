@@ -10,6 +10,8 @@
 #include "dsfn/engine.h"
 #include "int8/activation_ranges.h"
 #include "int8/int8_runner.h"
+#include "int8/onednn_conv.h"
+#include "int8/quantized_conv.h"
 #include "int8/range_observer.h"
 #include "kernels/quantize_u8.h"
 #include "net/weights_file.h"
@@ -203,6 +205,53 @@ START_TEST(test_ranges_file)
 }
 END_TEST
 
+// Both backends of an int8 convolution against float32 arithmetic on the very
+// values they multiply (the 8-bit input read back, the 8-bit weights read back):
+// a float32 output to float rounding, an 8-bit one to a step, LeakyReLU
+// included; at odd sizes and a batch, and again at a second size (oneDNN makes
+// a primitive per size). oneDNN where this build calls it directly (Debian's
+// LibTorch); elsewhere, constructing it is a clear error.
+START_TEST(test_quantized_conv_backends)
+{
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(11);
+    const auto weight = torch::randn({8, 6, 3, 3}) * 0.2;
+    const auto bias = torch::randn({8}) * 0.3;
+    const auto in = dsfn::quant_params(-0.6, 1.4), out = dsfn::quant_params(-2.5, 3.0);
+    const auto wq = dsfn::quantize_weight_per_channel(weight).dequantize();
+    std::vector<std::unique_ptr<dsfn::QuantizedConv>> convs;
+    convs.push_back(std::make_unique<dsfn::TorchQuantizedConv>(weight, bias));
+    if (dsfn::onednn_available())
+        convs.push_back(std::make_unique<dsfn::OnednnConv>(weight, bias));
+    else
+        ck_assert(contains(error_of([&] { dsfn::OnednnConv(weight, bias); }), "does not call oneDNN"));
+    for (const auto &size : std::vector<std::array<int64_t, 3>>{{2, 5, 7}, {1, 9, 4}}) {
+        const auto x = dsfn::quantize_u8(torch::rand({size[0], 6, size[1], size[2]}) * 2 - 0.6, in);
+        const auto reference = torch::conv2d(x.dequantize(), wq, bias, 1, 1);
+        for (size_t b = 0; b < convs.size(); b++) {
+            const auto &conv = *convs[b];
+            // LibTorch's engine rounds its float output to 8 bits first.
+            const double float_tolerance = b == 0 ? out.scale / 2 + 1e-5 : 1e-4;
+            const auto as_float = conv.to_float(x, out);
+            ck_assert(as_float.scalar_type() == torch::kFloat && as_float.sizes() == reference.sizes());
+            ck_assert(as_float.is_contiguous(at::MemoryFormat::ChannelsLast));
+            const auto inside = (reference > -2.4) & (reference < 2.9);
+            ck_assert_msg((as_float - reference).abs().masked_select(inside).max().item<double>() <= float_tolerance,
+                          "backend %zu: float output off", b);
+            for (bool leaky : {false, true}) {
+                const auto bytes = conv.to_u8(x, out, leaky);
+                ck_assert(bytes.scalar_type() == torch::kQUInt8);
+                ck_assert(bytes.q_scale() == out.scale && bytes.q_zero_point() == out.zero_point);
+                const auto want = leaky ? torch::leaky_relu(reference, dsfn::kLeakySlope) : reference;
+                const auto diff = (bytes.dequantize() - want).abs().masked_select(inside);
+                ck_assert_msg(diff.max().item<double>() <= out.scale * 1.01, "backend %zu, leaky %d: %g", b, leaky,
+                              diff.max().item<double>());
+            }
+        }
+    }
+}
+END_TEST
+
 // The int8 network gives the float32 network's pictures to within what 8 bits
 // allow, on frames its ranges never saw.
 START_TEST(test_int8_against_fp32)
@@ -265,6 +314,7 @@ extern "C" Suite *int8_suite(void)
     tcase_add_test(tc, test_quant_params);
     tcase_add_test(tc, test_quantize_matches_libtorch);
     tcase_add_test(tc, test_residual_sum);
+    tcase_add_test(tc, test_quantized_conv_backends);
     tcase_add_test(tc, test_ranges_file);
     tcase_add_test(tc, test_int8_against_fp32);
     tcase_add_test(tc, test_engine_int8);

@@ -1,0 +1,257 @@
+#include "int8/onednn_conv.h"
+
+#include <stdexcept>
+
+#ifdef DSFN_WITH_ONEDNN
+
+#include <ATen/record_function.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "net/conv_runner.h"
+
+namespace dsfn {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Type = memory::data_type;
+
+dnnl::engine &cpu_engine()
+{
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
+
+// Everything a primitive is made for: the input's size and quantization, the output's.
+struct Key {
+    int64_t n, h, w;
+    double in_scale;
+    int64_t in_zero;
+    bool to_float;
+    double out_scale;
+    int64_t out_zero;
+    bool leaky;
+    bool operator<(const Key &o) const
+    {
+        return std::tie(n, h, w, in_scale, in_zero, to_float, out_scale, out_zero, leaky) <
+               std::tie(o.n, o.h, o.w, o.in_scale, o.in_zero, o.to_float, o.out_scale, o.out_zero, o.leaky);
+    }
+};
+
+struct Prepared {
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward conv;
+    memory weights; // in the layout the implementation chose
+    memory bias;    // in accumulator units (see make())
+    std::string implementation;
+};
+
+// Frame sizes change rarely (tiles, the last partial tile); a bound keeps a
+// stream of odd sizes from growing the cache without end.
+constexpr size_t kMaxPrepared = 16;
+
+} // namespace
+
+struct OnednnConv::State {
+    int64_t in_channels, out_channels, kernel;
+    std::vector<int8_t> weights;     // [out, in, k, k], symmetric 8 bits
+    std::vector<float> weight_scale; // per output channel
+    std::vector<float> bias;         // float32, zeros when the convolution has none
+    mutable std::mutex mutex;
+    mutable std::map<Key, Prepared> prepared;
+    mutable std::string last_implementation;
+
+    const Prepared &get(const Key &key) const
+    {
+        auto found = prepared.find(key);
+        if (found != prepared.end())
+            return found->second;
+        if (prepared.size() >= kMaxPrepared)
+            prepared.clear();
+        return prepared.emplace(key, make(key)).first->second;
+    }
+
+    Prepared make(const Key &key) const
+    {
+        auto &engine = cpu_engine();
+        const memory::dims src_dims{key.n, in_channels, key.h, key.w};
+        const memory::dims dst_dims{key.n, out_channels, key.h, key.w};
+        const memory::dims w_dims{out_channels, in_channels, kernel, kernel};
+        const memory::desc src_md(src_dims, Type::u8, Tag::nhwc);
+        const memory::desc dst_md(dst_dims, key.to_float ? Type::f32 : Type::u8, Tag::nhwc);
+        const memory::desc w_any(w_dims, Type::s8, Tag::any);
+        const memory::desc bias_md({out_channels}, Type::f32, Tag::a);
+
+        // dst = scale[c] * (sum((src - zero_src) * w) + bias') [post-op] + zero_dst, rounded:
+        // oneDNN adds an int8 convolution's bias to the integer sums, before
+        // the output scale, so the float bias is given in the sums' units.
+        const double out_step = key.to_float ? 1.0 : key.out_scale;
+        std::vector<float> scales(out_channels);
+        std::vector<float> bias_units(out_channels);
+        for (int64_t c = 0; c < out_channels; c++) {
+            const double unit = key.in_scale * weight_scale[c];
+            scales[c] = static_cast<float>(unit / out_step);
+            bias_units[c] = static_cast<float>(bias[c] / unit);
+        }
+        dnnl::primitive_attr attr;
+        attr.set_output_scales(1 << 1, scales);
+        attr.set_zero_points(DNNL_ARG_SRC, 0, {static_cast<int32_t>(key.in_zero)});
+        if (!key.to_float)
+            attr.set_zero_points(DNNL_ARG_DST, 0, {static_cast<int32_t>(key.out_zero)});
+        if (key.leaky) {
+            // LeakyReLU is the relu eltwise with a negative slope: alpha.
+            dnnl::post_ops ops;
+            ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, static_cast<float>(kLeakySlope), 0.f);
+            attr.set_post_ops(ops);
+        }
+        const int64_t pad = kernel / 2;
+        dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                             src_md, w_any, bias_md, dst_md, {1, 1}, {pad, pad}, {pad, pad});
+        dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+
+        Prepared p{pd, dnnl::convolution_forward(pd), memory(pd.weights_desc(), engine), memory(bias_md, engine),
+                   pd.impl_info_str()};
+        memory plain({w_dims, Type::s8, Tag::oihw}, engine, const_cast<int8_t *>(weights.data()));
+        dnnl::stream stream(engine);
+        dnnl::reorder(plain, p.weights).execute(stream, plain, p.weights);
+        stream.wait();
+        std::copy(bias_units.begin(), bias_units.end(), static_cast<float *>(p.bias.get_data_handle()));
+        return p;
+    }
+
+    torch::Tensor run(const torch::Tensor &x_in, bool to_float, const QuantParams &out, bool leaky) const
+    {
+        // A range of its own in LibTorch's profiler (dsfn-tool profile); nothing when it is off.
+        RECORD_FUNCTION(to_float ? "dsfn::int8_conv_to_float" : "dsfn::int8_conv", std::vector<c10::IValue>());
+        if (x_in.scalar_type() != torch::kQUInt8 || x_in.dim() != 4 || x_in.size(1) != in_channels)
+            throw std::logic_error("int8: a convolution's input is not 8-bit activations of its width");
+        const auto x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
+        const Key key{x.size(0),
+                      x.size(2),
+                      x.size(3),
+                      x.q_scale(),
+                      x.q_zero_point(),
+                      to_float,
+                      to_float ? 1.0 : out.scale,
+                      to_float ? 0 : out.zero_point,
+                      leaky};
+        const std::vector<int64_t> sizes{key.n, out_channels, key.h, key.w};
+        const auto last = at::MemoryFormat::ChannelsLast;
+        auto y = to_float ? torch::empty(sizes, torch::dtype(torch::kFloat), last)
+                          : at::_empty_affine_quantized(sizes, torch::dtype(torch::kQUInt8), out.scale, out.zero_point,
+                                                        last);
+
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto &p = get(key);
+        auto &engine = cpu_engine();
+        memory src(p.pd.src_desc(), engine, x.data_ptr());
+        memory dst(p.pd.dst_desc(), engine, y.data_ptr());
+        dnnl::stream stream(engine);
+        p.conv.execute(
+            stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, p.bias}, {DNNL_ARG_DST, dst}});
+        stream.wait();
+        last_implementation = p.implementation;
+        return y;
+    }
+};
+
+bool onednn_available()
+{
+    return true;
+}
+
+std::string onednn_version()
+{
+    const auto *v = dnnl::version();
+    return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+OnednnConv::OnednnConv(const torch::Tensor &weight, const torch::Tensor &bias) : state_(std::make_unique<State>())
+{
+    if (weight.dim() != 4 || weight.size(2) != weight.size(3) || weight.size(2) % 2 == 0)
+        throw std::runtime_error("int8: a convolution must have a square odd kernel, to keep its input's size");
+    torch::NoGradGuard no_grad;
+    auto q = quantize_weight_per_channel(weight);
+    auto &s = *state_;
+    s.out_channels = weight.size(0);
+    s.in_channels = weight.size(1);
+    s.kernel = weight.size(2);
+    auto values = q.int_repr().contiguous();
+    s.weights.assign(values.data_ptr<int8_t>(), values.data_ptr<int8_t>() + values.numel());
+    auto scales = q.q_per_channel_scales().to(torch::kFloat).contiguous();
+    s.weight_scale.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
+    s.bias.assign(s.out_channels, 0.f);
+    if (bias.defined()) {
+        auto b = bias.detach().to(torch::kFloat).contiguous();
+        std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(), s.bias.begin());
+    }
+}
+
+OnednnConv::~OnednnConv() = default;
+
+torch::Tensor OnednnConv::to_u8(const torch::Tensor &x, const QuantParams &out, bool leaky) const
+{
+    return state_->run(x, false, out, leaky);
+}
+
+torch::Tensor OnednnConv::to_float(const torch::Tensor &x, const QuantParams &) const
+{
+    return state_->run(x, true, QuantParams{}, false);
+}
+
+std::string OnednnConv::implementation() const
+{
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->last_implementation;
+}
+
+} // namespace dsfn
+
+#else // no oneDNN in this build
+
+namespace dsfn {
+
+struct OnednnConv::State {};
+
+bool onednn_available()
+{
+    return false;
+}
+
+std::string onednn_version()
+{
+    return "";
+}
+
+OnednnConv::OnednnConv(const torch::Tensor &, const torch::Tensor &)
+{
+    throw std::runtime_error("int8: this build does not call oneDNN directly (built against a LibTorch with "
+                             "its own oneDNN)");
+}
+
+OnednnConv::~OnednnConv() = default;
+
+torch::Tensor OnednnConv::to_u8(const torch::Tensor &, const QuantParams &, bool) const
+{
+    throw std::logic_error("int8: no oneDNN in this build");
+}
+
+torch::Tensor OnednnConv::to_float(const torch::Tensor &, const QuantParams &) const
+{
+    throw std::logic_error("int8: no oneDNN in this build");
+}
+
+std::string OnednnConv::implementation() const
+{
+    return "";
+}
+
+} // namespace dsfn
+
+#endif
