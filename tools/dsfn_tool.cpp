@@ -16,6 +16,7 @@
 #include "tools/op_profile.h"
 #include "tools/quantize.h"
 #include "engine/prepared_network.h"
+#include "int8/quantized_conv.h"
 #include "net/dsfn_net.h"
 #include "memory/memory_policy.h"
 #include "tools/weights_average.h"
@@ -238,6 +239,7 @@ void print_cost(const dsfn::NetworkImpl &net, const Args &a)
         const char *name = type == torch::kFloat ? "fp32" : type == torch::kBFloat16 ? "bf16" : "int8";
         std::cout << "roofline " << name << ": " << t << " s per input frame, " << flops / t / 1e9 << " GFLOP/s\n";
     }
+    std::cout << "int8 backend: " << dsfn::quantized_conv_backend() << "\n";
 }
 
 // Where one frame's time goes in the network itself, fp32 and bf16.

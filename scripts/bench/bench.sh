@@ -82,6 +82,7 @@ for size in 160x90 320x180; do
     # on the picture the network sees: grown by edge_mirror on each side.
     cost=$("$tool" cost "$path" --size "$((w + 2 * mirror))x$((h + 2 * mirror))" --threads "$([ "$threads" = 0 ] && nproc || echo "$threads")")
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
+    echo "$cost" | sed -n 's/^int8 backend: //p' > "$work/int8-backend"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
     precs="fp32 bf16 $([ -f "$path.int8" ] && echo int8) auto"
     for prec in $precs; do
@@ -112,6 +113,7 @@ for size in 160x90 320x180; do
 done
 echo
 echo "auto: $(cat "$work/auto")"
+echo "int8 convolutions: $(cat "$work/int8-backend")"
 echo
 echo "The filter's time by stage (its verbose log; s per input frame, long run minus short run):"
 cat "$work/stages.table"
