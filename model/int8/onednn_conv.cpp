@@ -49,7 +49,6 @@ struct Prepared {
     dnnl::convolution_forward conv;
     memory weights; // in the layout the implementation chose
     memory bias;    // in accumulator units (see make())
-    std::string implementation;
 };
 
 // Frame sizes change rarely (tiles, the last partial tile); a bound keeps a
@@ -65,7 +64,6 @@ struct OnednnConv::State {
     std::vector<float> bias;         // float32, zeros when the convolution has none
     mutable std::mutex mutex;
     mutable std::map<Key, Prepared> prepared;
-    mutable std::string last_implementation;
 
     const Prepared &get(const Key &key) const
     {
@@ -115,8 +113,7 @@ struct OnednnConv::State {
                                              src_md, w_any, bias_md, dst_md, {1, 1}, {pad, pad}, {pad, pad});
         dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
 
-        Prepared p{pd, dnnl::convolution_forward(pd), memory(pd.weights_desc(), engine), memory(bias_md, engine),
-                   pd.impl_info_str()};
+        Prepared p{pd, dnnl::convolution_forward(pd), memory(pd.weights_desc(), engine), memory(bias_md, engine)};
         memory plain({w_dims, Type::s8, Tag::oihw}, engine, const_cast<int8_t *>(weights.data()));
         dnnl::stream stream(engine);
         dnnl::reorder(plain, p.weights).execute(stream, plain, p.weights);
@@ -156,7 +153,6 @@ struct OnednnConv::State {
         p.conv.execute(
             stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, p.bias}, {DNNL_ARG_DST, dst}});
         stream.wait();
-        last_implementation = p.implementation;
         return y;
     }
 };
@@ -205,12 +201,6 @@ torch::Tensor OnednnConv::to_float(const torch::Tensor &x, const QuantParams &) 
     return state_->run(x, true, QuantParams{}, false);
 }
 
-std::string OnednnConv::implementation() const
-{
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    return state_->last_implementation;
-}
-
 } // namespace dsfn
 
 #else // no oneDNN in this build
@@ -245,11 +235,6 @@ torch::Tensor OnednnConv::to_u8(const torch::Tensor &, const QuantParams &, bool
 torch::Tensor OnednnConv::to_float(const torch::Tensor &, const QuantParams &) const
 {
     throw std::logic_error("int8: no oneDNN in this build");
-}
-
-std::string OnednnConv::implementation() const
-{
-    return "";
 }
 
 } // namespace dsfn

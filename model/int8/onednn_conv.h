@@ -33,8 +33,6 @@ public:
     torch::Tensor to_u8(const torch::Tensor &x, const QuantParams &out, bool leaky) const override;
     torch::Tensor to_float(const torch::Tensor &x, const QuantParams &out) const override;
     bool rounds_float_output() const override { return false; }
-    // The oneDNN implementation of the last call, e.g. "brgconv:avx512_core_vnni".
-    std::string implementation() const;
 
 private:
     struct State;
