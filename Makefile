@@ -41,7 +41,7 @@ install-deps:
 	scripts/setup/install-deps.sh $(OPTIONAL_PACKAGES)
 
 .PHONY: all help tools ffmpeg install install-files install-deps clean distclean check check-trixie-headers unit-tests e2e-tests \
-        parallel-tests params demo train quantize eval eval-precisions eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
+        parallel-tests params demo train train-int8 quantize eval eval-precisions eval-frames-alone eval-edges eval-curve fuzz check-asan libtorch2 \
         check-libtorch2 check-valgrind accelerator-pack accelerator-build accelerator-unit-tests bench bench-sample bench-busy \
         bench-libtorch2 bench-memory bench-large bench-parallel
 

@@ -79,7 +79,8 @@ NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weight
 KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp \
                model/kernels/quantize_u8.cpp
 INT8_SRC    := model/int8/activation_ranges.cpp model/int8/range_observer.cpp model/int8/int8_runner.cpp \
-               model/int8/quantized_conv.cpp model/int8/onednn_conv.cpp
+               model/int8/quantized_conv.cpp model/int8/onednn_conv.cpp \
+               model/int8/fake_quant_runner.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
 RECIPE_SRC  := model/recipe/recipe.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)

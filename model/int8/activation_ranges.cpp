@@ -1,5 +1,7 @@
 #include "int8/activation_ranges.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -47,13 +49,11 @@ std::string weights_digest(const std::string &weights_path)
     return hex.str();
 }
 
-ActivationRanges read_activation_ranges(const std::string &path, const std::string &weights_path)
+ActivationRanges parse_activation_ranges(const std::string &path)
 {
     std::ifstream in(path);
     if (!in)
-        fail(path, 0,
-             std::string(std::strerror(errno)) + " (precision int8 needs the activation ranges of " + weights_path +
-                 " beside it; `dsfn-tool quantize` measures them)");
+        fail(path, 0, std::strerror(errno));
     ActivationRanges ranges;
     std::string text;
     int number = 0;
@@ -95,6 +95,16 @@ ActivationRanges read_activation_ranges(const std::string &path, const std::stri
         fail(path, 0, "empty: not a dsfn int8 ranges file");
     if (ranges.weights_digest.empty())
         fail(path, 0, "no \"weights\" line");
+    return ranges;
+}
+
+ActivationRanges read_activation_ranges(const std::string &path, const std::string &weights_path)
+{
+    if (access(path.c_str(), R_OK) != 0)
+        fail(path, 0,
+             std::string(std::strerror(errno)) + " (precision int8 needs the activation ranges of " + weights_path +
+                 " beside it; `dsfn-tool quantize` measures them)");
+    auto ranges = parse_activation_ranges(path);
     if (ranges.weights_digest != weights_digest(weights_path))
         fail(path, 0, "measured on other weights than " + weights_path + " (run `dsfn-tool quantize` again)");
     return ranges;

@@ -38,6 +38,10 @@ std::string weights_digest(const std::string &weights_path);
 // not a ranges file, malformed, or measured on other weights than weights_path.
 ActivationRanges read_activation_ranges(const std::string &path, const std::string &weights_path);
 
+// The same without the digest check, for weights that are changing (training
+// with the ranges, fake_quant_runner.h).
+ActivationRanges parse_activation_ranges(const std::string &path);
+
 // Written to a temporary file, then renamed over path. Throws std::runtime_error.
 void write_activation_ranges(const std::string &path, const ActivationRanges &ranges, const std::string &comment);
 

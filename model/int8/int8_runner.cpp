@@ -33,14 +33,22 @@ std::vector<std::string> int8_points(NetworkImpl &net)
     return points;
 }
 
-Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
+std::unordered_map<std::string, QuantParams> int8_grids(NetworkImpl &net, const ActivationRanges &ranges,
+                                                        const std::string &ranges_path)
 {
+    std::unordered_map<std::string, QuantParams> grids;
     for (const auto &point : int8_points(net)) {
         auto found = ranges.points.find(point);
         if (found == ranges.points.end())
             throw std::runtime_error(ranges_path + ": no range for " + point + " (made for another network?)");
-        points_.emplace(point, quant_params(found->second.lo, found->second.hi));
+        grids.emplace(point, quant_params(found->second.lo, found->second.hi));
     }
+    return grids;
+}
+
+Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
+    : points_(int8_grids(net, ranges, ranges_path))
+{
     for (const auto &m : net.named_modules("", false)) {
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
         if (!conv)

@@ -66,4 +66,9 @@ private:
 // Every point the int8 arithmetic of net quantizes, by name.
 std::vector<std::string> int8_points(NetworkImpl &net);
 
+// The 8-bit grid of each of those points, from ranges. Throws std::runtime_error
+// naming ranges_path if one is missing.
+std::unordered_map<std::string, QuantParams> int8_grids(NetworkImpl &net, const ActivationRanges &ranges,
+                                                        const std::string &ranges_path);
+
 } // namespace dsfn

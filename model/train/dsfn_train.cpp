@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "int8/activation_ranges.h"
 #include "train/train_options.h"
 #include "train/training.h"
 #include "net/weights_file.h"
@@ -110,6 +111,19 @@ void write_snapshot(const Options &o, const dsfn::Trainer &t)
          << t.last_loss << " " << name.str() << "\n";
 }
 
+// The ranges the weights were trained with are theirs: OUT.int8, tied to OUT.
+void write_trained_ranges(const Options &o)
+{
+    auto ranges = dsfn::parse_activation_ranges(o.train.int8_ranges);
+    ranges.weights_digest = dsfn::weights_digest(o.out);
+    const auto name = std::filesystem::path(o.out).filename().string();
+    std::ostringstream comment;
+    comment << "Activation ranges for int8 (precision=int8) of " << name << ": those of\n"
+            << o.train.int8_ranges << " (dsfn-tool quantize), held fixed while dsfn-train fine-tuned\n"
+            << "the weights with the int8 arithmetic simulated (" << name << ".recipe).";
+    dsfn::write_activation_ranges(dsfn::int8_ranges_path(o.out), ranges, comment.str());
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -199,6 +213,8 @@ int main(int argc, char **argv)
             write_snapshot(o, trainer); // where this run ends
         dsfn::save_weights(o.out, *trainer.net, dsfn::Storage::Float16);
         write_recipe(o, trainer, clips);
+        if (!o.train.int8_ranges.empty())
+            write_trained_ranges(o);
         std::cout << "saved " << o.checkpoint << " and " << o.out << " at step " << trainer.step << std::endl;
     } catch (const std::exception &e) {
         std::cerr << "dsfn-train: " << e.what() << "\n";

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "int8/fake_quant_runner.h"
 #include "net/mirror_edges.h"
 #include "train/mixed_precision.h"
 #include "net/weights_file.h"
@@ -47,6 +48,12 @@ Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edg
 
 Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
 {
+    if (!cfg.int8_ranges.empty() && cfg.mixed_precision)
+        throw std::runtime_error("--int8-ranges simulates int8 in float32: it does not train in bf16");
+    // The runner finds the network's points with a pass on the CPU: before the move.
+    if (!cfg.int8_ranges.empty())
+        net->run_convs_with(
+            std::make_shared<FakeQuantRunner>(*net, parse_activation_ranges(cfg.int8_ranges), cfg.int8_ranges));
     net->to(cfg.device);
     optimizer = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(cfg.lr));
 }

@@ -35,6 +35,9 @@ struct TrainConfig {
     int64_t edge_mirror = 0;           // see paper_loss
     torch::Device device{torch::kCPU}; // where the network trains; batches are made on the CPU
     bool mixed_precision = false;      // bf16 autocast (mixed_precision.h)
+    // Quantization-aware training: the int8 arithmetic simulated with these
+    // activation ranges (a MODEL.int8 file, fake_quant_runner.h); "" trains in float.
+    std::string int8_ranges;
 };
 
 // Model, optimiser and progress; save()/load() round-trip all of it, and batches

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Valgrind memcheck over short ffmpeg + dsfn jobs: a normal run, a run that ends at
-# a scene cut, a size change mid-stream, and an error path (a truncated model, which throws inside the
-# engine). Fails on any memcheck error or definite leak outside the suppressions
-# in tests/sanitizers/valgrind.supp.
+# a scene cut, a size change mid-stream, int8, and an error path (a truncated model,
+# which throws inside the engine). Fails on any memcheck error or definite leak
+# outside the suppressions in tests/sanitizers/valgrind.supp.
 #   scripts/check/valgrind-check.sh BUILD_DIR
 set -u
 build=$(cd "$1" && pwd)
@@ -49,5 +49,8 @@ run "bottom-up input (vflip), ensemble=4" 0 -f lavfi -i "$src,trim=end_frame=2" 
 printf "file 'a.mp4'\nfile 'b.mp4'\n" > "$work/list.txt"
 run "size change mid-stream (concat), 16-bit input" 0 -f concat -i "$work/list.txt" \
     -vf "format=yuv420p10le,dsfn=model=$work/w4.dsfn:threads=1"
+# int8 runs oneDNN's JIT convolutions (AVX2 ones: valgrind's CPU has no AVX-512).
+run "precision=int8, the shipped dsfn-w16" 0 -f lavfi -i "$src,trim=end_frame=2" \
+    -vf "dsfn=model=$top/model/weights/dsfn-w16.dsfn:precision=int8:threads=1"
 run "truncated model (error path)" 1 -f lavfi -i "$src,trim=end_frame=2" -vf "dsfn=model=$work/cut.dsfn"
 [ $failed = 0 ]

@@ -1,20 +1,23 @@
 #!/bin/sh
 # Which precisions precision=auto may choose for a model: scripts/eval/eval.sh runs
-# each MODEL in fp32 and bf16 (fp16 needs a GPU: EVAL_PRECISIONS="bf16 fp16" with
-# a CUDA build and EVAL_DEVICE=cuda), then the "precisions" line of MODEL.recipe
-# lists fp32 and every precision whose overall PSNR is within 0.05 dB of fp32's on
-# every clip. The engine reads that line; it measures speed itself.
+# each MODEL in fp32, bf16 and, where MODEL.int8 is beside it, int8 (fp16 needs a
+# GPU: EVAL_PRECISIONS="bf16 fp16" with a CUDA build and EVAL_DEVICE=cuda), then the
+# "precisions" line of MODEL.recipe lists fp32 and every precision whose overall
+# PSNR is within 0.05 dB of fp32's on every clip. The engine reads that line; it
+# measures speed itself.
 #   eval-precisions.sh BUILD_DIR CACHE_DIR MAX_KEYFRAMES MODEL...
 set -eu
 build=$1 cache=$2 max_key=$3
 shift 3
 [ $# -gt 0 ] || { echo "eval-precisions.sh: no MODEL given" >&2; exit 1; }
-others=${EVAL_PRECISIONS:-bf16}
 device=${EVAL_DEVICE:+:device=$EVAL_DEVICE}
 bar=0.05
 top=$(cd "$(dirname "$0")/../.." && pwd)
 for model in "$@"; do
     [ -f "$model" ] || { echo "eval-precisions.sh: no file $model" >&2; exit 1; }
+    others=bf16
+    [ ! -f "$model.int8" ] || others="bf16 int8"
+    others=${EVAL_PRECISIONS:-$others}
     specs="$model:precision=fp32$device"
     for p in $others; do specs="$specs $model:precision=$p$device"; done
     # shellcheck disable=SC2086

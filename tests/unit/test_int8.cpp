@@ -9,6 +9,7 @@
 
 #include "dsfn/engine.h"
 #include "int8/activation_ranges.h"
+#include "int8/fake_quant_runner.h"
 #include "int8/int8_runner.h"
 #include "int8/onednn_conv.h"
 #include "int8/quantized_conv.h"
@@ -277,6 +278,56 @@ START_TEST(test_int8_against_fp32)
 }
 END_TEST
 
+// Quantization-aware training simulates the int8 arithmetic: its outputs are as
+// far from float32's as the int8 network's, and nearer to those than to
+// float32's (roundings that fall the other way at a tie spread, so not equal),
+// and its gradients reach the weights through every rounding.
+START_TEST(test_fake_quant_matches_int8)
+{
+    const auto model = copied_model("int8-fake");
+    const auto ranges = calibrate(model);
+    auto net = dsfn::load_weights(model);
+    net->eval();
+    const auto f = frames(24, 32, 98);
+    std::array<torch::Tensor, 3> reference, quantized, simulated;
+    {
+        torch::NoGradGuard no_grad;
+        reference = level2(*net, f);
+        net->run_convs_with(std::make_shared<dsfn::Int8Runner>(*net, ranges, "ranges"));
+        quantized = level2(*net, f);
+        net->run_convs_with(std::make_shared<dsfn::FakeQuantRunner>(*net, ranges, "ranges"));
+        simulated = level2(*net, f);
+    }
+    const auto mse = [](const torch::Tensor &a, const torch::Tensor &b) {
+        return (a - b).pow(2).mean().item<double>();
+    };
+    for (int i = 0; i < 3; i++) {
+        const double int8_error = mse(quantized[i], reference[i]), simulated_error = mse(simulated[i], reference[i]);
+        ck_assert_msg(simulated_error > 0.8 * int8_error && simulated_error < 1.25 * int8_error,
+                      "map %d: simulated %.3g from fp32, int8 %.3g", i, simulated_error, int8_error);
+        ck_assert_msg(mse(simulated[i], quantized[i]) < int8_error,
+                      "map %d: simulated %.3g from int8, int8 %.3g from fp32", i, mse(simulated[i], quantized[i]),
+                      int8_error);
+    }
+
+    net->train();
+    {
+        // Offsets of zero would keep the gradient from the branch that makes them.
+        torch::NoGradGuard no_grad;
+        for (auto &p : net->named_parameters())
+            if (p.key().find("offsets.weight") != std::string::npos)
+                p.value().normal_(0, 1e-3);
+    }
+    const auto maps = level2(*net, f);
+    (maps[0].sum() + maps[1].sum() + maps[2].sum()).backward();
+    for (const auto &p : net->named_parameters()) {
+        ck_assert_msg(p.value().grad().defined(), "no gradient for %s", p.key().c_str());
+        ck_assert_msg(p.value().grad().abs().sum().item<double>() > 0, "zero gradient for %s", p.key().c_str());
+    }
+    fs::remove_all("int8-fake");
+}
+END_TEST
+
 // Through the C API: int8 without its ranges, or with bad ones, is an error
 // that names the file; with them, the engine runs in int8 and says so.
 START_TEST(test_engine_int8)
@@ -317,6 +368,7 @@ extern "C" Suite *int8_suite(void)
     tcase_add_test(tc, test_quantized_conv_backends);
     tcase_add_test(tc, test_ranges_file);
     tcase_add_test(tc, test_int8_against_fp32);
+    tcase_add_test(tc, test_fake_quant_matches_int8);
     tcase_add_test(tc, test_engine_int8);
     suite_add_tcase(s, tc);
     return s;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "int8/activation_ranges.h"
+#include "int8/range_observer.h"
 #include "tests.h"
 #include "train/mixed_precision.h"
 #include "train/train_options.h"
@@ -38,6 +40,18 @@ dsfn::DegradeOptions clips_only()
     opt.noise_std = 0;
     opt.clip_fraction = 1;
     return opt;
+}
+
+// The message of the exception fn throws ("" if none).
+template <typename Fn>
+std::string error_of(Fn &&fn)
+{
+    try {
+        fn();
+    } catch (const std::exception &e) {
+        return e.what();
+    }
+    return "";
 }
 
 dsfn::TrainConfig tiny_config()
@@ -387,6 +401,47 @@ START_TEST(test_squared_error_loss)
 }
 END_TEST
 
+// --int8-ranges FILE: the int8 arithmetic simulated (fake_quant_runner.h) changes
+// the loss of the same weights, still trains, and the schedule says so.
+START_TEST(test_int8_simulated_training)
+{
+    at::set_num_threads(1);
+    auto photos = synthetic_photos();
+    torch::manual_seed(3);
+    dsfn::Trainer plain(tiny_config());
+    auto batch = dsfn::make_batch(photos, plain.config.data, 2, 7);
+    const std::string ranges_path = "int8-train.ranges";
+    {
+        torch::NoGradGuard no_grad;
+        auto observer = std::make_shared<dsfn::RangeObserver>();
+        plain.net->run_convs_with(observer);
+        dsfn::paper_loss(*plain.net, batch);
+        plain.net->run_convs_with(nullptr);
+        dsfn::ActivationRanges ranges;
+        ranges.weights_digest = "0123456789abcdef";
+        ranges.points = observer->ranges();
+        dsfn::write_activation_ranges(ranges_path, ranges, "test");
+    }
+    dsfn::TrainConfig c = tiny_config();
+    c.int8_ranges = ranges_path;
+    torch::manual_seed(3);
+    dsfn::Trainer t(c);
+    const double float_loss = dsfn::paper_loss(*plain.net, batch).total.item<double>();
+    const double int8_loss = dsfn::paper_loss(*t.net, batch).total.item<double>();
+    ck_assert_msg(int8_loss != float_loss && std::fabs(int8_loss - float_loss) < 0.1 * float_loss, "%g vs %g",
+                  int8_loss, float_loss);
+    check_variant_trains_and_is_named(t, batch, int8_loss, 0.9, ", int8 simulated");
+    std::filesystem::remove(ranges_path);
+
+    c.mixed_precision = true;
+    ck_assert(error_of([&] { dsfn::Trainer both(c); }).find("does not train in bf16") != std::string::npos);
+    c.mixed_precision = false;
+    c.int8_ranges = "no-such.int8";
+    ck_assert_msg(error_of([&] { dsfn::Trainer missing(c); }).find("no-such.int8") != std::string::npos, "%s",
+                  error_of([&] { dsfn::Trainer missing(c); }).c_str());
+}
+END_TEST
+
 // --edge-mirror P: inputs grown as the filter's edge_mirror grows them, outputs cropped
 // back to the truth's size. A network that outputs its pointwise bases (zero residuals)
 // must score the same as without, which pins the crop to the right pixels.
@@ -652,6 +707,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_mixed_precision);
     tcase_add_test(tc, test_squared_error_loss);
     tcase_add_test(tc, test_edge_mirror_loss);
+    tcase_add_test(tc, test_int8_simulated_training);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
     tcase_add_test(tc, test_warm_restart_schedule_and_history);
