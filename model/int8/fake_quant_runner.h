@@ -7,7 +7,9 @@
 //
 // It mirrors the oneDNN backend's graph: LeakyReLU before the rounding, the
 // offsets and the residuals in float32 from 8-bit inputs, the residual stream in
-// float32 with an 8-bit copy for the next convolution.
+// float32 with an 8-bit copy for the next convolution. That is the arithmetic of
+// the CPU build users run int8 with, whichever build trains (a CUDA build's int8
+// is LibTorch's engine, quantized_conv.h, whose roundings differ in the details).
 #pragma once
 
 #include <string>

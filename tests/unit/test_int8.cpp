@@ -278,10 +278,12 @@ START_TEST(test_int8_against_fp32)
 }
 END_TEST
 
-// Quantization-aware training simulates the int8 arithmetic: its outputs are as
-// far from float32's as the int8 network's, and nearer to those than to
-// float32's (roundings that fall the other way at a tie spread, so not equal),
-// and its gradients reach the weights through every rounding.
+// Quantization-aware training simulates the int8 arithmetic of the oneDNN
+// backend: its outputs are as far from float32's as that int8 network's, and
+// nearer to those than to float32's (roundings that fall the other way at a tie
+// spread, so not equal), and its gradients reach the weights through every
+// rounding. A build whose int8 is LibTorch's engine (a CUDA build) has no such
+// network to compare with: there the gradients alone are checked.
 START_TEST(test_fake_quant_matches_int8)
 {
     const auto model = copied_model("int8-fake");
@@ -301,7 +303,8 @@ START_TEST(test_fake_quant_matches_int8)
     const auto mse = [](const torch::Tensor &a, const torch::Tensor &b) {
         return (a - b).pow(2).mean().item<double>();
     };
-    for (int i = 0; i < 3; i++) {
+    const int compared = dsfn::onednn_available() ? 3 : 0;
+    for (int i = 0; i < compared; i++) {
         const double int8_error = mse(quantized[i], reference[i]), simulated_error = mse(simulated[i], reference[i]);
         ck_assert_msg(simulated_error > 0.8 * int8_error && simulated_error < 1.25 * int8_error,
                       "map %d: simulated %.3g from fp32, int8 %.3g", i, simulated_error, int8_error);
