@@ -18,12 +18,21 @@
 
 namespace dsfn {
 
-Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edge_mirror)
+namespace {
+
+// The five level-1 and three level-2 pictures a network makes of a batch, cropped
+// to the truth's size.
+struct Pictures {
+    std::array<torch::Tensor, 5> level1;
+    std::array<torch::Tensor, 3> level2;
+};
+
+Pictures pictures_of(NetworkImpl &net, const Batch &batch, int64_t edge_mirror)
 {
     const int64_t border = edge_mirror * net.architecture().scale; // output pixels to crop
-    const auto distance = [kind, border](const torch::Tensor &image, const torch::Tensor &truth) {
-        const auto a = image.slice(2, border, image.size(2) - border).slice(3, border, image.size(3) - border);
-        return kind == LossKind::L1 ? torch::l1_loss(a, truth) : torch::mse_loss(a, truth);
+    const auto picture = [&](const torch::Tensor &map) {
+        const auto image = net.to_image(map);
+        return image.slice(2, border, image.size(2) - border).slice(3, border, image.size(3) - border);
     };
     std::array<torch::Tensor, 4> in;
     for (size_t i = 0; i < in.size(); i++)
@@ -32,18 +41,50 @@ Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edg
     auto second = net.level1(in[1], in[2], in[3]);
     auto five = NetworkImpl::merge_level1(first, second);
     auto refined = net.level2(first, second);
-
-    torch::Tensor l1 = torch::zeros({}, batch.truth[0].options());
+    Pictures p;
     for (int i = 0; i < 5; i++)
-        l1 = l1 + distance(net.to_image(five[i]), batch.truth[i]);
-    torch::Tensor l2 = torch::zeros({}, batch.truth[0].options());
+        p.level1[i] = picture(five[i]);
     for (int i = 0; i < 3; i++)
-        l2 = l2 + distance(net.to_image(refined[i]), batch.truth[i + 1]);
+        p.level2[i] = picture(refined[i]);
+    return p;
+}
+
+// Eq. 12 between the pictures and their targets.
+Loss loss_against(const Pictures &p, const std::array<torch::Tensor, 5> &level1,
+                  const std::array<torch::Tensor, 3> &level2, LossKind kind)
+{
+    const auto distance = [kind](const torch::Tensor &image, const torch::Tensor &target) {
+        return kind == LossKind::L1 ? torch::l1_loss(image, target) : torch::mse_loss(image, target);
+    };
+    torch::Tensor l1 = torch::zeros({}, level1[0].options());
+    for (int i = 0; i < 5; i++)
+        l1 = l1 + distance(p.level1[i], level1[i]);
+    torch::Tensor l2 = torch::zeros({}, level2[0].options());
+    for (int i = 0; i < 3; i++)
+        l2 = l2 + distance(p.level2[i], level2[i]);
     Loss loss;
     loss.total = l1 / 5 + l2 / 3;
     loss.level1 = l1.item<double>() / 5;
     loss.level2 = l2.item<double>() / 3;
     return loss;
+}
+
+} // namespace
+
+Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edge_mirror)
+{
+    const auto &t = batch.truth;
+    return loss_against(pictures_of(net, batch, edge_mirror), {t[0], t[1], t[2], t[3], t[4]}, {t[1], t[2], t[3]}, kind);
+}
+
+Loss distillation_loss(NetworkImpl &net, NetworkImpl &teacher, const Batch &batch, LossKind kind, int64_t edge_mirror)
+{
+    Pictures target;
+    {
+        torch::NoGradGuard no_grad;
+        target = pictures_of(teacher, batch, edge_mirror);
+    }
+    return loss_against(pictures_of(net, batch, edge_mirror), target.level1, target.level2, kind);
 }
 
 Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
@@ -55,6 +96,13 @@ Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
         net->run_convs_with(
             std::make_shared<FakeQuantRunner>(*net, parse_activation_ranges(cfg.int8_ranges), cfg.int8_ranges));
     net->to(cfg.device);
+    if (!cfg.teacher.empty()) {
+        teacher = load_weights(cfg.teacher);
+        if (!(teacher->architecture() == cfg.arch))
+            throw std::runtime_error(cfg.teacher + ": the teacher has another architecture than the network");
+        teacher->to(cfg.device);
+        teacher->eval();
+    }
     optimizer = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(cfg.lr));
 }
 
@@ -128,7 +176,8 @@ Loss Trainer::train_on(const Batch &batch)
     {
         // The forward pass in bf16 where autocast allows; backward follows its types.
         MixedPrecision amp(config.device.type(), config.mixed_precision);
-        loss = paper_loss(*net, on_device, config.loss, config.edge_mirror);
+        loss = teacher ? distillation_loss(*net, *teacher, on_device, config.loss, config.edge_mirror)
+                       : paper_loss(*net, on_device, config.loss, config.edge_mirror);
     }
     loss.total.backward();
     optimizer->step();

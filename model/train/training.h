@@ -23,6 +23,12 @@ enum class LossKind { L1, SquaredError };
 // by that many mirrored pixels a side (mirror_edges.h), the output maps cropped back.
 Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind = LossKind::L1, int64_t edge_mirror = 0);
 
+// The same distance to the pictures another network (the teacher) makes of the
+// batch instead of the truth: how a network learns to reproduce another's
+// pictures under a constraint of its own (int8 arithmetic, --int8-ranges).
+Loss distillation_loss(NetworkImpl &net, NetworkImpl &teacher, const Batch &batch, LossKind kind = LossKind::L1,
+                       int64_t edge_mirror = 0);
+
 struct TrainConfig {
     Architecture arch;
     DegradeOptions data;
@@ -38,6 +44,9 @@ struct TrainConfig {
     // Quantization-aware training: the int8 arithmetic simulated with these
     // activation ranges (a MODEL.int8 file, fake_quant_runner.h); "" trains in float.
     std::string int8_ranges;
+    // Weights of the same architecture whose pictures are the targets in place of
+    // the truth (distillation_loss); "" learns the truth.
+    std::string teacher;
 };
 
 // Model, optimiser and progress; save()/load() round-trip all of it, and batches
@@ -69,6 +78,7 @@ public:
 
     TrainConfig config;
     Network net{nullptr};
+    Network teacher{nullptr}; // with config.teacher
     std::unique_ptr<torch::optim::Adam> optimizer;
     int64_t step = 0;
     double seconds = 0;           // training wall time so far, over all resumed runs

@@ -442,6 +442,38 @@ START_TEST(test_int8_simulated_training)
 }
 END_TEST
 
+// --teacher WEIGHTS: the targets are the teacher's pictures. A network is its own
+// perfect teacher; another network learns the teacher's pictures.
+START_TEST(test_distillation)
+{
+    at::set_num_threads(1);
+    auto photos = synthetic_photos();
+    torch::manual_seed(5);
+    dsfn::Trainer other(tiny_config());
+    const std::string teacher_path = "teacher-w4.dsfn";
+    dsfn::save_weights(teacher_path, *other.net, dsfn::Storage::Float32);
+
+    dsfn::TrainConfig c = tiny_config();
+    c.teacher = teacher_path;
+    torch::manual_seed(3);
+    dsfn::Trainer t(c);
+    auto batch = dsfn::make_batch(photos, c.data, 2, 7);
+    // (to float rounding: with gradients the warp runs other code than without)
+    ck_assert(dsfn::distillation_loss(*t.net, *t.net, batch).total.item<double>() < 1e-6);
+    const auto distance = [&] { return dsfn::distillation_loss(*t.net, *t.teacher, batch).total.item<double>(); };
+    const double before = distance();
+    for (int i = 0; i < 20; i++)
+        t.train_on(batch);
+    ck_assert_msg(distance() < 0.8 * before, "distance to the teacher %g -> %g", before, distance());
+    t.record_schedule();
+    ck_assert(t.schedule_history.find(", the teacher's pictures as targets") != std::string::npos);
+
+    c.arch.width = 8;
+    ck_assert(error_of([&] { dsfn::Trainer wider(c); }).find("another architecture") != std::string::npos);
+    std::filesystem::remove(teacher_path);
+}
+END_TEST
+
 // --edge-mirror P: inputs grown as the filter's edge_mirror grows them, outputs cropped
 // back to the truth's size. A network that outputs its pointwise bases (zero residuals)
 // must score the same as without, which pins the crop to the right pixels.
@@ -708,6 +740,7 @@ extern "C" Suite *training_suite(void)
     tcase_add_test(tc, test_squared_error_loss);
     tcase_add_test(tc, test_edge_mirror_loss);
     tcase_add_test(tc, test_int8_simulated_training);
+    tcase_add_test(tc, test_distillation);
     tcase_add_test(tc, test_checkpoint_resumes_exactly);
     tcase_add_test(tc, test_init_from_weights_and_recipe);
     tcase_add_test(tc, test_warm_restart_schedule_and_history);
