@@ -19,7 +19,7 @@ while [ $# -ge 2 ]; do
     case $1 in
         --steps|--schedule-from) ;;
         --width|--clips) ;; # make train gives these
-        --int8-ranges) ;;   # make train-int8 gives it; make train trains in float
+        --int8-ranges|--teacher) ;; # make train-int8 gives these; make train learns the truth in float
         --seed) seed=$2 ;;
         *) rest="$rest $1 $2" ;;
     esac
