@@ -49,6 +49,17 @@ Pictures pictures_of(NetworkImpl &net, const Batch &batch, int64_t edge_mirror)
     return p;
 }
 
+// A weights file that must have the architecture arch (the network trained).
+Network load_weights_of(const std::string &path, const Architecture &arch)
+{
+    auto loaded = load_weights(path);
+    if (!(loaded->architecture() == arch))
+        throw std::runtime_error(path + ": weights have another architecture (width " +
+                                 std::to_string(loaded->architecture().width) + ", training width " +
+                                 std::to_string(arch.width) + ")");
+    return loaded;
+}
+
 // Eq. 12 between the pictures and their targets.
 Loss loss_against(const Pictures &p, const std::array<torch::Tensor, 5> &level1,
                   const std::array<torch::Tensor, 3> &level2, LossKind kind)
@@ -74,7 +85,7 @@ Loss loss_against(const Pictures &p, const std::array<torch::Tensor, 5> &level1,
 Loss paper_loss(NetworkImpl &net, const Batch &batch, LossKind kind, int64_t edge_mirror)
 {
     const auto &t = batch.truth;
-    return loss_against(pictures_of(net, batch, edge_mirror), {t[0], t[1], t[2], t[3], t[4]}, {t[1], t[2], t[3]}, kind);
+    return loss_against(pictures_of(net, batch, edge_mirror), t, {t[1], t[2], t[3]}, kind);
 }
 
 Loss distillation_loss(NetworkImpl &net, NetworkImpl &teacher, const Batch &batch, LossKind kind, int64_t edge_mirror)
@@ -97,9 +108,7 @@ Trainer::Trainer(const TrainConfig &cfg) : config(cfg), net(cfg.arch)
             std::make_shared<FakeQuantRunner>(*net, parse_activation_ranges(cfg.int8_ranges), cfg.int8_ranges));
     net->to(cfg.device);
     if (!cfg.teacher.empty()) {
-        teacher = load_weights(cfg.teacher);
-        if (!(teacher->architecture() == cfg.arch))
-            throw std::runtime_error(cfg.teacher + ": the teacher has another architecture than the network");
+        teacher = load_weights_of(cfg.teacher, cfg.arch);
         teacher->to(cfg.device);
         teacher->eval();
     }
@@ -199,11 +208,7 @@ void write_state(const std::string &path, const Trainer &t)
 // Overwrite net's parameters with those of a weights file of the same architecture.
 void copy_weights(NetworkImpl &net, const std::string &path, const Architecture &arch)
 {
-    auto loaded = load_weights(path);
-    if (!(loaded->architecture() == arch))
-        throw std::runtime_error(path + ": weights have another architecture (width " +
-                                 std::to_string(loaded->architecture().width) + ", training width " +
-                                 std::to_string(arch.width) + ")");
+    auto loaded = load_weights_of(path, arch);
     torch::NoGradGuard no_grad;
     auto dst = net.parameters();
     auto src = loaded->parameters();

@@ -458,7 +458,7 @@ START_TEST(test_distillation)
     torch::manual_seed(3);
     dsfn::Trainer t(c);
     auto batch = dsfn::make_batch(photos, c.data, 2, 7);
-    // (to float rounding: with gradients the warp runs other code than without)
+    // Zero to within float rounding: with gradients the warp runs other code than without.
     ck_assert(dsfn::distillation_loss(*t.net, *t.net, batch).total.item<double>() < 1e-6);
     const auto distance = [&] { return dsfn::distillation_loss(*t.net, *t.teacher, batch).total.item<double>(); };
     const double before = distance();
