@@ -24,9 +24,13 @@ train: $(TRAINER) ffmpeg
 # shipped model with its int8 arithmetic simulated at the ranges of its MODEL.int8 (make
 # quantize), at a tenth of the usual learning rate; writes the weights, their recipe
 # and their MODEL.int8 to $(TRAIN_DIR)/int8/. Resumable like make train.
-TRAIN_INT8_STEPS ?= 4000
-TRAIN_INT8_LR    ?= 2e-05
-TRAIN_INT8_ARGS  ?= $(shell scripts/train/next-cycle.sh $(TRAIN_RECIPE) $(TRAIN_INT8_STEPS)) --lr $(TRAIN_INT8_LR)
+# TRAIN_INT8_TEACHER=WEIGHTS learns those weights' pictures instead of the truth
+# (dsfn-train --teacher, distillation).
+TRAIN_INT8_STEPS   ?= 4000
+TRAIN_INT8_LR      ?= 2e-05
+TRAIN_INT8_TEACHER ?=
+TRAIN_INT8_ARGS    ?= $(shell scripts/train/next-cycle.sh $(TRAIN_RECIPE) $(TRAIN_INT8_STEPS)) --lr $(TRAIN_INT8_LR) \
+                      $(if $(TRAIN_INT8_TEACHER),--teacher $(TRAIN_INT8_TEACHER))
 train-int8: $(TRAINER) ffmpeg
 	scripts/train/fetch-training-photos.sh $(TRAIN_DIR) $(FFMPEG)
 	scripts/train/fetch-training-clips.sh $(TRAIN_DIR) $(FFMPEG)
