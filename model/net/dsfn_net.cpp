@@ -1,5 +1,4 @@
 #include "net/dsfn_net.h"
-#include <cstdlib>
 
 #include <stdexcept>
 
@@ -128,14 +127,6 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::T
     auto last = warp(centre_float, phi[1]);
 
     const int64_t n = x.size(0);
-    // Experiment (eval/REPORT.md, reverted in the next commit): DSFN_EXP_FLOAT=dsfn1,
-    // dsfn2 or all runs that level's decoder in fp32 under precision=int8.
-    static const char *keep = getenv("DSFN_EXP_FLOAT");
-    if (keep && (std::string(keep) == "all" || name == keep)) {
-        auto decoded = decoder->forward(torch::cat({first, centre_float, last}, 0)).split(n, 0);
-        auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
-        return {sum(0), sum(1), sum(2)};
-    }
     auto three = runner.enter(name + ".decoder.input", {first, centre_float, last});
     auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
     auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
@@ -167,16 +158,6 @@ Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1,
 
 Maps3 NetworkImpl::run_level(Level &level, const char *name, const torch::Tensor &x, const Maps3 &base)
 {
-    // Experiment (eval/REPORT.md, reverted in the next commit): DSFN_EXP_LEVEL_FLOAT=
-    // dsfn1 or dsfn2 runs that whole level in fp32 under precision=int8, in bf16
-    // with DSFN_EXP_BF16 set.
-    static const char *whole = getenv("DSFN_EXP_LEVEL_FLOAT");
-    static const bool bf16 = getenv("DSFN_EXP_BF16") != nullptr;
-    if (whole && std::string(name) == whole) {
-        if (bf16 && level->parameters().front().scalar_type() != torch::kBFloat16)
-            level->to(torch::kBFloat16);
-        return level->forward(x, base);
-    }
     return runner_ ? level->run(*runner_, name, x, base) : level->forward(x, base);
 }
 
