@@ -76,8 +76,8 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 # Dependencies run one way: tools, trainer -> recipe, int8 -> net -> kernels;
 # filter -> engine -> recipe, int8, net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
-KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/map_to_picture.cpp \
-               model/kernels/quantize_u8.cpp
+KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/deform_u8.cpp \
+               model/kernels/map_to_picture.cpp model/kernels/quantize_u8.cpp
 INT8_SRC    := model/int8/activation_ranges.cpp model/int8/range_observer.cpp model/int8/int8_runner.cpp \
                model/int8/quantized_conv.cpp model/int8/onednn_conv.cpp \
                model/int8/fake_quant_runner.cpp
@@ -118,13 +118,14 @@ $(BUILD)/share/vf_dsfn/models/%: model/weights/%
 # and its corner loop (float to int conversions) vectorises only without trapping math.
 # at::parallel_for is a header template that runs serially unless the file that
 # calls it is built with OpenMP (LibTorch's own runtime, libgomp, linked below).
-$(OBJDIR)/model/kernels/deform_sample.o $(OBJDIR)/model/kernels/deform_fused.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+$(OBJDIR)/model/kernels/deform_sample.o $(OBJDIR)/model/kernels/deform_fused.o $(OBJDIR)/model/kernels/deform_u8.o: \
+    DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The int8 conversions' loops likewise.
 $(OBJDIR)/model/kernels/quantize_u8.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
-NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/memory/memory_policy.o \
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/deform_u8.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/memory/memory_policy.o \
                libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 

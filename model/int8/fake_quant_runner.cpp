@@ -20,20 +20,32 @@ FakeQuantRunner::FakeQuantRunner(NetworkImpl &net, const ActivationRanges &range
 {
 }
 
-torch::Tensor FakeQuantRunner::round_to(const std::string &point, const torch::Tensor &x) const
+const QuantParams &FakeQuantRunner::grid(const std::string &point) const
 {
     auto found = points_.find(point);
     if (found == points_.end())
         throw std::logic_error("int8: no quantization parameters for " + point);
-    return torch::fake_quantize_per_tensor_affine(x, found->second.scale, found->second.zero_point, 0, 255);
+    return found->second;
+}
+
+torch::Tensor FakeQuantRunner::round_to(const std::string &point, const torch::Tensor &x) const
+{
+    const auto &q = grid(point);
+    return torch::fake_quantize_per_tensor_affine(x, q.scale, q.zero_point, 0, 255);
+}
+
+const FakeQuantRunner::Twin *FakeQuantRunner::twin_of(const torch::Tensor &x) const
+{
+    for (const auto &t : twins_)
+        if (t.value.lock().get() == x.unsafeGetTensorImpl())
+            return &t;
+    return nullptr;
 }
 
 torch::Tensor FakeQuantRunner::input_of(const torch::Tensor &x) const
 {
-    for (const auto &t : twins_)
-        if (t.value.lock().get() == x.unsafeGetTensorImpl())
-            return t.rounded;
-    return x; // already on an 8-bit grid: an entry point's or a convolution's output
+    const Twin *twin = twin_of(x);
+    return twin ? twin->rounded : x; // else already on an 8-bit grid: an entry point's or a convolution's output
 }
 
 torch::Tensor FakeQuantRunner::convolve(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) const
@@ -84,8 +96,26 @@ torch::Tensor FakeQuantRunner::add(const std::string &point, const torch::Tensor
     auto sum = a + b;
     twins_.erase(std::remove_if(twins_.begin(), twins_.end(), [](const Twin &t) { return t.value.expired(); }),
                  twins_.end());
-    twins_.push_back({Twin::Weak(sum.getIntrusivePtr()), round_to(point, sum)});
+    twins_.push_back({Twin::Weak(sum.getIntrusivePtr()), round_to(point, sum), grid(point)});
     return sum;
+}
+
+torch::Tensor FakeQuantRunner::warp_three(const std::string &point, DeformConv3x3Impl &warp,
+                                          const torch::Tensor &centre, const torch::Tensor &to_first,
+                                          const torch::Tensor &to_last)
+{
+    // As Int8Runner: the warp samples the rounded copy of the centre features (a
+    // residual sum), rounds each sample to that copy's grid and multiplies it by
+    // 8-bit weights; its output and the float centre enter the decoder's grid.
+    const Twin *twin = twin_of(centre);
+    if (!twin)
+        throw std::logic_error("int8: the warp before " + point + " reads features that are not a residual sum");
+    const SampleGrid samples{twin->grid.scale, twin->grid.zero_point};
+    const auto weight = fake_quantize_weight(warp.weight);
+    auto warped = [&](const torch::Tensor &field) {
+        return deform_conv3x3_rounded_samples(twin->rounded, field, weight, warp.bias, samples);
+    };
+    return round_to(point, torch::cat({warped(to_first), centre, warped(to_last)}, 0));
 }
 
 } // namespace dsfn

@@ -7,7 +7,8 @@
 //
 // It mirrors the oneDNN backend's graph: LeakyReLU before the rounding, the
 // offsets and the residuals in float32 from 8-bit inputs, the residual stream in
-// float32 with an 8-bit copy for the next convolution. That is the arithmetic of
+// float32 with an 8-bit copy for the next convolution, the warp's samples rounded
+// to the grid of the copy it samples. That is the arithmetic of
 // the CPU build users run int8 with, whichever build trains (a CUDA build's int8
 // is LibTorch's engine, quantized_conv.h, whose roundings differ in the details).
 #pragma once
@@ -35,15 +36,22 @@ public:
     torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor leaky(torch::Tensor x) override;
     torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
+    torch::Tensor warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                             const torch::Tensor &to_first, const torch::Tensor &to_last) override;
 
 private:
-    // A residual sum and its rounded copy, which convolutions read in its place.
+    // A residual sum and its rounded copy, which convolutions and the warp read
+    // in its place, and the grid it was rounded to.
     struct Twin {
         using Weak = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
         Weak value;
         torch::Tensor rounded;
+        QuantParams grid;
     };
+    const QuantParams &grid(const std::string &point) const;
     torch::Tensor round_to(const std::string &point, const torch::Tensor &x) const;
+    // x's twin if x is a residual sum that lives, else null.
+    const Twin *twin_of(const torch::Tensor &x) const;
     // What a convolution reads for x: its rounded copy if x is a residual sum.
     torch::Tensor input_of(const torch::Tensor &x) const;
     torch::Tensor convolve(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) const;

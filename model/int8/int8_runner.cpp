@@ -49,7 +49,13 @@ std::unordered_map<std::string, QuantParams> int8_grids(NetworkImpl &net, const 
 Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path)
     : points_(int8_grids(net, ranges, ranges_path))
 {
+    torch::NoGradGuard no_grad;
     for (const auto &m : net.named_modules("", false)) {
+        if (auto warp = std::dynamic_pointer_cast<DeformConv3x3Impl>(m.value())) {
+            warps_.emplace(warp.get(),
+                           std::make_unique<DeformConvU8>(quantize_weight_per_channel(warp->weight), warp->bias));
+            continue;
+        }
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
         if (!conv)
             continue;
@@ -147,6 +153,29 @@ torch::Tensor Int8Runner::add(const std::string &point, const torch::Tensor &a, 
     auto sum = residual_sum_u8(a, b, params(point));
     remember(sum.value, std::move(sum.bytes));
     return sum.value;
+}
+
+torch::Tensor Int8Runner::warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                                     const torch::Tensor &to_first, const torch::Tensor &to_last)
+{
+    auto found = warps_.find(&warp);
+    if (found == warps_.end())
+        throw std::logic_error("int8: the warp before " + point + " was not prepacked");
+    const auto &grid = params(point);
+    // The warp samples the 8-bit copy of the centre features (a residual sum);
+    // the centre itself enters the decoder from its float value, as any entry.
+    const auto codes = centre.is_quantized() ? centre : bytes_of(centre, point);
+    const int64_t n = centre.size(0);
+    auto three = at::_empty_affine_quantized({3 * n, centre.size(1), centre.size(2), centre.size(3)},
+                                             torch::dtype(torch::kQUInt8), grid.scale, grid.zero_point,
+                                             at::MemoryFormat::ChannelsLast);
+    // Channels-last, batch outermost: each third is one run of bytes.
+    auto *first = reinterpret_cast<uint8_t *>(three.data_ptr<c10::quint8>());
+    const int64_t part = centre.numel();
+    found->second->run(codes, to_first, grid, first);
+    quantize_u8_into(leave(centre), grid, first + part);
+    found->second->run(codes, to_last, grid, first + 2 * part);
+    return three;
 }
 
 } // namespace dsfn

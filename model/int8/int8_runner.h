@@ -10,8 +10,10 @@
 // part of int8's distance from float32 (eval/REPORT.md). LeakyReLU works on 8
 // bits. The convolution that makes the residuals reads 8 bits and gives float32
 // where the backend can (oneDNN; rounding its output to 8 bits cost 0.27 dB),
-// else runs in float32; the deformable warp and the sums with the residual bases
-// run in float32 (dsfn_net.cpp).
+// else runs in float32. The deformable warp samples the 8-bit copy of its input
+// and multiplies in 8 bits too (kernels/deform_u8.h), straight into the
+// decoder's 8-bit input; the sums with the residual bases run in float32
+// (dsfn_net.cpp).
 #pragma once
 
 #include <memory>
@@ -20,6 +22,7 @@
 
 #include "int8/activation_ranges.h"
 #include "int8/quantized_conv.h"
+#include "kernels/deform_u8.h"
 #include "kernels/quantize_u8.h"
 #include "net/dsfn_net.h"
 
@@ -39,6 +42,8 @@ public:
     torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor leaky(torch::Tensor x) override;
     torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
+    torch::Tensor warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                             const torch::Tensor &to_first, const torch::Tensor &to_last) override;
 
 private:
     struct PackedConv {
@@ -59,6 +64,7 @@ private:
                                                          const torch::Tensor &x) const;
 
     std::unordered_map<const torch::nn::Conv2dImpl *, PackedConv> convs_;
+    std::unordered_map<const DeformConv3x3Impl *, std::unique_ptr<DeformConvU8>> warps_;
     std::unordered_map<std::string, QuantParams> points_;
     std::vector<Twin> twins_;
 };

@@ -152,11 +152,16 @@ torch::Tensor quantize_u8(const std::vector<torch::Tensor> &parts, const QuantPa
     // In both layouts the first dimension is outermost: each part is one run of bytes.
     auto *to = reinterpret_cast<uint8_t *>(out.data_ptr<c10::quint8>());
     for (const auto &part : parts) {
-        const auto src = part.to(torch::kFloat).contiguous(format);
-        quantize_values(src.data_ptr<float>(), to, src.numel(), q);
-        to += src.numel();
+        quantize_u8_into(part, q, to);
+        to += part.numel();
     }
     return out;
+}
+
+void quantize_u8_into(const torch::Tensor &x, const QuantParams &q, uint8_t *to)
+{
+    const auto src = x.to(torch::kFloat).contiguous(layout_of(x));
+    quantize_values(src.data_ptr<float>(), to, src.numel(), q);
 }
 
 torch::Tensor dequantize_u8(const torch::Tensor &q)

@@ -27,6 +27,9 @@ torch::Tensor quantize_u8(const torch::Tensor &x, const QuantParams &q);
 // (without a float copy of the whole); the other sizes must agree.
 torch::Tensor quantize_u8(const std::vector<torch::Tensor> &parts, const QuantParams &q);
 
+// x's values quantized into to: x.numel() bytes, channels-last when x is 4-D.
+void quantize_u8_into(const torch::Tensor &x, const QuantParams &q, uint8_t *to);
+
 // q: quint8 (per tensor) on the CPU. Returns float32 in q's memory format.
 torch::Tensor dequantize_u8(const torch::Tensor &q);
 

@@ -1,5 +1,6 @@
-// The pieces both deformable samplers share (deform_sample.cpp: im2col rows;
-// deform_fused.cpp: tiles sampled and multiplied in L1): bf16 bits, the four
+// The pieces the deformable samplers share (deform_sample.cpp: im2col rows;
+// deform_fused.cpp: tiles sampled and multiplied in L1; deform_u8.cpp: the same
+// in 8 bits): bf16 bits and 8-bit codes, the four
 // bilinear corners of a row's taps, and the blend of one tap's channels. Inline
 // templates, so each kernel file compiles them with its own vector flags.
 // Internal to model/kernels/.
@@ -64,6 +65,24 @@ inline float load(uint16_t v)
     float f;
     std::memcpy(&f, &u, sizeof f);
     return f;
+}
+
+// 8-bit codes (the int8 warp, deform_u8.h) are blended as the numbers they are.
+inline float load(uint8_t v)
+{
+    return v;
+}
+
+// A blend of 8-bit codes back to the nearest code, ties to even: adding 2^23 leaves
+// the rounded value in the low mantissa bits. A blend of codes lies between them;
+// the clamp only guards against the corner weights' own rounding.
+inline uint8_t store_as(float v, uint8_t *)
+{
+    v = v > 0.0f ? (v < 255.0f ? v : 255.0f) : 0.0f;
+    const float shifted = v + 8388608.0f;
+    uint32_t bits;
+    std::memcpy(&bits, &shifted, sizeof bits);
+    return static_cast<uint8_t>(bits);
 }
 
 // The four bilinear corners of every tap of one picture row: pixel indices into

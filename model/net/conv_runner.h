@@ -15,6 +15,8 @@ namespace dsfn {
 // The slope of the network's LeakyReLU for negative inputs.
 constexpr double kLeakySlope = 0.1;
 
+class DeformConv3x3Impl; // deform_conv.h
+
 class ConvRunner {
 public:
     virtual ~ConvRunner() = default;
@@ -45,6 +47,12 @@ public:
     virtual torch::Tensor leaky(torch::Tensor x) = 0;
     // a + b, the sum being the point named `point`.
     virtual torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) = 0;
+    // The decoder's input, entered at the point named `point`: centre warped by
+    // each of the two offset fields, and centre itself, as the batch [first,
+    // centre, last]. By default the warp runs in float32 on the float centre (the
+    // module's own forward); a runner may run it in its own arithmetic.
+    virtual torch::Tensor warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                                     const torch::Tensor &to_first, const torch::Tensor &to_last);
 };
 
 } // namespace dsfn

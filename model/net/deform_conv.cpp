@@ -70,20 +70,13 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     return out;
 }
 
-} // namespace
-
-torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
-                             const torch::Tensor &bias)
+// Stock ops that autograd differentiates, any device; with sample_grid, the
+// samples rounded to that 8-bit grid.
+torch::Tensor stock_deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                                   const torch::Tensor &bias, const SampleGrid *sample_grid)
 {
     const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
     const int64_t co = weight.size(0);
-    const bool needs_grad = torch::GradMode::is_enabled() && (input.requires_grad() || offset.requires_grad() ||
-                                                              weight.requires_grad() || bias.requires_grad());
-    // Inference on the CPU: the fused sampler and oneDNN, band by band.
-    if (input.is_cpu() && !needs_grad)
-        return banded_inference(input, offset, weight, bias);
-
-    // Training (and other devices): stock ops that autograd differentiates.
     const auto opts = offset.options();
 
     // Absolute sampling positions of the 9 taps: pixel + kernel tap + offset, [n, 9, h, w].
@@ -105,14 +98,37 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
     // Sampling runs in fp32 whatever the weights' type (LibTorch's CPU sampler has
     // no bf16 kernel, and positions need the precision); the product runs in theirs.
     auto sampled = torch::grid_sampler(input.to(torch::kFloat), grid.to(torch::kFloat), /*bilinear*/ 0,
-                                       /*zeros*/ 0, /*align_corners*/ false)
-                       .to(weight.scalar_type());
+                                       /*zeros*/ 0, /*align_corners*/ false);
+    if (sample_grid)
+        sampled = torch::fake_quantize_per_tensor_affine(sampled, sample_grid->scale, sample_grid->zero_point, 0, 255);
+    sampled = sampled.to(weight.scalar_type());
 
     // [n, c, 9h, w] is the im2col matrix [n, c*9, h, w] in the weights' own
     // (channel, tap) order.
     auto cols = sampled.view({n, c * kTaps, h, w}).contiguous(at::MemoryFormat::ChannelsLast);
     auto wmat = weight.reshape({co, c * kTaps, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
     return im2col_product(cols, wmat, bias);
+}
+
+} // namespace
+
+torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                             const torch::Tensor &bias)
+{
+    const bool needs_grad = torch::GradMode::is_enabled() && (input.requires_grad() || offset.requires_grad() ||
+                                                              weight.requires_grad() || bias.requires_grad());
+    // Inference on the CPU: the fused sampler and oneDNN, band by band.
+    if (input.is_cpu() && !needs_grad)
+        return banded_inference(input, offset, weight, bias);
+    // Training (and other devices).
+    return stock_deform_conv3x3(input, offset, weight, bias, nullptr);
+}
+
+torch::Tensor deform_conv3x3_rounded_samples(const torch::Tensor &input, const torch::Tensor &offset,
+                                             const torch::Tensor &weight, const torch::Tensor &bias,
+                                             const SampleGrid &grid)
+{
+    return stock_deform_conv3x3(input, offset, weight, bias, &grid);
 }
 
 torch::Tensor deform_conv3x3_reference(const torch::Tensor &input_, const torch::Tensor &offset_,

@@ -13,6 +13,19 @@ namespace dsfn {
 torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
                              const torch::Tensor &bias);
 
+// An 8-bit grid: value = (code - zero_point) * scale, codes 0 to 255.
+struct SampleGrid {
+    double scale;
+    int64_t zero_point;
+};
+
+// deform_conv3x3 with each bilinear sample rounded to grid, as precision=int8's
+// warp computes them (kernels/deform_u8.h), from stock ops: gradients pass the
+// rounding straight through. For quantization-aware training.
+torch::Tensor deform_conv3x3_rounded_samples(const torch::Tensor &input, const torch::Tensor &offset,
+                                             const torch::Tensor &weight, const torch::Tensor &bias,
+                                             const SampleGrid &grid);
+
 // Direct per-pixel loops with explicit bilinear sampling: slow, obviously
 // correct, used only to check deform_conv3x3. CPU, float32, contiguous NCHW.
 torch::Tensor deform_conv3x3_reference(const torch::Tensor &input, const torch::Tensor &offset,

@@ -44,6 +44,13 @@ torch::Tensor run_sequence(torch::nn::SequentialImpl &sequence, ConvRunner &runn
 
 } // namespace
 
+torch::Tensor ConvRunner::warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                                     const torch::Tensor &to_first, const torch::Tensor &to_last)
+{
+    const auto centre_float = leave(centre);
+    return enter(point, {warp.forward(centre_float, to_first), centre_float, warp.forward(centre_float, to_last)});
+}
+
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
     : conv1(register_module("conv1", conv3x3(channels, channels))),
       conv2(register_module("conv2", conv3x3(channels, channels)))
@@ -121,13 +128,9 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::T
     auto fields =
         runner.conv_float(name + ".offsets", *offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features));
     auto phi = fields.chunk(2, 1);
-    // The deformable warp samples between pixels: it runs in float32, its weights' type.
-    auto centre_float = runner.leave(centre);
-    auto first = warp(centre_float, phi[0]);
-    auto last = warp(centre_float, phi[1]);
+    auto three = runner.warp_three(name + ".decoder.input", *warp, centre, phi[0], phi[1]);
 
     const int64_t n = x.size(0);
-    auto three = runner.enter(name + ".decoder.input", {first, centre_float, last});
     auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
     auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
     return {sum(0), sum(1), sum(2)};

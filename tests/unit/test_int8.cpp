@@ -14,7 +14,9 @@
 #include "int8/onednn_conv.h"
 #include "int8/quantized_conv.h"
 #include "int8/range_observer.h"
+#include "kernels/deform_u8.h"
 #include "kernels/quantize_u8.h"
+#include "net/deform_conv.h"
 #include "net/weights_file.h"
 #include "tests.h"
 
@@ -253,6 +255,44 @@ START_TEST(test_quantized_conv_backends)
 }
 END_TEST
 
+// The 8-bit warp gives the codes of its float simulation (each sample rounded to
+// the input's grid, the weights to 8 bits: deform_conv3x3_rounded_samples) but
+// where a rounding falls the other way at a tie: at 8 channels in plain integer
+// loops, at 32 and 64 in VNNI's where the CPU has it. The offsets reach past the
+// picture, so samples outside it (the zero point's code) are checked too.
+START_TEST(test_int8_warp)
+{
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(7);
+    for (const int64_t c : {8, 32, 64}) {
+        const int64_t n = 2, h = 7, w = 13; // rows that end in a part of a tile
+        const auto features = torch::randn({n, c, h, w});
+        const auto in = dsfn::quant_params(features.min().item<double>(), features.max().item<double>());
+        const auto codes = dsfn::quantize_u8(features, in);
+        const auto offset = torch::randn({n, 18, h, w}) * 2.5;
+        const auto weight = dsfn::quantize_weight_per_channel(torch::randn({c, c, 3, 3}) * 0.1);
+        const auto bias = torch::randn({c}) * 0.1;
+        const auto simulated = dsfn::deform_conv3x3_rounded_samples(
+            dsfn::dequantize_u8(codes), offset, weight.dequantize(), bias, {in.scale, in.zero_point});
+        const auto out = dsfn::quant_params(simulated.min().item<double>(), simulated.max().item<double>());
+        const auto want = dsfn::quantize_u8(simulated, out).int_repr().to(torch::kInt);
+        const dsfn::DeformConvU8 warp(weight, bias);
+        const auto got = warp(codes, offset, out);
+        ck_assert(got.q_scale() == out.scale && got.q_zero_point() == out.zero_point);
+        const auto diff = (got.int_repr().to(torch::kInt) - want).abs();
+        const double differ = diff.gt(0).to(torch::kDouble).mean().item<double>();
+        ck_assert_msg(diff.max().item<int>() <= 1 && differ < 0.01,
+                      "%lld channels (VNNI %d): %.2f%% of codes differ, by up to %d", static_cast<long long>(c),
+                      warp.uses_vnni(), 100 * differ, diff.max().item<int>());
+    }
+    // Float features, or offsets of another size, are a clear error.
+    const dsfn::DeformConvU8 warp(dsfn::quantize_weight_per_channel(torch::randn({8, 8, 3, 3})), torch::Tensor());
+    const auto codes = dsfn::quantize_u8(torch::rand({1, 8, 5, 5}), dsfn::quant_params(0, 1));
+    ck_assert(contains(error_of([&] { warp(codes.dequantize(), torch::zeros({1, 18, 5, 5}), {}); }), "quint8"));
+    ck_assert(contains(error_of([&] { warp(codes, torch::zeros({1, 18, 4, 5}), {}); }), "offset"));
+}
+END_TEST
+
 // The int8 network gives the float32 network's pictures to within what 8 bits
 // allow, on frames its ranges never saw.
 START_TEST(test_int8_against_fp32)
@@ -370,6 +410,7 @@ extern "C" Suite *int8_suite(void)
     tcase_add_test(tc, test_quantize_matches_libtorch);
     tcase_add_test(tc, test_residual_sum);
     tcase_add_test(tc, test_quantized_conv_backends);
+    tcase_add_test(tc, test_int8_warp);
     tcase_add_test(tc, test_ranges_file);
     tcase_add_test(tc, test_int8_against_fp32);
     tcase_add_test(tc, test_fake_quant_matches_int8);
