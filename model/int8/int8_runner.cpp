@@ -86,6 +86,11 @@ torch::Tensor Int8Runner::enter(const std::string &point, const std::vector<torc
     return quantize_u8(batch, params(point));
 }
 
+torch::Tensor Int8Runner::enter_channels(const std::string &point, const std::vector<torch::Tensor> &parts)
+{
+    return quantize_u8_channels(parts, params(point));
+}
+
 torch::Tensor Int8Runner::leave(const torch::Tensor &x)
 {
     return x.is_quantized() ? dequantize_u8(x) : x;

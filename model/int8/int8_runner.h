@@ -35,6 +35,7 @@ public:
     Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const std::string &ranges_path);
 
     torch::Tensor enter(const std::string &point, const std::vector<torch::Tensor> &batch) override;
+    torch::Tensor enter_channels(const std::string &point, const std::vector<torch::Tensor> &parts) override;
     torch::Tensor leave(const torch::Tensor &x) override;
     torch::Tensor conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;

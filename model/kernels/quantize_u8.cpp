@@ -55,6 +55,20 @@ void dequantize_range(const uint8_t *from, float *to, int64_t begin, int64_t end
         to[i] = (static_cast<float>(from[i]) - zero) * scale;
 }
 
+// Pixels [begin, end) of a channels-last map of c values a pixel into to, whose
+// pixels are stride bytes apart.
+DSFN_VECTOR_CLONES
+void quantize_pixels(const float *from, int64_t c, uint8_t *to, int64_t stride, int64_t begin, int64_t end,
+                     float inverse, float zero)
+{
+    for (int64_t p = begin; p < end; p++) {
+        const float *__restrict f = from + p * c;
+        uint8_t *__restrict t = to + p * stride;
+        for (int64_t i = 0; i < c; i++)
+            t[i] = to_u8(f[i], inverse, zero);
+    }
+}
+
 // to_f = a + b and to_q = its bytes, a in bytes, b in float or (b8) in bytes.
 struct SumTerms {
     const uint8_t *a;
@@ -162,6 +176,35 @@ void quantize_u8_into(const torch::Tensor &x, const QuantParams &q, uint8_t *to)
 {
     const auto src = x.to(torch::kFloat).contiguous(layout_of(x));
     quantize_values(src.data_ptr<float>(), to, src.numel(), q);
+}
+
+torch::Tensor quantize_u8_channels(const std::vector<torch::Tensor> &parts, const QuantParams &q)
+{
+    RECORD_FUNCTION("dsfn::quantize", std::vector<c10::IValue>()); // for dsfn-tool profile
+    if (parts.empty())
+        throw std::invalid_argument("quantize_u8_channels: nothing to quantize");
+    int64_t channels = 0;
+    for (const auto &part : parts) {
+        if (part.dim() != 4 || part.size(0) != parts[0].size(0) || part.sizes().slice(2) != parts[0].sizes().slice(2))
+            throw std::invalid_argument("quantize_u8_channels: parts [n, c, h, w] that differ only in c expected");
+        channels += part.size(1);
+    }
+    const int64_t n = parts[0].size(0), h = parts[0].size(2), w = parts[0].size(3);
+    auto out = at::_empty_affine_quantized({n, channels, h, w}, parts[0].options().dtype(torch::kQUInt8), q.scale,
+                                           q.zero_point, at::MemoryFormat::ChannelsLast);
+    auto *to = reinterpret_cast<uint8_t *>(out.data_ptr<c10::quint8>());
+    const float inverse = static_cast<float>(1.0 / q.scale);
+    const float zero = static_cast<float>(q.zero_point);
+    const int64_t pixels = n * h * w;
+    for (const auto &part : parts) {
+        const auto src = part.to(torch::kFloat).contiguous(at::MemoryFormat::ChannelsLast);
+        const int64_t c = part.size(1);
+        const float *from = src.data_ptr<float>();
+        at::parallel_for(0, pixels, std::max<int64_t>(1, kGrain / std::max<int64_t>(c, 1)),
+                         [&](int64_t b, int64_t e) { quantize_pixels(from, c, to, channels, b, e, inverse, zero); });
+        to += c;
+    }
+    return out;
 }
 
 torch::Tensor dequantize_u8(const torch::Tensor &q)

@@ -27,6 +27,10 @@ torch::Tensor quantize_u8(const torch::Tensor &x, const QuantParams &q);
 // (without a float copy of the whole); the other sizes must agree.
 torch::Tensor quantize_u8(const std::vector<torch::Tensor> &parts, const QuantParams &q);
 
+// 4-D parts [n, c_i, h, w] concatenated along their channels, quantized in one
+// pass into [n, sum of c_i, h, w] channels-last (without a float copy of the whole).
+torch::Tensor quantize_u8_channels(const std::vector<torch::Tensor> &parts, const QuantParams &q);
+
 // x's values quantized into to: x.numel() bytes, channels-last when x is 4-D.
 void quantize_u8_into(const torch::Tensor &x, const QuantParams &q, uint8_t *to);
 

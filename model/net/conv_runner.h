@@ -23,6 +23,10 @@ public:
     // Float tensors, concatenated along their first dimension, into the
     // runner's representation, at the named point.
     virtual torch::Tensor enter(const std::string &point, const std::vector<torch::Tensor> &batch) = 0;
+    // Float tensors concatenated along their channels (dimension 1), into the
+    // runner's representation at the named point. By default enter() of their
+    // concatenation; a runner may skip making it.
+    virtual torch::Tensor enter_channels(const std::string &point, const std::vector<torch::Tensor> &parts);
     // Back to float32 (a float32 tensor as it is).
     virtual torch::Tensor leave(const torch::Tensor &x) = 0;
     // conv(x); its output is the point named `point`.

@@ -44,6 +44,11 @@ torch::Tensor run_sequence(torch::nn::SequentialImpl &sequence, ConvRunner &runn
 
 } // namespace
 
+torch::Tensor ConvRunner::enter_channels(const std::string &point, const std::vector<torch::Tensor> &parts)
+{
+    return enter(point, {torch::cat(parts, 1)});
+}
+
 torch::Tensor ConvRunner::warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,
                                      const torch::Tensor &to_first, const torch::Tensor &to_last)
 {
@@ -121,16 +126,17 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
     return {sum(0), sum(1), sum(2)};
 }
 
-Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x, const Maps3 &base)
+Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const std::vector<torch::Tensor> &inputs,
+                     const Maps3 &base)
 {
-    auto features = run_sequence(*encoder, runner, name + ".encoder", runner.enter(name + ".input", {x}));
+    auto features = run_sequence(*encoder, runner, name + ".encoder", runner.enter_channels(name + ".input", inputs));
     auto centre = run_sequence(*jdsr, runner, name + ".jdsr", features);
     auto fields =
         runner.conv_float(name + ".offsets", *offsets, run_sequence(*tfbfi, runner, name + ".tfbfi", features));
     auto phi = fields.chunk(2, 1);
     auto three = runner.warp_three(name + ".decoder.input", *warp, centre, phi[0], phi[1]);
 
-    const int64_t n = x.size(0);
+    const int64_t n = inputs.at(0).size(0);
     auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
     auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
     return {sum(0), sum(1), sum(2)};
@@ -156,12 +162,13 @@ torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const
 Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1, const torch::Tensor &b2)
 {
     Maps3 base = {repeat_channels((b0 + b1) * 0.5), repeat_channels(b1), repeat_channels((b1 + b2) * 0.5)};
-    return run_level(dsfn1, "dsfn1", torch::cat({b0, b1, b2}, 1), base);
+    return run_level(dsfn1, "dsfn1", {b0, b1, b2}, base);
 }
 
-Maps3 NetworkImpl::run_level(Level &level, const char *name, const torch::Tensor &x, const Maps3 &base)
+Maps3 NetworkImpl::run_level(Level &level, const char *name, const std::vector<torch::Tensor> &inputs,
+                             const Maps3 &base)
 {
-    return runner_ ? level->run(*runner_, name, x, base) : level->forward(x, base);
+    return runner_ ? level->run(*runner_, name, inputs, base) : level->forward(torch::cat(inputs, 1), base);
 }
 
 std::array<torch::Tensor, 5> NetworkImpl::merge_level1(const Level1Maps &a, const Level1Maps &b)
@@ -175,8 +182,7 @@ Maps3 NetworkImpl::level2(const Level1Maps &a, const Level1Maps &b)
     auto five = merge_level1(a, b);
     if (!dsfn2)
         return {five[1], five[2], five[3]};
-    return run_level(dsfn2, "dsfn2", torch::cat({five[0], five[1], five[2], five[3], five[4]}, 1),
-                     {five[1], five[2], five[3]});
+    return run_level(dsfn2, "dsfn2", {five[0], five[1], five[2], five[3], five[4]}, {five[1], five[2], five[3]});
 }
 
 void NetworkImpl::zero_residuals()

@@ -63,9 +63,10 @@ public:
     LevelImpl(int64_t in_channels, const Architecture &arch);
     // x: [N, in_channels, H, W]; base: the residual bases of the three outputs.
     Maps3 forward(const torch::Tensor &x, const Maps3 &base);
-    // The plain convolutions through a runner, the deformable warp and the sums
-    // with the bases in float32; name: this level's module path.
-    Maps3 run(ConvRunner &runner, const std::string &name, const torch::Tensor &x, const Maps3 &base);
+    // The same through a runner (its convolutions, residual sums and warp; the
+    // sums with the bases in float32). inputs: x's parts, concatenated along the
+    // channels by the runner as it enters them; name: this level's module path.
+    Maps3 run(ConvRunner &runner, const std::string &name, const std::vector<torch::Tensor> &inputs, const Maps3 &base);
 
 private:
     torch::nn::Sequential encoder{nullptr}, jdsr{nullptr}, tfbfi{nullptr}, decoder{nullptr};
@@ -114,7 +115,8 @@ private:
     Architecture arch_;
     Level dsfn1{nullptr}, dsfn2{nullptr};
     std::shared_ptr<ConvRunner> runner_;
-    Maps3 run_level(Level &level, const char *name, const torch::Tensor &x, const Maps3 &base);
+    // The level on its input's channel parts.
+    Maps3 run_level(Level &level, const char *name, const std::vector<torch::Tensor> &inputs, const Maps3 &base);
 };
 TORCH_MODULE(Network);
 

@@ -133,6 +133,26 @@ START_TEST(test_quantize_matches_libtorch)
 }
 END_TEST
 
+// Parts concatenated along their channels while they are quantized give the
+// bytes of their concatenation quantized, whatever each part's layout; parts
+// that differ in more than their channels are an error.
+START_TEST(test_quantize_channels)
+{
+    torch::manual_seed(8);
+    const auto q = dsfn::quant_params(-0.5, 1.5);
+    const auto a = torch::rand({2, 3, 5, 7}) * 2 - 0.5;
+    const auto b = (torch::rand({2, 16, 5, 7}) * 2 - 0.5).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto c = torch::rand({2, 1, 5, 7}).to(torch::kBFloat16);
+    const auto ours = dsfn::quantize_u8_channels({a, b, c}, q);
+    const auto whole = dsfn::quantize_u8(torch::cat({a, b, c.to(torch::kFloat)}, 1), q);
+    ck_assert(ours.sizes() == whole.sizes() && ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+    ck_assert(ours.q_scale() == q.scale && ours.q_zero_point() == q.zero_point);
+    ck_assert(torch::equal(ours.int_repr(), whole.int_repr()));
+    ck_assert(contains(error_of([&] { dsfn::quantize_u8_channels({a, torch::rand({2, 3, 5, 6})}, q); }), "differ"));
+    ck_assert(contains(error_of([&] { dsfn::quantize_u8_channels({}, q); }), "nothing"));
+}
+END_TEST
+
 // A residual sum in float32, with its 8-bit copy: a + b exactly as LibTorch
 // computes it, and the copy as quantize_u8 makes it, for b in float or in bytes.
 START_TEST(test_residual_sum)
@@ -408,6 +428,7 @@ extern "C" Suite *int8_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_quant_params);
     tcase_add_test(tc, test_quantize_matches_libtorch);
+    tcase_add_test(tc, test_quantize_channels);
     tcase_add_test(tc, test_residual_sum);
     tcase_add_test(tc, test_quantized_conv_backends);
     tcase_add_test(tc, test_int8_warp);
