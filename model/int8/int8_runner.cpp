@@ -93,7 +93,7 @@ torch::Tensor Int8Runner::enter_channels(const std::string &point, const std::ve
 
 torch::Tensor Int8Runner::leave(const torch::Tensor &x)
 {
-    return x.is_quantized() ? dequantize_u8(x) : x.to(torch::kFloat);
+    return x.is_quantized() ? dequantize_u8(x) : x;
 }
 
 torch::Tensor Int8Runner::conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
@@ -155,7 +155,7 @@ torch::Tensor Int8Runner::leaky(torch::Tensor x)
 
 torch::Tensor Int8Runner::add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b)
 {
-    auto sum = residual_sum_u8(a, b, params(point), stream_);
+    auto sum = residual_sum_u8(a, b, params(point));
     remember(sum.value, std::move(sum.bytes));
     return sum.value;
 }

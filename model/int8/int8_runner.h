@@ -5,9 +5,7 @@
 // (quantized_conv.h).
 //
 // The residual stream (each block's input plus its convolutions' output) stays
-// float (float16 where the CPU converts it in vectors, residual_stream_type()),
-// with an 8-bit copy for
-// the next convolution to read: requantizing the
+// float32, with an 8-bit copy for the next convolution to read: requantizing the
 // stream at every block let the rounding errors of all blocks add up, the largest
 // part of int8's distance from float32 (eval/REPORT.md). LeakyReLU works on 8
 // bits. The convolution that makes the residuals reads 8 bits and gives float32
@@ -70,7 +68,6 @@ private:
     std::unordered_map<const DeformConv3x3Impl *, std::unique_ptr<DeformConvU8>> warps_;
     std::unordered_map<std::string, QuantParams> points_;
     std::vector<Twin> twins_;
-    c10::ScalarType stream_ = residual_stream_type();
 };
 
 // Every point the int8 arithmetic of net quantizes, by name.

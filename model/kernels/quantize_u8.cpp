@@ -23,14 +23,6 @@ constexpr int64_t kGrain = 1 << 15; // values per task: a few tens of microsecon
 #define DSFN_VECTOR_CLONES
 #endif
 
-// float16 streams are converted with F16C where the CPU has it (checked at run
-// time); GCC on x86-64 only.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-#define DSFN_F16C 1
-#define DSFN_TARGET_F16C __attribute__((target("avx2,f16c")))
-#endif
-
 at::MemoryFormat layout_of(const torch::Tensor &x)
 {
     return x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
@@ -119,54 +111,6 @@ void sum_range_bytes(const SumTerms &t, int64_t begin, int64_t end)
         to_q[i] = to_u8(sum, inverse, zero);
     }
 }
-
-#ifdef DSFN_F16C
-// float16 <-> float32, eight values an instruction (F16C), rounding to nearest even.
-DSFN_TARGET_F16C void halves_to_floats(const uint16_t *from, float *to, int64_t n)
-{
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(to + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(from + i))));
-    for (; i < n; i++)
-        to[i] = _cvtsh_ss(from[i]);
-}
-
-DSFN_TARGET_F16C void floats_to_halves(const float *from, uint16_t *to, int64_t n)
-{
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(to + i),
-                         _mm256_cvtps_ph(_mm256_loadu_ps(from + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    for (; i < n; i++)
-        to[i] = _cvtss_sh(from[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-
-// The sums of a float16 stream: blocks of it widened to float32 in L1, summed by
-// the loops above, narrowed back. b16: b in float16, or null for bytes (t.b8).
-void sum_range_half(SumTerms t, const uint16_t *b16, uint16_t *to16, int64_t begin, int64_t end)
-{
-    constexpr int64_t kBlock = 1024;
-    float b[kBlock], sum[kBlock];
-    const uint8_t *a = t.a, *b8 = t.b8;
-    uint8_t *to_q = t.to_q;
-    for (int64_t at = begin; at < end; at += kBlock) {
-        const int64_t n = std::min(kBlock, end - at);
-        // The float loops index from 0: point them at this block.
-        t.a = a + at;
-        t.to_q = to_q + at;
-        t.to_f = sum;
-        if (b16) {
-            halves_to_floats(b16 + at, b, n);
-            t.b = b;
-            sum_range(t, 0, n);
-        } else {
-            t.b8 = b8 + at;
-            sum_range_bytes(t, 0, n);
-        }
-        floats_to_halves(sum, to16 + at, n);
-    }
-}
-#endif
 
 // n values of from into to.
 void quantize_values(const float *from, uint8_t *to, int64_t n, const QuantParams &q)
@@ -278,54 +222,35 @@ torch::Tensor dequantize_u8(const torch::Tensor &q)
     return out;
 }
 
-c10::ScalarType residual_stream_type()
-{
-#ifdef DSFN_F16C
-    static const bool f16c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-    return f16c ? torch::kHalf : torch::kFloat;
-#else
-    return torch::kFloat;
-#endif
-}
-
-ResidualSum residual_sum_u8(const torch::Tensor &a, const torch::Tensor &b, const QuantParams &q,
-                            c10::ScalarType stream)
+ResidualSum residual_sum_u8(const torch::Tensor &a, const torch::Tensor &b, const QuantParams &q)
 {
     RECORD_FUNCTION("dsfn::residual_sum", std::vector<c10::IValue>()); // for dsfn-tool profile
     if (a.sizes() != b.sizes())
         throw std::invalid_argument("residual_sum_u8: the two terms differ in size");
-    if (stream != torch::kFloat && stream != residual_stream_type())
-        throw std::invalid_argument("residual_sum_u8: a stream of float32, or of float16 where the CPU has F16C");
     const auto format = layout_of(a);
     const auto qa = a.contiguous(format);
-    // b: the stream, or (the first block of a SubModule) the 8-bit output of its head.
+    const auto *from_a = bytes_of(qa);
+    // b: the float stream, or (the first block of a SubModule) the 8-bit output of its head.
     const bool b_bytes = b.is_quantized();
-    const auto tb = b_bytes ? b.contiguous(format) : b.to(stream).contiguous(format);
+    const auto tb = b_bytes ? b.contiguous(format) : b.to(torch::kFloat).contiguous(format);
+    const uint8_t *from_b8 = b_bytes ? bytes_of(tb) : nullptr;
+    const float *from_bf = b_bytes ? nullptr : tb.data_ptr<float>();
 
     ResidualSum out;
-    out.value = torch::empty(qa.sizes(), torch::TensorOptions().dtype(stream), format);
+    out.value = torch::empty(qa.sizes(), torch::TensorOptions().dtype(torch::kFloat), format);
     out.bytes = at::_empty_affine_quantized(qa.sizes(), qa.options(), q.scale, q.zero_point, format);
     SumTerms t{};
-    t.a = bytes_of(qa);
+    t.a = from_a;
     t.scale_a = static_cast<float>(qa.q_scale());
     t.zero_a = static_cast<float>(qa.q_zero_point());
-    t.b8 = b_bytes ? bytes_of(tb) : nullptr;
+    t.b = from_bf;
+    t.b8 = from_b8;
     t.scale_b = b_bytes ? static_cast<float>(tb.q_scale()) : 1.0f;
     t.zero_b = b_bytes ? static_cast<float>(tb.q_zero_point()) : 0.0f;
+    t.to_f = out.value.data_ptr<float>();
     t.to_q = reinterpret_cast<uint8_t *>(out.bytes.data_ptr<c10::quint8>());
     t.inverse = static_cast<float>(1.0 / q.scale);
     t.zero = static_cast<float>(q.zero_point);
-#ifdef DSFN_F16C
-    if (stream == torch::kHalf) {
-        const auto *b16 = b_bytes ? nullptr : reinterpret_cast<const uint16_t *>(tb.data_ptr<at::Half>());
-        auto *to16 = reinterpret_cast<uint16_t *>(out.value.data_ptr<at::Half>());
-        at::parallel_for(0, qa.numel(), kGrain,
-                         [&](int64_t begin, int64_t end) { sum_range_half(t, b16, to16, begin, end); });
-        return out;
-    }
-#endif
-    t.b = b_bytes ? nullptr : tb.data_ptr<float>();
-    t.to_f = out.value.data_ptr<float>();
     at::parallel_for(0, qa.numel(), kGrain, [&](int64_t begin, int64_t end) {
         if (b_bytes)
             sum_range_bytes(t, begin, end);

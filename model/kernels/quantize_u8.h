@@ -37,21 +37,13 @@ void quantize_u8_into(const torch::Tensor &x, const QuantParams &q, uint8_t *to)
 // q: quint8 (per tensor) on the CPU. Returns float32 in q's memory format.
 torch::Tensor dequantize_u8(const torch::Tensor &q);
 
-// A residual block's sum kept in float (the residual stream), with the 8-bit
+// A residual block's sum kept in float32 (the residual stream), with the 8-bit
 // copy the next convolution reads, made in one pass.
 struct ResidualSum {
-    torch::Tensor value; // the stream's type
+    torch::Tensor value; // float32
     torch::Tensor bytes; // quint8, quantized with the parameters given
 };
-// a: quint8 (a convolution's output); b: quint8 or float of a's size (the
-// stream so far, converted to `stream` if it is another float type). stream:
-// float32, or residual_stream_type().
-ResidualSum residual_sum_u8(const torch::Tensor &a, const torch::Tensor &b, const QuantParams &q,
-                            c10::ScalarType stream = torch::kFloat);
-
-// The residual stream's type for int8: float16 where the CPU converts it in
-// vectors (F16C with AVX2), halving the bytes each sum reads and writes, with
-// 11 significant bits against the 8 of the copies; else float32.
-c10::ScalarType residual_stream_type();
+// a: quint8 (a convolution's output); b: float32 or quint8, a's size.
+ResidualSum residual_sum_u8(const torch::Tensor &a, const torch::Tensor &b, const QuantParams &q);
 
 } // namespace dsfn
