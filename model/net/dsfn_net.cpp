@@ -111,8 +111,7 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
 {
     // The convolutions run in the weights' type (fp32, or bf16 for speed); the
     // residual bases and the sums stay in theirs (fp32), so pictures keep 8-bit precision.
-    const auto compute = warp->weight.scalar_type();
-    auto features = encoder->forward(x.to(compute));
+    auto features = encoder->forward(x.to(compute_type()));
     auto centre = jdsr->forward(features);           // f2^DSR
     auto fields = offsets(tfbfi->forward(features)); // (Phi_1, Phi_3)
     auto phi = fields.chunk(2, 1);
@@ -122,7 +121,8 @@ Maps3 LevelImpl::forward(const torch::Tensor &x, const Maps3 &base)
     // The decoder is shared by the three outputs: run it once on a batch of three.
     const int64_t n = x.size(0);
     auto decoded = decoder->forward(torch::cat({first, centre, last}, 0)).split(n, 0);
-    auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
+    // Promoted to the bases' type by the sum itself: no converted copy first.
+    auto sum = [&](int i) { return decoded[i] + base[i]; };
     return {sum(0), sum(1), sum(2)};
 }
 
@@ -138,7 +138,8 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const std::vec
 
     const int64_t n = inputs.at(0).size(0);
     auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
-    auto sum = [&](int i) { return decoded[i].to(base[i].scalar_type()) + base[i]; };
+    // Promoted to the bases' type by the sum itself: no converted copy first.
+    auto sum = [&](int i) { return decoded[i] + base[i]; };
     return {sum(0), sum(1), sum(2)};
 }
 
@@ -168,7 +169,17 @@ Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1,
 Maps3 NetworkImpl::run_level(Level &level, const char *name, const std::vector<torch::Tensor> &inputs,
                              const Maps3 &base)
 {
-    return runner_ ? level->run(*runner_, name, inputs, base) : level->forward(torch::cat(inputs, 1), base);
+    if (runner_)
+        return level->run(*runner_, name, inputs, base);
+    if (torch::GradMode::is_enabled())
+        return level->forward(torch::cat(inputs, 1), base);
+    // Inference: each part in the convolutions' type and layout first, so that
+    // the concatenation is the only copy of the whole, not a float32 one that is
+    // then converted and reordered.
+    std::vector<torch::Tensor> parts;
+    for (const auto &part : inputs)
+        parts.push_back(part.to(level->compute_type()).contiguous(at::MemoryFormat::ChannelsLast));
+    return level->forward(torch::cat(parts, 1), base);
 }
 
 std::array<torch::Tensor, 5> NetworkImpl::merge_level1(const Level1Maps &a, const Level1Maps &b)

@@ -63,6 +63,8 @@ public:
     LevelImpl(int64_t in_channels, const Architecture &arch);
     // x: [N, in_channels, H, W]; base: the residual bases of the three outputs.
     Maps3 forward(const torch::Tensor &x, const Maps3 &base);
+    // The type the convolutions compute in: their weights'.
+    c10::ScalarType compute_type() const { return warp->weight.scalar_type(); }
     // The same through a runner (its convolutions, residual sums and warp; the
     // sums with the bases in float32). inputs: x's parts, concatenated along the
     // channels by the runner as it enters them; name: this level's module path.
