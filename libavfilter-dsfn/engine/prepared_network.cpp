@@ -46,9 +46,9 @@ Network load_prepared_network(const std::string &path, const torch::Device &devi
         net->to(torch::kHalf);
     net->eval();
     if (precision == DSFN_PRECISION_INT8) {
-        // The int8 backend prepacks its own copy of the weights; the float
-        // ones stay for the warp (and, with LibTorch's quantized engine, the
-        // decoder's last convolution).
+        // The int8 backend prepacks its own copy of the weights, the warp's
+        // included; the float ones stay for LibTorch's quantized engine, which
+        // runs the decoder's last convolution in float.
         const auto ranges_path = int8_ranges_path(path);
         try {
             net->run_convs_with(
