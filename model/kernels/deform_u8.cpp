@@ -33,8 +33,8 @@ struct Requantize {
     const float *shift;
 };
 
-// Any width, in plain integer loops: the fallback, and the reference VNNI's
-// sums are equal to.
+// Any width, in plain integer loops: for CPUs without VNNI and other widths.
+// Its sums are exactly VNNI's.
 struct PlainProduct {
     static constexpr int pixels = 8;
     int64_t c;
@@ -63,17 +63,17 @@ struct PlainProduct {
 };
 
 #ifdef DSFN_VNNI_TILES
-// One tap's C codes (C a multiple of 16): its four corners' codes blended in
-// float32 by multiply-adds in blend()'s order and rounded to nearest even, as
-// store_as (a blend of codes needs no clamp above 255; the max guards below 0).
-// The all-lanes masked forms, here and below: GCC 12 warns of its own undefined
-// registers in the unmasked ones.
+// 16 codes as floats. The all-lanes masked forms, here and below: GCC 12 warns
+// of its own undefined registers in the unmasked ones.
 DSFN_TARGET_VNNI inline __attribute__((always_inline)) __m512 codes_as_floats(const uint8_t *p)
 {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
     return _mm512_maskz_cvtepi32_ps(0xffff, _mm512_maskz_cvtepu8_epi32(0xffff, bytes));
 }
 
+// One tap's C codes (C a multiple of 16): its four corners' codes blended in
+// float32 by multiply-adds in blend()'s order and rounded to nearest even, as
+// store_as (a blend of codes needs no clamp above 255; the max guards below 0).
 template <int C>
 DSFN_TARGET_VNNI inline __attribute__((always_inline)) void
 blend_codes(const uint8_t *__restrict p00, const uint8_t *__restrict p01, const uint8_t *__restrict p10,
