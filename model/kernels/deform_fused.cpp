@@ -63,6 +63,13 @@ template <int C>
 struct Fp32Product {
     static constexpr int pixels = tile_pixels<C>();
     const float *wk, *bias;
+    // The tile's taps, blended as sample_taps.h does.
+    template <typename In, typename T>
+    inline __attribute__((always_inline)) void fill(const RowTaps &taps, const In *image, const In *zeros,
+                                                    int64_t first, int64_t count, T *tile) const
+    {
+        blend_taps<C>(taps, image, zeros, first, count, tile, C);
+    }
     inline __attribute__((always_inline)) void operator()(const float *tile, float *out, int np) const
     {
         tile_product<kTaps * C, C, pixels>(tile, wk, bias, out, np);
@@ -78,6 +85,13 @@ struct Bf16Product {
     static constexpr int pixels = tile_pixels<C>();
     const uint16_t *wk2;
     const float *bias;
+    // The tile's taps, blended as sample_taps.h does.
+    template <typename In, typename T>
+    inline __attribute__((always_inline)) void fill(const RowTaps &taps, const In *image, const In *zeros,
+                                                    int64_t first, int64_t count, T *tile) const
+    {
+        blend_taps<C>(taps, image, zeros, first, count, tile, C);
+    }
     DSFN_TARGET_BF16 void operator()(const uint16_t *__restrict tile, uint16_t *__restrict out, int np) const
     {
         constexpr int K = kTaps * C, V = C / 16, P = pixels;
@@ -110,36 +124,14 @@ struct Bf16Product {
 };
 #endif
 
-// Rows [begin, end) of the batch into out [rows, w, C] (channels-last): each tile
-// of Product::pixels pixels sampled into a small matrix of out's type, then
-// multiplied by product(tile, out, pixels in the tile).
-template <int C, typename In, typename T, typename Product>
-inline __attribute__((always_inline)) void
-sample_multiply_rows_of(const Geometry &g, const In *input, const float *offset, const In *zeros,
-                        const Product &product, T *out, int64_t begin, int64_t end)
-{
-    constexpr int P = Product::pixels;
-    const int64_t w = g.w;
-    RowTaps taps(w);
-    std::vector<T> tile(P * kTaps * C, T(0)); // zeros past a row's end: never stored, but defined
-    for (int64_t row = begin; row < end; row++) {
-        const In *image = start_row(taps, g, input, offset, row);
-        for (int64_t x0 = 0; x0 < w; x0 += P) {
-            const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
-            blend_taps<C>(taps, image, zeros, x0 * kTaps, np * kTaps, tile.data(), C); // [np][9][C]
-            product(tile.data(), out + (row * w + x0) * C, np);
-        }
-    }
-}
-
 DSFN_VECTOR_CLONES void sample_multiply_rows_fp32(const Geometry &g, const float *input, const float *offset,
                                                   const float *wk, const float *bias, float *out, const float *zeros,
                                                   int64_t begin, int64_t end)
 {
     if (g.c == 32)
-        sample_multiply_rows_of<32>(g, input, offset, zeros, Fp32Product<32>{wk, bias}, out, begin, end);
+        sample_multiply_rows<32>(g, input, offset, zeros, Fp32Product<32>{wk, bias}, out, begin, end);
     else
-        sample_multiply_rows_of<64>(g, input, offset, zeros, Fp32Product<64>{wk, bias}, out, begin, end);
+        sample_multiply_rows<64>(g, input, offset, zeros, Fp32Product<64>{wk, bias}, out, begin, end);
 }
 
 #ifdef DSFN_BF16_TILES
@@ -150,9 +142,9 @@ DSFN_TARGET_BF16 void sample_multiply_rows_bf16(const Geometry &g, const In *inp
                                                 int64_t begin, int64_t end)
 {
     if (g.c == 32)
-        sample_multiply_rows_of<32>(g, input, offset, zeros, Bf16Product<32>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<32>(g, input, offset, zeros, Bf16Product<32>{wk2, bias}, out, begin, end);
     else
-        sample_multiply_rows_of<64>(g, input, offset, zeros, Bf16Product<64>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<64>(g, input, offset, zeros, Bf16Product<64>{wk2, bias}, out, begin, end);
 }
 #endif
 

@@ -154,33 +154,11 @@ struct VnniProduct {
 };
 #endif
 
-// Rows [begin, end) of the batch into out [rows, w, c]: tiles of Product::pixels
-// pixels sampled into a small matrix of codes (Product::fill), then multiplied.
-// C > 0 fixes the width at compile time.
-template <int C, typename Product>
-inline __attribute__((always_inline)) void
-sample_multiply_rows_u8(const Geometry &g, const uint8_t *input, const float *offset, const uint8_t *zeros,
-                        const Product &product, uint8_t *out, int64_t begin, int64_t end)
-{
-    constexpr int P = Product::pixels;
-    const int64_t w = g.w, c = C > 0 ? C : g.c;
-    RowTaps taps(w);
-    std::vector<uint8_t> tile(P * kTaps * c, 0); // zeros past a row's end: never stored, but defined
-    for (int64_t row = begin; row < end; row++) {
-        const uint8_t *image = start_row(taps, g, input, offset, row);
-        for (int64_t x0 = 0; x0 < w; x0 += P) {
-            const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
-            product.fill(taps, image, zeros, x0 * kTaps, np * kTaps, tile.data()); // [np][9][c]
-            product(tile.data(), out + (row * w + x0) * c, np);
-        }
-    }
-}
-
 DSFN_VECTOR_CLONES void sample_multiply_rows_plain(const Geometry &g, const uint8_t *input, const float *offset,
                                                    const uint8_t *zeros, const PlainProduct &product, uint8_t *out,
                                                    int64_t begin, int64_t end)
 {
-    sample_multiply_rows_u8<0>(g, input, offset, zeros, product, out, begin, end);
+    sample_multiply_rows<0>(g, input, offset, zeros, product, out, begin, end);
 }
 
 #ifdef DSFN_VNNI_TILES
@@ -189,9 +167,9 @@ DSFN_TARGET_VNNI void sample_multiply_rows_vnni(const Geometry &g, const uint8_t
                                                 uint8_t *out, int64_t begin, int64_t end)
 {
     if (g.c == 32)
-        sample_multiply_rows_u8<32>(g, input, offset, zeros, VnniProduct<32>{quads, r}, out, begin, end);
+        sample_multiply_rows<32>(g, input, offset, zeros, VnniProduct<32>{quads, r}, out, begin, end);
     else
-        sample_multiply_rows_u8<64>(g, input, offset, zeros, VnniProduct<64>{quads, r}, out, begin, end);
+        sample_multiply_rows<64>(g, input, offset, zeros, VnniProduct<64>{quads, r}, out, begin, end);
 }
 #endif
 

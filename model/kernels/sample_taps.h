@@ -1,13 +1,15 @@
 // The pieces the deformable samplers share (deform_sample.cpp: im2col rows;
 // deform_fused.cpp: tiles sampled and multiplied in L1; deform_u8.cpp: the same
 // in 8 bits): bf16 bits and 8-bit codes, the four
-// bilinear corners of a row's taps, and the blend of one tap's channels. Inline
+// bilinear corners of a row's taps, the blend of one tap's channels, and the
+// row loop of the samplers that multiply tiles in L1. Inline
 // templates, so each kernel file compiles them with its own vector flags.
 // Internal to model/kernels/.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -178,6 +180,30 @@ inline __attribute__((always_inline)) const In *start_row(RowTaps &taps, const G
     const int64_t y = row % g.h;
     taps.fill(g, y, offset + row * g.w * 2 * kTaps);
     return input + (row - y) * g.w * g.c;
+}
+
+// Rows [begin, end) of the batch into out [rows, w, c] (channels-last), a tile of
+// Product::pixels pixels at a time: product.fill(taps, image, zeros, first tap,
+// taps, tile) samples the tile's taps into a small matrix of out's type that
+// stays in L1, product(tile, out, pixels in the tile) multiplies it by the
+// weights. C > 0 fixes the width at compile time; C = 0 reads it from g.
+template <int C, typename In, typename T, typename Product>
+inline __attribute__((always_inline)) void sample_multiply_rows(const Geometry &g, const In *input, const float *offset,
+                                                                const In *zeros, const Product &product, T *out,
+                                                                int64_t begin, int64_t end)
+{
+    constexpr int P = Product::pixels;
+    const int64_t w = g.w, c = C > 0 ? C : g.c;
+    RowTaps taps(w);
+    std::vector<T> tile(P * kTaps * c, T(0)); // zeros past a row's end: never stored, but defined
+    for (int64_t row = begin; row < end; row++) {
+        const In *image = start_row(taps, g, input, offset, row);
+        for (int64_t x0 = 0; x0 < w; x0 += P) {
+            const int np = static_cast<int>(std::min<int64_t>(P, w - x0));
+            product.fill(taps, image, zeros, x0 * kTaps, np * kTaps, tile.data()); // [np][9][c]
+            product(tile.data(), out + (row * w + x0) * c, np);
+        }
+    }
 }
 
 // The raw bits of a bfloat16 tensor, for the loops above.
