@@ -81,10 +81,11 @@ KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp mo
 INT8_SRC    := model/int8/activation_ranges.cpp model/int8/range_observer.cpp model/int8/int8_runner.cpp \
                model/int8/quantized_conv.cpp model/int8/onednn_conv.cpp \
                model/int8/fake_quant_runner.cpp
+ONEDNN_SRC  := model/onednn/onednn_engine.cpp model/onednn/float_conv.cpp model/onednn/float_runner.cpp
 MEMORY_SRC  := model/memory/block_cache.cpp model/memory/memory_policy.cpp
 RECIPE_SRC  := model/recipe/recipe.cpp
 ENGINE_SRC  := $(wildcard libavfilter-dsfn/engine/*.cpp)
-LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(INT8_SRC) $(MEMORY_SRC) $(RECIPE_SRC) $(ENGINE_SRC)
+LIB_CXX_SRC := $(NET_SRC) $(KERNELS_SRC) $(INT8_SRC) $(ONEDNN_SRC) $(MEMORY_SRC) $(RECIPE_SRC) $(ENGINE_SRC)
 TRAIN_SRC   := model/train/train_data.cpp model/train/train_sources.cpp model/train/training.cpp model/train/train_options.cpp model/train/mixed_precision.cpp
 TRAIN_OBJS  := $(TRAIN_SRC:%.cpp=$(OBJDIR)/%.o)
 TRAINER     := $(BUILD)/bin/dsfn-train

@@ -11,6 +11,7 @@
 #include "int8/int8_runner.h"
 #include "kernels/map_to_picture.h"
 #include "kernels/quantize_u8.h"
+#include "onednn/float_runner.h"
 
 namespace dsfn {
 
@@ -66,6 +67,10 @@ double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, 
             std::shared_ptr<QuantizedConv> conv = make_quantized_conv(weight, bias);
             auto q = quantize_u8(input, activations);
             cases.push_back({[conv, q, activations] { conv->to_u8(q, activations, false); }, calls});
+        } else if (onednn_float_runner_available()) {
+            // As precision=fp32 and bf16 run them here (onednn/float_runner.h).
+            auto conv = std::make_shared<OnednnFloatConv>(weight, bias, type);
+            cases.push_back({[conv, input] { conv->run(input, false, false); }, calls});
         } else {
             const int64_t pad = kernel / 2;
             cases.push_back({[input, weight, bias, pad] { torch::conv2d(input, weight, bias, 1, pad); }, calls});

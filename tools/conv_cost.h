@@ -24,8 +24,9 @@ std::vector<ConvShape> conv_shapes_per_frame(const NetworkImpl &net);
 double conv_flops(const std::vector<ConvShape> &shapes, int64_t h, int64_t w);
 
 // Seconds the bare channels-last convolutions of one frame take on the CPU at
-// this precision (kFloat, kBFloat16, or kQUInt8 for int8: 8-bit activations and
-// per-channel weights in this build's int8 backend, as precision=int8 runs them): the
+// this precision, as the filter runs them in this build (kFloat, kBFloat16: through
+// oneDNN directly where the build calls it, else LibTorch's conv2d; kQUInt8 for
+// int8: 8-bit activations and per-channel weights in this build's int8 backend): the
 // best of `repeats` timed runs after a warm-up, each shape timed once per run and
 // weighted by its calls.
 double conv_seconds(const std::vector<ConvShape> &shapes, int64_t h, int64_t w, torch::ScalarType type, int repeats);

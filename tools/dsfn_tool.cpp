@@ -21,6 +21,7 @@
 #include "memory/memory_policy.h"
 #include "tools/weights_average.h"
 #include "net/weights_file.h"
+#include "onednn/float_runner.h"
 #include "recipe/recipe.h"
 #include "tools/widen.h"
 
@@ -247,7 +248,11 @@ void print_breakdown(dsfn::NetworkImpl &net, const Args &a)
 {
     for (auto type : {torch::kFloat, torch::kBFloat16}) {
         net.to(type);
+        // As the filter runs them (prepared_network.cpp).
+        if (dsfn::onednn_float_runner_available())
+            net.run_convs_with(std::make_shared<dsfn::OnednnFloatRunner>(net, type));
         const auto t = dsfn::time_frame(net, a.size_h, a.size_w, 3);
+        net.run_convs_with(nullptr);
         std::cout << "passes " << (type == torch::kFloat ? "fp32" : "bf16") << ": " << t.passes
                   << " s per input frame; deformable conv " << t.deform << " s (" << 100 * t.deform / t.passes
                   << "%), conversion + pixel shuffle " << t.convert << " s (" << 100 * t.convert / t.passes << "%)\n";

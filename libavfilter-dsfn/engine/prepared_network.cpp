@@ -6,6 +6,7 @@
 #include "int8/activation_ranges.h"
 #include "int8/int8_runner.h"
 #include "net/weights_file.h"
+#include "onednn/float_runner.h"
 
 namespace dsfn {
 
@@ -56,6 +57,12 @@ Network load_prepared_network(const std::string &path, const torch::Device &devi
         } catch (const std::runtime_error &e) {
             throw EngineError(EINVAL, e.what());
         }
+    } else if ((precision == DSFN_PRECISION_BF16 || precision == DSFN_PRECISION_FP32) && device.is_cpu() &&
+               onednn_float_runner_available()) {
+        // Float inference on the CPU: LeakyReLU and the residual sums in the
+        // convolutions' own passes, the weights reordered once, here.
+        net->run_convs_with(std::make_shared<OnednnFloatRunner>(
+            *net, precision == DSFN_PRECISION_BF16 ? torch::kBFloat16 : torch::kFloat));
     }
     // Channels-last convolutions run several times faster on CPU (oneDNN).
     torch::NoGradGuard no_grad;

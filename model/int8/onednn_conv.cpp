@@ -7,7 +7,6 @@
 #include <ATen/record_function.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <map>
 #include <mutex>
 #include <tuple>
 #include <vector>
@@ -21,12 +20,6 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 using Type = memory::data_type;
-
-dnnl::engine &cpu_engine()
-{
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
 
 // Everything a primitive is made for: the input's size and quantization, the output's.
 struct Key {
@@ -51,10 +44,6 @@ struct Prepared {
     memory bias;    // in accumulator units (see make())
 };
 
-// Frame sizes change rarely (tiles, the last partial tile); a bound keeps a
-// stream of odd sizes from growing the cache without end.
-constexpr size_t kMaxPrepared = 16;
-
 } // namespace
 
 struct OnednnConv::State {
@@ -63,21 +52,11 @@ struct OnednnConv::State {
     std::vector<float> weight_scale; // per output channel
     std::vector<float> bias;         // float32, zeros when the convolution has none
     mutable std::mutex mutex;
-    mutable std::map<Key, Prepared> prepared;
-
-    const Prepared &get(const Key &key) const
-    {
-        auto found = prepared.find(key);
-        if (found != prepared.end())
-            return found->second;
-        if (prepared.size() >= kMaxPrepared)
-            prepared.clear();
-        return prepared.emplace(key, make(key)).first->second;
-    }
+    mutable PrimitiveCache<Key, Prepared> prepared;
 
     Prepared make(const Key &key) const
     {
-        auto &engine = cpu_engine();
+        auto &engine = onednn_cpu_engine();
         const memory::dims src_dims{key.n, in_channels, key.h, key.w};
         const memory::dims dst_dims{key.n, out_channels, key.h, key.w};
         const memory::dims w_dims{out_channels, in_channels, kernel, kernel};
@@ -145,8 +124,8 @@ struct OnednnConv::State {
                                                         last);
 
         std::lock_guard<std::mutex> lock(mutex);
-        const auto &p = get(key);
-        auto &engine = cpu_engine();
+        const auto &p = prepared.get(key, [this](const Key &k) { return make(k); });
+        auto &engine = onednn_cpu_engine();
         memory src(p.pd.src_desc(), engine, x.data_ptr());
         memory dst(p.pd.dst_desc(), engine, y.data_ptr());
         dnnl::stream stream(engine);
@@ -156,17 +135,6 @@ struct OnednnConv::State {
         return y;
     }
 };
-
-bool onednn_available()
-{
-    return true;
-}
-
-std::string onednn_version()
-{
-    const auto *v = dnnl::version();
-    return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-}
 
 OnednnConv::OnednnConv(const torch::Tensor &weight, const torch::Tensor &bias) : state_(std::make_unique<State>())
 {
@@ -208,16 +176,6 @@ torch::Tensor OnednnConv::to_float(const torch::Tensor &x, const QuantParams &) 
 namespace dsfn {
 
 struct OnednnConv::State {};
-
-bool onednn_available()
-{
-    return false;
-}
-
-std::string onednn_version()
-{
-    return "";
-}
 
 OnednnConv::OnednnConv(const torch::Tensor &, const torch::Tensor &)
 {

@@ -1,6 +1,5 @@
-// The int8 convolution through oneDNN's own API, in builds against a LibTorch
-// that uses the system's oneDNN (Debian's libtorch links libdnnl.so.2; the build
-// then defines DSFN_WITH_ONEDNN and links the same library). Calling it directly
+// The int8 convolution through oneDNN's own API, in builds that call oneDNN
+// directly (onednn/onednn_engine.h). Calling it directly
 // lets one pass of the convolution also apply LeakyReLU (an eltwise post-op) or
 // give a float32 output from 8-bit inputs, which LibTorch's quantized conv2d
 // cannot: it saves a pass over the activations per convolution, and the offsets
@@ -14,13 +13,9 @@
 #include <string>
 
 #include "int8/quantized_conv.h"
+#include "onednn/onednn_engine.h"
 
 namespace dsfn {
-
-// Whether this build calls oneDNN directly.
-bool onednn_available();
-// "oneDNN 2.6.3" (the library's own version), or "" without it.
-std::string onednn_version();
 
 class OnednnConv final : public QuantizedConv {
 public:

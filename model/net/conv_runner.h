@@ -51,6 +51,15 @@ public:
     virtual torch::Tensor leaky(torch::Tensor x) = 0;
     // a + b, the sum being the point named `point`.
     virtual torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) = 0;
+    // residual + conv(x): the sum is the point named `point`, conv's output the
+    // point `conv_point`. residual is a residual block's input, which nothing
+    // reads afterwards: a runner may write the sum over it, in one pass with the
+    // convolution.
+    virtual torch::Tensor conv_add(const std::string &point, const std::string &conv_point, torch::nn::Conv2dImpl &conv,
+                                   const torch::Tensor &x, const torch::Tensor &residual)
+    {
+        return add(point, this->conv(conv_point, conv, x), residual);
+    }
     // The decoder's input, entered at the point named `point`: centre warped by
     // each of the two offset fields, and centre itself, as the batch [first,
     // centre, last]. By default the warp runs in float32 on the float centre (the

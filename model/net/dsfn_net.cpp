@@ -70,7 +70,7 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor &x)
 torch::Tensor ResidualBlockImpl::run(ConvRunner &runner, const std::string &name, const torch::Tensor &x)
 {
     auto inner = runner.conv_leaky(name + ".conv1", *conv1, x);
-    return runner.add(name, runner.conv(name + ".conv2", *conv2, inner), x);
+    return runner.conv_add(name, name + ".conv2", *conv2, inner, x);
 }
 
 SubModuleImpl::SubModuleImpl(int64_t in_channels, int64_t channels)

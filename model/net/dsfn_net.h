@@ -32,7 +32,8 @@ class ResidualBlockImpl : public torch::nn::Module {
 public:
     explicit ResidualBlockImpl(int64_t channels);
     torch::Tensor forward(const torch::Tensor &x);
-    // The same graph through a runner; name: this block's module path.
+    // The same graph through a runner; name: this block's module path. The
+    // runner may write the result over x (ConvRunner::conv_add).
     torch::Tensor run(ConvRunner &runner, const std::string &name, const torch::Tensor &x);
 
 private:

@@ -7,6 +7,7 @@
 #include "net/dsfn_net.h"
 #include "kernels/map_to_picture.h"
 #include "net/mirror_edges.h"
+#include "onednn/float_runner.h"
 #include "tools/widen.h"
 #include "tests.h"
 
@@ -15,6 +16,18 @@ namespace {
 double max_abs_diff(const torch::Tensor &a, const torch::Tensor &b)
 {
     return (a - b).abs().max().item<double>();
+}
+
+// Whether fn throws an E.
+template <typename E, typename Fn>
+bool throws(Fn &&fn)
+{
+    try {
+        fn();
+    } catch (const E &) {
+        return true;
+    }
+    return false;
 }
 
 void check_against_reference(int64_t n, int64_t c, int64_t co, int64_t h, int64_t w, double offset_range)
@@ -216,6 +229,62 @@ START_TEST(test_engine_layout_matches_plain_forward)
 }
 END_TEST
 
+START_TEST(test_onednn_float_runner_matches_forward)
+{
+    // The filter's float inference (direct oneDNN convolutions, LeakyReLU and
+    // residual sums in their passes) against the modules' own forward.
+    torch::manual_seed(5);
+    torch::NoGradGuard no_grad;
+    dsfn::Architecture arch;
+    arch.width = 4;
+    dsfn::Network net(arch);
+    net->eval();
+    if (!dsfn::onednn_float_runner_available()) {
+        ck_assert(throws<std::runtime_error>([&] { dsfn::OnednnFloatRunner(*net, torch::kFloat); }));
+        return;
+    }
+    auto b0 = torch::rand({1, 3, 12, 10}), b1 = torch::rand({1, 3, 12, 10}), b2 = torch::rand({1, 3, 12, 10});
+    for (auto type : {torch::kFloat, torch::kBFloat16}) {
+        net->to(type);
+        auto plain1 = net->level1(b0, b1, b2);
+        auto plain2 = net->level2(plain1, plain1);
+        net->run_convs_with(std::make_shared<dsfn::OnednnFloatRunner>(*net, type));
+        auto fast1 = net->level1(b0, b1, b2);
+        auto fast2 = net->level2(fast1, fast1);
+        net->run_convs_with(nullptr);
+        // bf16 rounds each sum once where the module path rounds the convolution first.
+        const double tolerance = type == torch::kFloat ? 1e-5 : 3e-2;
+        for (int i = 0; i < 3; i++) {
+            ck_assert(fast1[i].scalar_type() == torch::kFloat && fast2[i].scalar_type() == torch::kFloat);
+            ck_assert_msg(max_abs_diff(plain1[i], fast1[i]) < tolerance, "level 1 map %d differs by %g", i,
+                          max_abs_diff(plain1[i], fast1[i]));
+            ck_assert_msg(max_abs_diff(plain2[i], fast2[i]) < tolerance, "level 2 map %d differs by %g", i,
+                          max_abs_diff(plain2[i], fast2[i]));
+        }
+    }
+    net->to(torch::kFloat);
+
+    // A convolution given the wrong input or residual says so.
+    dsfn::OnednnFloatConv conv(torch::randn({8, 4, 3, 3}), torch::randn({8}), torch::kBFloat16);
+    const auto cl = at::MemoryFormat::ChannelsLast;
+    auto x = torch::rand({1, 4, 6, 5}).to(torch::kBFloat16).contiguous(cl);
+    auto y = conv.run(x, true, false);
+    ck_assert(y.scalar_type() == torch::kBFloat16 && y.sizes() == torch::IntArrayRef({1, 8, 6, 5}));
+    ck_assert(y.is_contiguous(cl) && y.min().item<float>() >= -0.1f * y.abs().max().item<float>());
+    auto sum = conv.add_into(x, y.clone());
+    auto expected = y.to(torch::kFloat) + conv.run(x, false, true);
+    ck_assert_msg(max_abs_diff(sum.to(torch::kFloat), expected) < 0.05 * expected.abs().max().item<double>(),
+                  "sum post-op off by %g", max_abs_diff(sum.to(torch::kFloat), expected));
+    ck_assert(throws<std::logic_error>([&] { conv.run(x.to(torch::kFloat), false, false); }));
+    ck_assert(throws<std::logic_error>([&] {
+        conv.run(torch::rand({1, 3, 6, 5}).to(torch::kBFloat16), false, false);
+    }));
+    ck_assert(throws<std::logic_error>([&] { conv.add_into(x, y.to(torch::kFloat)); }));
+    ck_assert(throws<std::logic_error>([&] { conv.add_into(x, y.narrow(1, 0, 4).contiguous(cl)); }));
+    ck_assert(throws<std::logic_error>([&] { conv.add_into(x, y.contiguous()); }));
+}
+END_TEST
+
 START_TEST(test_map_to_picture_matches_ops)
 {
     // The fused conversion against pixel shuffle + clamp + round by LibTorch's ops,
@@ -380,6 +449,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_network_shapes);
     tcase_add_test(tc, test_residual_bases);
     tcase_add_test(tc, test_engine_layout_matches_plain_forward);
+    tcase_add_test(tc, test_onednn_float_runner_matches_forward);
     tcase_add_test(tc, test_map_to_picture_matches_ops);
     tcase_add_test(tc, test_widen_keeps_outputs);
     tcase_add_test(tc, test_paper_size);

@@ -1,0 +1,110 @@
+#include "onednn/float_runner.h"
+
+#include "onednn/onednn_engine.h"
+
+#include <stdexcept>
+
+namespace dsfn {
+
+bool onednn_float_runner_available()
+{
+    return onednn_available();
+}
+
+OnednnFloatRunner::OnednnFloatRunner(NetworkImpl &net, torch::ScalarType type) : type_(type)
+{
+    for (const auto &m : net.named_modules("", false)) {
+        auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
+        if (!conv)
+            continue;
+        // Every convolution of the network keeps its input's size (conv3x3 in dsfn_net.cpp).
+        const auto &o = conv->options;
+        if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
+            o.groups() != 1)
+            throw std::runtime_error("onednn: convolution " + m.key() + " is not a plain one");
+        convs_.emplace(conv.get(), std::make_unique<OnednnFloatConv>(conv->weight, conv->bias, type));
+    }
+}
+
+const OnednnFloatConv &OnednnFloatRunner::packed(const std::string &point, torch::nn::Conv2dImpl &conv) const
+{
+    auto found = convs_.find(&conv);
+    if (found == convs_.end())
+        throw std::logic_error("onednn: convolution " + point + " was not prepacked");
+    return *found->second;
+}
+
+torch::Tensor OnednnFloatRunner::in_type(const torch::Tensor &x) const
+{
+    return x.to(type_).contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+torch::Tensor OnednnFloatRunner::enter(const std::string &, const std::vector<torch::Tensor> &batch)
+{
+    std::vector<torch::Tensor> parts;
+    for (const auto &part : batch)
+        parts.push_back(in_type(part));
+    return torch::cat(parts, 0);
+}
+
+torch::Tensor OnednnFloatRunner::enter_channels(const std::string &, const std::vector<torch::Tensor> &parts)
+{
+    // Each part in the convolutions' type and layout first, so that the
+    // concatenation is the only copy of the whole.
+    std::vector<torch::Tensor> converted;
+    for (const auto &part : parts)
+        converted.push_back(in_type(part));
+    return torch::cat(converted, 1);
+}
+
+torch::Tensor OnednnFloatRunner::leave(const torch::Tensor &x)
+{
+    return x.to(torch::kFloat);
+}
+
+torch::Tensor OnednnFloatRunner::conv(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+{
+    return packed(point, conv).run(x, false, false);
+}
+
+torch::Tensor OnednnFloatRunner::conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv,
+                                            const torch::Tensor &x)
+{
+    return packed(point, conv).run(x, true, false);
+}
+
+torch::Tensor OnednnFloatRunner::conv_float(const std::string &point, torch::nn::Conv2dImpl &conv,
+                                            const torch::Tensor &x)
+{
+    return packed(point, conv).run(x, false, true);
+}
+
+torch::Tensor OnednnFloatRunner::conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x)
+{
+    return packed("decoder.1", conv).run(x, false, true);
+}
+
+torch::Tensor OnednnFloatRunner::leaky(torch::Tensor x)
+{
+    return torch::leaky_relu_(x, kLeakySlope);
+}
+
+torch::Tensor OnednnFloatRunner::add(const std::string &, const torch::Tensor &a, const torch::Tensor &b)
+{
+    return a + b;
+}
+
+torch::Tensor OnednnFloatRunner::conv_add(const std::string &, const std::string &conv_point,
+                                          torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                          const torch::Tensor &residual)
+{
+    return packed(conv_point, conv).add_into(x, residual);
+}
+
+torch::Tensor OnednnFloatRunner::warp_three(const std::string &, DeformConv3x3Impl &warp, const torch::Tensor &centre,
+                                            const torch::Tensor &to_first, const torch::Tensor &to_last)
+{
+    return torch::cat({warp.forward(centre, to_first), centre, warp.forward(centre, to_last)}, 0);
+}
+
+} // namespace dsfn
