@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ public:
     // pictures' residuals. They are never rounded to 8 bits, where 8 bits would
     // cost most; a runner may still read x in 8 bits.
     virtual torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) = 0;
+    // The level's three output maps: conv_to_float(conv, x), whose batch is the
+    // three outputs stacked, plus each one's residual base (float32, a third of
+    // the batch each). A runner may add the bases in the convolution's pass.
+    virtual std::array<torch::Tensor, 3> conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                                         const std::array<torch::Tensor, 3> &bases);
     // LeakyReLU(kLeakySlope) of a conv output, which may be overwritten.
     virtual torch::Tensor leaky(torch::Tensor x) = 0;
     // a + b, the sum being the point named `point`.

@@ -20,20 +20,15 @@ torch::Tensor leaky_(torch::Tensor x)
     return torch::leaky_relu_(x, kLeakySlope);
 }
 
-// A Sequential of SubModules and convolutions through a runner; with
-// to_float, a last convolution gives float32 (ConvRunner::conv_to_float).
+// A Sequential of SubModules and convolutions through a runner.
 torch::Tensor run_sequence(torch::nn::SequentialImpl &sequence, ConvRunner &runner, const std::string &name,
-                           torch::Tensor x, bool to_float = false)
+                           torch::Tensor x)
 {
-    const auto children = sequence.named_children();
-    for (size_t i = 0; i < children.size(); i++) {
-        const auto &child = children[i];
+    for (const auto &child : sequence.named_children()) {
         const std::string path = name + "." + child.key();
         auto conv = std::dynamic_pointer_cast<nn::Conv2dImpl>(child.value());
         if (auto sub = std::dynamic_pointer_cast<SubModuleImpl>(child.value()))
             x = sub->run(runner, path, x);
-        else if (conv && to_float && i + 1 == children.size())
-            x = runner.conv_to_float(*conv, x);
         else if (conv)
             x = runner.conv(path, *conv, x);
         else
@@ -54,6 +49,14 @@ torch::Tensor ConvRunner::warp_three(const std::string &point, DeformConv3x3Impl
 {
     const auto centre_float = leave(centre);
     return enter(point, {warp.forward(centre_float, to_first), centre_float, warp.forward(centre_float, to_last)});
+}
+
+std::array<torch::Tensor, 3> ConvRunner::conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                                         const std::array<torch::Tensor, 3> &bases)
+{
+    auto decoded = leave(conv_to_float(conv, x)).split(bases[0].size(0), 0);
+    // Promoted to the bases' type by the sum itself: no converted copy first.
+    return {decoded[0] + bases[0], decoded[1] + bases[1], decoded[2] + bases[2]};
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
@@ -136,11 +139,9 @@ Maps3 LevelImpl::run(ConvRunner &runner, const std::string &name, const std::vec
     auto phi = fields.chunk(2, 1);
     auto three = runner.warp_three(name + ".decoder.input", *warp, centre, phi[0], phi[1]);
 
-    const int64_t n = inputs.at(0).size(0);
-    auto decoded = runner.leave(run_sequence(*decoder, runner, name + ".decoder", three, true)).split(n, 0);
-    // Promoted to the bases' type by the sum itself: no converted copy first.
-    auto sum = [&](int i) { return decoded[i] + base[i]; };
-    return {sum(0), sum(1), sum(2)};
+    // The decoder: a SubModule, then the convolution that gives the residuals.
+    auto hidden = decoder->ptr<SubModuleImpl>(0)->run(runner, name + ".decoder.0", three);
+    return runner.conv_onto_bases(*decoder->ptr<nn::Conv2dImpl>(1), hidden, base);
 }
 
 NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)
@@ -152,7 +153,18 @@ NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)
 
 torch::Tensor NetworkImpl::repeat_channels(const torch::Tensor &image) const
 {
-    return image.repeat_interleave(arch_.scale * arch_.scale, 1);
+    const int64_t repeats = arch_.scale * arch_.scale;
+    if (torch::GradMode::is_enabled())
+        return image.repeat_interleave(repeats, 1);
+    // Inference: the same values written channels-last, the layout of the
+    // convolutions' outputs they are added to (and where the float runner
+    // takes the sums: a copy then, not a transposition).
+    const int64_t n = image.size(0), c = image.size(1), h = image.size(2), w = image.size(3);
+    return image.permute({0, 2, 3, 1})
+        .unsqueeze(4)
+        .expand({n, h, w, c, repeats})
+        .reshape({n, h, w, c * repeats})
+        .permute({0, 3, 1, 2});
 }
 
 torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const

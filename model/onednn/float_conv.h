@@ -28,7 +28,7 @@ public:
     // convolution's type, or float32 with to_float. x: [n, in, h, w] of its type.
     torch::Tensor run(const torch::Tensor &x, bool leaky, bool to_float) const;
     // residual + conv(x), written over residual ([n, out, h, w], channels-last,
-    // of the convolution's type), which is returned.
+    // of the convolution's type or float32), which is returned.
     torch::Tensor add_into(const torch::Tensor &x, torch::Tensor residual) const;
 
 private:

@@ -1,8 +1,10 @@
 // Float inference (bf16, or fp32) with every plain convolution called through
-// oneDNN directly (float_conv.h): LeakyReLU and the residual sums are done in
-// the convolutions' own pass, and the weights are reordered once, at load. The
-// activations stay channels-last in the convolutions' type from a level's input
-// to its decoder's output; the deformable warp is the module's own.
+// oneDNN directly (float_conv.h): LeakyReLU, the residual sums and the sums
+// with the residual bases are done in the convolutions' own pass, and the
+// weights are reordered once, at load. The activations stay channels-last in the
+// convolutions' type from a level's input to its decoder's output, and the
+// level's outputs are float32 channels-last; the deformable warp is the module's
+// own.
 #pragma once
 
 #include <memory>
@@ -29,6 +31,8 @@ public:
     torch::Tensor conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_float(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    std::array<torch::Tensor, 3> conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                                 const std::array<torch::Tensor, 3> &bases) override;
     torch::Tensor leaky(torch::Tensor x) override;
     torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
     torch::Tensor conv_add(const std::string &point, const std::string &conv_point, torch::nn::Conv2dImpl &conv,
