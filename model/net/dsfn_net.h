@@ -104,8 +104,8 @@ public:
     int64_t parameter_count() const;
 
     // From now on the levels run their plain convolutions through runner
-    // (Int8Runner, a RangeObserver to calibrate it, or a FakeQuantRunner to train
-    // for it); null: the modules' own forward() again.
+    // (Int8Runner, a RangeObserver to calibrate it, a FakeQuantRunner to train
+    // for it, or OnednnFloatRunner); null: the modules' own forward() again.
     void run_convs_with(std::shared_ptr<ConvRunner> runner) { runner_ = std::move(runner); }
     const std::shared_ptr<ConvRunner> &shared_conv_runner() const { return runner_; }
 
