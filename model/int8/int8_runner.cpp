@@ -105,6 +105,17 @@ torch::Tensor Int8Runner::conv_to_float(torch::nn::Conv2dImpl &conv, const torch
     return found->second.conv->to_float(x.is_quantized() ? x : bytes_of(x, "decoder.1"), found->second.output);
 }
 
+std::array<torch::Tensor, 3> Int8Runner::conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                                         const std::array<torch::Tensor, 3> &bases)
+{
+    auto found = convs_.find(&conv);
+    if (found == convs_.end())
+        return ConvRunner::conv_onto_bases(conv, x, bases);
+    // The residuals added onto the bases in the convolution's pass where the backend can.
+    const auto &bytes = x.is_quantized() ? x : bytes_of(x, "decoder.1");
+    return thirds(found->second.conv->add_float_into(bytes, found->second.output, stacked_bases(bases)));
+}
+
 std::pair<const Int8Runner::PackedConv *, torch::Tensor>
 Int8Runner::prepare(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) const
 {

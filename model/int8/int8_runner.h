@@ -12,8 +12,8 @@
 // where the backend can (oneDNN; rounding its output to 8 bits cost 0.27 dB),
 // else runs in float32. The deformable warp samples the 8-bit copy of its input
 // and multiplies in 8 bits too (kernels/deform_u8.h), straight into the
-// decoder's 8-bit input; the sums with the residual bases run in float32
-// (dsfn_net.cpp).
+// decoder's 8-bit input; the sums with the residual bases run in float32, in
+// the last convolution's pass where the backend can (oneDNN).
 #pragma once
 
 #include <memory>
@@ -41,6 +41,8 @@ public:
     torch::Tensor conv_leaky(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_float(const std::string &point, torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
     torch::Tensor conv_to_float(torch::nn::Conv2dImpl &conv, const torch::Tensor &x) override;
+    std::array<torch::Tensor, 3> conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
+                                                 const std::array<torch::Tensor, 3> &bases) override;
     torch::Tensor leaky(torch::Tensor x) override;
     torch::Tensor add(const std::string &point, const torch::Tensor &a, const torch::Tensor &b) override;
     torch::Tensor warp_three(const std::string &point, DeformConv3x3Impl &warp, const torch::Tensor &centre,

@@ -30,10 +30,11 @@ struct Key {
     double out_scale;
     int64_t out_zero;
     bool leaky;
+    bool add; // onto the output's buffer (a sum post-op)
     bool operator<(const Key &o) const
     {
-        return std::tie(n, h, w, in_scale, in_zero, to_float, out_scale, out_zero, leaky) <
-               std::tie(o.n, o.h, o.w, o.in_scale, o.in_zero, o.to_float, o.out_scale, o.out_zero, o.leaky);
+        return std::tie(n, h, w, in_scale, in_zero, to_float, out_scale, out_zero, leaky, add) <
+               std::tie(o.n, o.h, o.w, o.in_scale, o.in_zero, o.to_float, o.out_scale, o.out_zero, o.leaky, o.add);
     }
 };
 
@@ -81,12 +82,12 @@ struct OnednnConv::State {
         attr.set_zero_points(DNNL_ARG_SRC, 0, {static_cast<int32_t>(key.in_zero)});
         if (!key.to_float)
             attr.set_zero_points(DNNL_ARG_DST, 0, {static_cast<int32_t>(key.out_zero)});
-        if (key.leaky) {
-            // LeakyReLU is the relu eltwise with a negative slope: alpha.
-            dnnl::post_ops ops;
+        dnnl::post_ops ops;
+        if (key.leaky) // LeakyReLU is the relu eltwise with a negative slope: alpha.
             ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, static_cast<float>(kLeakySlope), 0.f);
-            attr.set_post_ops(ops);
-        }
+        if (key.add) // dst = the above + dst before
+            ops.append_sum(1.f);
+        attr.set_post_ops(ops);
         const int64_t pad = kernel / 2;
         dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                              src_md, w_any, bias_md, dst_md, {1, 1}, {pad, pad}, {pad, pad});
@@ -101,12 +102,39 @@ struct OnednnConv::State {
         return p;
     }
 
+    static void check_input(const torch::Tensor &x, int64_t channels)
+    {
+        if (x.scalar_type() != torch::kQUInt8 || x.dim() != 4 || x.size(1) != channels)
+            throw std::logic_error("int8: a convolution's input is not 8-bit activations of its width");
+    }
+
     torch::Tensor run(const torch::Tensor &x_in, bool to_float, const QuantParams &out, bool leaky) const
     {
         // A range of its own in LibTorch's profiler (dsfn-tool profile); nothing when it is off.
         RECORD_FUNCTION(to_float ? "dsfn::int8_conv_to_float" : "dsfn::int8_conv", std::vector<c10::IValue>());
-        if (x_in.scalar_type() != torch::kQUInt8 || x_in.dim() != 4 || x_in.size(1) != in_channels)
-            throw std::logic_error("int8: a convolution's input is not 8-bit activations of its width");
+        check_input(x_in, in_channels);
+        const std::vector<int64_t> sizes{x_in.size(0), out_channels, x_in.size(2), x_in.size(3)};
+        const auto last = at::MemoryFormat::ChannelsLast;
+        auto y = to_float ? torch::empty(sizes, torch::dtype(torch::kFloat), last)
+                          : at::_empty_affine_quantized(sizes, torch::dtype(torch::kQUInt8), out.scale, out.zero_point,
+                                                        last);
+        execute(x_in, y, to_float, out, leaky, false);
+        return y;
+    }
+
+    void add_float_into(const torch::Tensor &x_in, const torch::Tensor &sums) const
+    {
+        RECORD_FUNCTION("dsfn::int8_conv_add_float", std::vector<c10::IValue>());
+        check_input(x_in, in_channels);
+        if (sums.scalar_type() != torch::kFloat || !fits_output(sums, x_in, out_channels))
+            throw std::logic_error("int8: the sums are not the convolution's float32 channels-last output");
+        execute(x_in, sums, true, QuantParams{}, false, true);
+    }
+
+    // y = the convolution of x_in, or with add y + it.
+    void execute(const torch::Tensor &x_in, const torch::Tensor &y, bool to_float, const QuantParams &out, bool leaky,
+                 bool add) const
+    {
         const auto x = x_in.contiguous(at::MemoryFormat::ChannelsLast);
         const Key key{x.size(0),
                       x.size(2),
@@ -116,13 +144,8 @@ struct OnednnConv::State {
                       to_float,
                       to_float ? 1.0 : out.scale,
                       to_float ? 0 : out.zero_point,
-                      leaky};
-        const std::vector<int64_t> sizes{key.n, out_channels, key.h, key.w};
-        const auto last = at::MemoryFormat::ChannelsLast;
-        auto y = to_float ? torch::empty(sizes, torch::dtype(torch::kFloat), last)
-                          : at::_empty_affine_quantized(sizes, torch::dtype(torch::kQUInt8), out.scale, out.zero_point,
-                                                        last);
-
+                      leaky,
+                      add};
         std::lock_guard<std::mutex> lock(mutex);
         const auto &p = prepared.get(key, [this](const Key &k) { return make(k); });
         auto &engine = onednn_cpu_engine();
@@ -132,7 +155,6 @@ struct OnednnConv::State {
         p.conv.execute(
             stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_BIAS, p.bias}, {DNNL_ARG_DST, dst}});
         stream.wait();
-        return y;
     }
 };
 
@@ -169,6 +191,12 @@ torch::Tensor OnednnConv::to_float(const torch::Tensor &x, const QuantParams &) 
     return state_->run(x, true, QuantParams{}, false);
 }
 
+torch::Tensor OnednnConv::add_float_into(const torch::Tensor &x, const QuantParams &, torch::Tensor sums) const
+{
+    state_->add_float_into(x, sums);
+    return sums;
+}
+
 } // namespace dsfn
 
 #else // no oneDNN in this build
@@ -191,6 +219,11 @@ torch::Tensor OnednnConv::to_u8(const torch::Tensor &, const QuantParams &, bool
 }
 
 torch::Tensor OnednnConv::to_float(const torch::Tensor &, const QuantParams &) const
+{
+    throw std::logic_error("int8: no oneDNN in this build");
+}
+
+torch::Tensor OnednnConv::add_float_into(const torch::Tensor &, const QuantParams &, torch::Tensor) const
 {
     throw std::logic_error("int8: no oneDNN in this build");
 }

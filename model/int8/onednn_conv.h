@@ -27,6 +27,7 @@ public:
 
     torch::Tensor to_u8(const torch::Tensor &x, const QuantParams &out, bool leaky) const override;
     torch::Tensor to_float(const torch::Tensor &x, const QuantParams &out) const override;
+    torch::Tensor add_float_into(const torch::Tensor &x, const QuantParams &out, torch::Tensor sums) const override;
     bool rounds_float_output() const override { return false; }
 
 private:

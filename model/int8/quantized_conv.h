@@ -28,6 +28,13 @@ public:
     // The output in float32, channels-last. out: the range a backend that can
     // only give 8 bits rounds it to first.
     virtual torch::Tensor to_float(const torch::Tensor &x, const QuantParams &out) const = 0;
+    // sums + to_float(x, out), written over sums (float32, channels-last, the
+    // output's size), which is returned. A backend may add in the
+    // convolution's own pass.
+    virtual torch::Tensor add_float_into(const torch::Tensor &x, const QuantParams &out, torch::Tensor sums) const
+    {
+        return sums.add_(to_float(x, out));
+    }
     // Whether to_float rounds to 8 bits on the way.
     virtual bool rounds_float_output() const = 0;
 };

@@ -18,6 +18,12 @@ constexpr double kLeakySlope = 0.1;
 
 class DeformConv3x3Impl; // deform_conv.h
 
+// The three residual bases copied into one float32 channels-last batch, for a
+// convolution to add the residuals onto in its own pass
+// (ConvRunner::conv_onto_bases), and the three thirds of that batch.
+torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases);
+std::array<torch::Tensor, 3> thirds(const torch::Tensor &batch);
+
 class ConvRunner {
 public:
     virtual ~ConvRunner() = default;

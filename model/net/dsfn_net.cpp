@@ -51,6 +51,22 @@ torch::Tensor ConvRunner::warp_three(const std::string &point, DeformConv3x3Impl
     return enter(point, {warp.forward(centre_float, to_first), centre_float, warp.forward(centre_float, to_last)});
 }
 
+torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases)
+{
+    const int64_t n = bases[0].size(0);
+    auto batch = torch::empty({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)},
+                              torch::dtype(torch::kFloat), at::MemoryFormat::ChannelsLast);
+    for (int i = 0; i < 3; i++)
+        batch.narrow(0, i * n, n).copy_(bases[i]);
+    return batch;
+}
+
+std::array<torch::Tensor, 3> thirds(const torch::Tensor &batch)
+{
+    const auto parts = batch.split(batch.size(0) / 3, 0);
+    return {parts[0], parts[1], parts[2]};
+}
+
 std::array<torch::Tensor, 3> ConvRunner::conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
                                                          const std::array<torch::Tensor, 3> &bases)
 {

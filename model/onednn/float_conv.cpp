@@ -147,9 +147,7 @@ torch::Tensor OnednnFloatConv::add_into(const torch::Tensor &x, torch::Tensor re
     RECORD_FUNCTION("dsfn::float_conv_add", std::vector<c10::IValue>());
     const auto &s = *state_;
     const bool to_float = residual.scalar_type() == torch::kFloat;
-    if ((residual.scalar_type() != s.type && !to_float) || residual.dim() != 4 || residual.size(0) != x.size(0) ||
-        residual.size(1) != s.out_channels || residual.size(2) != x.size(2) || residual.size(3) != x.size(3) ||
-        !residual.is_contiguous(at::MemoryFormat::ChannelsLast))
+    if ((residual.scalar_type() != s.type && !to_float) || !fits_output(residual, x, s.out_channels))
         throw std::logic_error("onednn: a residual is not the convolution's channels-last output");
     s.execute(x, residual, to_float, Then::AddToOutput);
     return residual;

@@ -87,16 +87,7 @@ torch::Tensor OnednnFloatRunner::conv_to_float(torch::nn::Conv2dImpl &conv, cons
 std::array<torch::Tensor, 3> OnednnFloatRunner::conv_onto_bases(torch::nn::Conv2dImpl &conv, const torch::Tensor &x,
                                                                 const std::array<torch::Tensor, 3> &bases)
 {
-    // The three sums are thirds of one float32 batch, which the convolution's
-    // output is added onto.
-    const int64_t n = bases[0].size(0);
-    auto sums = torch::empty({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)}, torch::dtype(torch::kFloat),
-                             at::MemoryFormat::ChannelsLast);
-    for (int i = 0; i < 3; i++)
-        sums.narrow(0, i * n, n).copy_(bases[i]);
-    packed("decoder.1", conv).add_into(x, sums);
-    const auto thirds = sums.split(n, 0);
-    return {thirds[0], thirds[1], thirds[2]};
+    return thirds(packed("decoder.1", conv).add_into(x, stacked_bases(bases)));
 }
 
 torch::Tensor OnednnFloatRunner::leaky(torch::Tensor x)

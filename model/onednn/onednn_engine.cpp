@@ -21,6 +21,12 @@ dnnl::engine &onednn_cpu_engine()
     return engine;
 }
 
+bool fits_output(const torch::Tensor &y, const torch::Tensor &x, int64_t channels)
+{
+    return y.dim() == 4 && x.dim() == 4 && y.size(0) == x.size(0) && y.size(1) == channels && y.size(2) == x.size(2) &&
+           y.size(3) == x.size(3) && y.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 #else
 
 bool onednn_available()

@@ -10,6 +10,7 @@
 
 #ifdef DSFN_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+#include <torch/torch.h>
 
 #include <map>
 #include <utility>
@@ -25,6 +26,11 @@ std::string onednn_version();
 #ifdef DSFN_WITH_ONEDNN
 
 dnnl::engine &onednn_cpu_engine();
+
+// Whether y ([n, channels, h, w] of x's n, h and w) can take the output of a
+// convolution of x written over it: channels-last, the layout the primitives
+// write.
+bool fits_output(const torch::Tensor &y, const torch::Tensor &x, int64_t channels);
 
 // Primitives by the key they were made for. Frame sizes change rarely (tiles,
 // the last partial tile); the bound keeps a stream of odd sizes from growing

@@ -261,6 +261,13 @@ START_TEST(test_quantized_conv_backends)
             const auto inside = (reference > -2.4) & (reference < 2.9);
             ck_assert_msg((as_float - reference).abs().masked_select(inside).max().item<double>() <= float_tolerance,
                           "backend %zu: float output off", b);
+            // Added onto float32 sums (the residual bases), which it is written over.
+            const auto onto = torch::randn(reference.sizes()).contiguous(at::MemoryFormat::ChannelsLast);
+            const auto sums = conv.add_float_into(x, out, onto.clone());
+            ck_assert_msg((sums - onto - as_float).abs().max().item<double>() <= 1e-5, "backend %zu: sums off", b);
+            if (b == 1) // sums of another layout or size: a clear error, nothing written
+                for (const auto &bad : {torch::zeros(reference.sizes()), torch::zeros({1, 8, 3, 3})})
+                    ck_assert(contains(error_of([&] { conv.add_float_into(x, out, bad); }), "sums"));
             for (bool leaky : {false, true}) {
                 const auto bytes = conv.to_u8(x, out, leaky);
                 ck_assert(bytes.scalar_type() == torch::kQUInt8);
