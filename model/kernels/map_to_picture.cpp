@@ -52,14 +52,17 @@ void map_to_rgb(const torch::Tensor &map, int64_t scale, const RgbPlanes<Sample>
     TORCH_CHECK(map.device().is_cpu() && map.scalar_type() == torch::kFloat && map.dim() == 4 && map.size(0) == 1 &&
                     scale > 0 && map.size(1) == 3 * scale * scale,
                 "map_to_rgb: expected a [1, 3 * scale^2, h, w] float map on the CPU");
-    // Channels-last: the 3 * scale^2 values of a low-res pixel lie side by side.
-    const auto m = map.contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t channels = m.size(1), h = m.size(2), w = m.size(3), r = scale;
+    // Channels-last: the 3 * scale^2 values of a low-res pixel lie side by side,
+    // and a row's pixels too; a crop of such a map (the engine's mirrored edges
+    // cut off) is read where it lies, rows apart by its row stride.
+    const bool rows_of_pixels = map.stride(1) == 1 && map.stride(3) == map.size(1);
+    const auto m = rows_of_pixels ? map : map.contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t channels = m.size(1), h = m.size(2), w = m.size(3), r = scale, row_stride = m.stride(2);
     const float *src = m.data_ptr<float>();
     at::parallel_for(0, h, 1, [&](int64_t y0, int64_t y1) {
         std::vector<Sample> samples(static_cast<size_t>(w * channels));
         for (int64_t y = y0; y < y1; y++) {
-            to_samples(src + y * w * channels, samples.data(), w * channels);
+            to_samples(src + y * row_stride, samples.data(), w * channels);
             for (int64_t i = 0; i < r; i++)
                 for (int k = 0; k < 3; k++) {
                     auto *row = reinterpret_cast<Sample *>(reinterpret_cast<uint8_t *>(dst.data[k]) +

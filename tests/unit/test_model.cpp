@@ -293,14 +293,17 @@ START_TEST(test_map_to_picture_matches_ops)
 {
     // The fused conversion against pixel shuffle + clamp + round by LibTorch's ops,
     // byte for byte: packed and planar pictures with padded rows, the
-    // specialised scale 4 and another, maps in either memory format.
+    // specialised scale 4 and another, maps in either memory format or cropped
+    // out of a larger channels-last one (read in place).
     torch::manual_seed(5);
     for (int64_t scale : {4, 2}) {
         const int64_t h = 5, w = 7, H = h * scale, W = w * scale;
         auto map = torch::rand({1, 3 * scale * scale, h, w}) * 1.4 - 0.2;            // past both ends
         map.view(-1).slice(0, 0, 64).copy_(torch::arange(64) / 255.0 + 0.5 / 255.0); // near ties
-        for (bool channels_last : {true, false}) {
-            auto m = channels_last ? map.contiguous(at::MemoryFormat::ChannelsLast) : map;
+        auto larger = torch::full({1, 3 * scale * scale, h + 3, w + 4}, 9.f).contiguous(at::MemoryFormat::ChannelsLast);
+        auto crop = larger.narrow(2, 1, h).narrow(3, 2, w);
+        crop.copy_(map);
+        for (const auto &m : {map.contiguous(at::MemoryFormat::ChannelsLast), map, crop}) {
             auto expected = dsfn::map_to_rgb8_reference(m, scale); // [3, H, W]
 
             const int64_t packed_line = 3 * W + 5;
