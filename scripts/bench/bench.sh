@@ -84,7 +84,7 @@ for size in 160x90 320x180; do
     echo "$cost" | grep '^passes' | sed "s/^/$size /" >> "$work/breakdown"
     echo "$cost" | sed -n 's/^int8 backend: //p' > "$work/int8-backend"
     flops=$(echo "$cost" | sed -n 's/^flops per input frame: \([0-9.e+-]*\) GFLOP.*/\1/p' | awk -v k="$ensemble" '{ print $1 * k }')
-    precs="fp32 bf16 $([ -f "$path.int8" ] && echo int8) auto"
+    precs="fp32 bf16 $(if [ -f "$path.int8" ]; then echo int8; fi) auto"
     for prec in $precs; do
         set -- $(best "$size" $short $prec)
         t_short=$1
