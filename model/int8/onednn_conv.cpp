@@ -4,6 +4,7 @@
 
 #ifdef DSFN_WITH_ONEDNN
 
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -30,11 +31,13 @@ struct Key {
     double out_scale;
     int64_t out_zero;
     bool leaky;
-    bool add; // onto the output's buffer (a sum post-op)
+    bool add;    // onto the output's buffer (a sum post-op)
+    int threads; // onednn_engine.h
     bool operator<(const Key &o) const
     {
-        return std::tie(n, h, w, in_scale, in_zero, to_float, out_scale, out_zero, leaky, add) <
-               std::tie(o.n, o.h, o.w, o.in_scale, o.in_zero, o.to_float, o.out_scale, o.out_zero, o.leaky, o.add);
+        return std::tie(n, h, w, in_scale, in_zero, to_float, out_scale, out_zero, leaky, add, threads) <
+               std::tie(o.n, o.h, o.w, o.in_scale, o.in_zero, o.to_float, o.out_scale, o.out_zero, o.leaky, o.add,
+                        o.threads);
     }
 };
 
@@ -145,7 +148,8 @@ struct OnednnConv::State {
                       to_float ? 1.0 : out.scale,
                       to_float ? 0 : out.zero_point,
                       leaky,
-                      add};
+                      add,
+                      at::get_num_threads()};
         std::lock_guard<std::mutex> lock(mutex);
         const auto &p = prepared.get(key, [this](const Key &k) { return make(k); });
         auto &engine = onednn_cpu_engine();

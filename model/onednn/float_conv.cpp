@@ -6,6 +6,7 @@
 
 #ifdef DSFN_WITH_ONEDNN
 
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
 #include <mutex>
@@ -24,14 +25,15 @@ using Type = memory::data_type;
 // What follows the convolution in the same pass.
 enum class Then { Nothing, Leaky, AddToOutput };
 
-// Everything a primitive is made for.
+// Everything a primitive is made for (onednn_engine.h: threads).
 struct Key {
     int64_t n, h, w;
     bool to_float;
     Then then;
+    int threads;
     bool operator<(const Key &o) const
     {
-        return std::tie(n, h, w, to_float, then) < std::tie(o.n, o.h, o.w, o.to_float, o.then);
+        return std::tie(n, h, w, to_float, then, threads) < std::tie(o.n, o.h, o.w, o.to_float, o.then, o.threads);
     }
 };
 
@@ -91,12 +93,16 @@ struct OnednnFloatConv::State {
         return p;
     }
 
-    void execute(const torch::Tensor &x, const torch::Tensor &y, bool to_float, Then then) const
+    void check_input(const torch::Tensor &x) const
     {
         if (x.scalar_type() != type || x.dim() != 4 || x.size(1) != in_channels)
             throw std::logic_error("onednn: a convolution's input is not of its type and width");
+    }
+
+    void execute(const torch::Tensor &x, const torch::Tensor &y, bool to_float, Then then) const
+    {
         const auto src = x.contiguous(at::MemoryFormat::ChannelsLast);
-        const Key key{src.size(0), src.size(2), src.size(3), to_float, then};
+        const Key key{src.size(0), src.size(2), src.size(3), to_float, then, at::get_num_threads()};
         std::lock_guard<std::mutex> lock(mutex);
         const auto &p = prepared.get(key, [this](const Key &k) { return make(k); });
         auto &engine = onednn_cpu_engine();
@@ -136,6 +142,7 @@ torch::Tensor OnednnFloatConv::run(const torch::Tensor &x, bool leaky, bool to_f
     // A range of its own in LibTorch's profiler (dsfn-tool profile); nothing when it is off.
     RECORD_FUNCTION("dsfn::float_conv", std::vector<c10::IValue>());
     const auto &s = *state_;
+    s.check_input(x);
     auto y = torch::empty({x.size(0), s.out_channels, x.size(2), x.size(3)},
                           torch::dtype(to_float ? torch::kFloat : s.type), at::MemoryFormat::ChannelsLast);
     s.execute(x, y, to_float, leaky ? Then::Leaky : Then::Nothing);
@@ -146,6 +153,7 @@ torch::Tensor OnednnFloatConv::add_into(const torch::Tensor &x, torch::Tensor re
 {
     RECORD_FUNCTION("dsfn::float_conv_add", std::vector<c10::IValue>());
     const auto &s = *state_;
+    s.check_input(x);
     const bool to_float = residual.scalar_type() == torch::kFloat;
     if ((residual.scalar_type() != s.type && !to_float) || !fits_output(residual, x, s.out_channels))
         throw std::logic_error("onednn: a residual is not the convolution's channels-last output");

@@ -32,9 +32,12 @@ dnnl::engine &onednn_cpu_engine();
 // write.
 bool fits_output(const torch::Tensor &y, const torch::Tensor &x, int64_t channels);
 
-// Primitives by the key they were made for. Frame sizes change rarely (tiles,
-// the last partial tile); the bound keeps a stream of odd sizes from growing
-// the cache without end. Not thread-safe: its owner locks.
+// Primitives by the key they were made for. A primitive splits its work for
+// the thread count at its making and runs that many threads whatever the count
+// later, so the count is part of each key: the engine lowers it when other work
+// holds cores (core_share.h). Frame sizes and thread counts change rarely
+// (tiles, the last partial tile, a busy machine); the bound keeps a stream of
+// them from growing the cache without end. Not thread-safe: its owner locks.
 template <class Key, class Prepared>
 class PrimitiveCache {
 public:
