@@ -59,11 +59,7 @@ Int8Runner::Int8Runner(NetworkImpl &net, const ActivationRanges &ranges, const s
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
         if (!conv)
             continue;
-        // Every convolution of the network keeps its input's size (conv3x3 in dsfn_net.cpp).
-        const auto &o = conv->options;
-        if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
-            o.groups() != 1)
-            throw std::runtime_error("int8: convolution " + m.key() + " is not a plain one");
+        require_plain_conv(m.key(), *conv);
         auto packed = make_quantized_conv(conv->weight, conv->bias);
         const bool has_point = points_.count(m.key()) > 0;
         // A convolution without an output point gives float32 (conv_to_float): in

@@ -24,6 +24,11 @@ class DeformConv3x3Impl; // deform_conv.h
 torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases);
 std::array<torch::Tensor, 3> thirds(const torch::Tensor &batch);
 
+// Checks that a convolution a runner prepacks is a plain one (stride 1, no
+// dilation, one group: every convolution of the network keeps its input's size,
+// conv3x3 in dsfn_net.cpp); throws std::runtime_error naming it otherwise.
+void require_plain_conv(const std::string &name, const torch::nn::Conv2dImpl &conv);
+
 class ConvRunner {
 public:
     virtual ~ConvRunner() = default;

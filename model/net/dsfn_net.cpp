@@ -61,6 +61,14 @@ torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases)
     return batch;
 }
 
+void require_plain_conv(const std::string &name, const torch::nn::Conv2dImpl &conv)
+{
+    const auto &o = conv.options;
+    if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
+        o.groups() != 1)
+        throw std::runtime_error("convolution " + name + " is not a plain one (stride 1, no dilation, one group)");
+}
+
 std::array<torch::Tensor, 3> thirds(const torch::Tensor &batch)
 {
     const auto parts = batch.split(batch.size(0) / 3, 0);

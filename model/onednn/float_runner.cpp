@@ -17,11 +17,7 @@ OnednnFloatRunner::OnednnFloatRunner(NetworkImpl &net, torch::ScalarType type) :
         auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.value());
         if (!conv)
             continue;
-        // Every convolution of the network keeps its input's size (conv3x3 in dsfn_net.cpp).
-        const auto &o = conv->options;
-        if ((*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
-            o.groups() != 1)
-            throw std::runtime_error("onednn: convolution " + m.key() + " is not a plain one");
+        require_plain_conv(m.key(), *conv);
         convs_.emplace(conv.get(), std::make_unique<OnednnFloatConv>(conv->weight, conv->bias, type));
     }
 }
