@@ -5,8 +5,15 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+
+#if defined(__linux__) && defined(__x86_64__)
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "kernels/sample_taps.h"
 
@@ -122,6 +129,85 @@ struct Bf16Product {
                                     (__m256i)_mm512_cvtneps_pbh(acc[p][v]));
     }
 };
+
+// The same product on AMX tiles, 16 pixels at a time: TDPBF16PS multiplies a 16 x 32
+// block of the tile by a 32 x 16 block of the weights per instruction, where the
+// AVX512-BF16 loop above needs 16 instructions per 32 x 16 pairs and pixel.
+// Tiles: 0-3 the sums of 16 output channels each, 4 the tile's columns, 5 and 6 the
+// weights (alternating, so one loads while the other multiplies).
+template <int C>
+struct AmxBf16Product {
+    static constexpr int pixels = 16;
+    const uint16_t *wk2; // as Bf16Product's: [9C / 2][C][2], the layout TDPBF16PS reads
+    const float *bias;
+    template <typename In, typename T>
+    inline __attribute__((always_inline)) void fill(const RowTaps &taps, const In *image, const In *zeros,
+                                                    int64_t first, int64_t count, T *tile) const
+    {
+        blend_taps<C>(taps, image, zeros, first, count, tile, C);
+    }
+    DSFN_TARGET_AMX void operator()(const uint16_t *__restrict tile, uint16_t *__restrict out, int np) const
+    {
+        constexpr int K = kTaps * C, V = C / 16;
+        static_assert(K % 32 == 0 && (V == 2 || V == 4), "32 or 64 channels");
+        _tile_zero(0);
+        _tile_zero(1);
+        if constexpr (V == 4) {
+            _tile_zero(2);
+            _tile_zero(3);
+        }
+        for (int k = 0; k < K; k += 32) {
+            // Weight rows k/2 .. k/2 + 15 (32 values of k paired), 16 output channels from v * 16.
+            const uint16_t *w = wk2 + k * C;
+            _tile_loadd(4, tile + k, K * 2);
+            _tile_loadd(5, w, C * 4);
+            _tile_loadd(6, w + 32, C * 4);
+            _tile_dpbf16ps(0, 4, 5);
+            _tile_dpbf16ps(1, 4, 6);
+            if constexpr (V == 4) {
+                _tile_loadd(5, w + 64, C * 4);
+                _tile_loadd(6, w + 96, C * 4);
+                _tile_dpbf16ps(2, 4, 5);
+                _tile_dpbf16ps(3, 4, 6);
+            }
+        }
+        alignas(64) float sums[pixels * C];
+        _tile_stored(0, sums, C * 4);
+        _tile_stored(1, sums + 16, C * 4);
+        if constexpr (V == 4) {
+            _tile_stored(2, sums + 32, C * 4);
+            _tile_stored(3, sums + 48, C * 4);
+        }
+        for (int p = 0; p < np; p++)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) {
+                const __m512 s = _mm512_add_ps(_mm512_load_ps(sums + p * C + 16 * v), _mm512_loadu_ps(bias + 16 * v));
+                _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + p * C + 16 * v), (__m256i)_mm512_cvtneps_pbh(s));
+            }
+    }
+};
+
+// The tile shapes above, loaded on the calling thread (AMX state is per thread):
+// 16 rows of 64 bytes for every tile used.
+struct AmxTiles {
+    DSFN_TARGET_AMX AmxTiles()
+    {
+        struct {
+            uint8_t palette, start_row, reserved[14];
+            uint16_t colsb[16];
+            uint8_t rows[16];
+        } config = {};
+        config.palette = 1;
+        for (int t = 0; t < 7; t++) {
+            config.colsb[t] = 64;
+            config.rows[t] = 16;
+        }
+        _tile_loadconfig(&config);
+    }
+    DSFN_TARGET_AMX ~AmxTiles() { _tile_release(); }
+    AmxTiles(const AmxTiles &) = delete;
+    AmxTiles &operator=(const AmxTiles &) = delete;
+};
 #endif
 
 DSFN_VECTOR_CLONES void sample_multiply_rows_fp32(const Geometry &g, const float *input, const float *offset,
@@ -146,9 +232,51 @@ DSFN_TARGET_BF16 void sample_multiply_rows_bf16(const Geometry &g, const In *inp
     else
         sample_multiply_rows<64>(g, input, offset, zeros, Bf16Product<64>{wk2, bias}, out, begin, end);
 }
+
+template <typename In>
+DSFN_TARGET_AMX void sample_multiply_rows_amx(const Geometry &g, const In *input, const float *offset,
+                                              const uint16_t *wk2, const float *bias, uint16_t *out, const In *zeros,
+                                              int64_t begin, int64_t end)
+{
+    const AmxTiles tiles;
+    if (g.c == 32)
+        sample_multiply_rows<32>(g, input, offset, zeros, AmxBf16Product<32>{wk2, bias}, out, begin, end);
+    else
+        sample_multiply_rows<64>(g, input, offset, zeros, AmxBf16Product<64>{wk2, bias}, out, begin, end);
+}
 #endif
 
 } // namespace sampling
+
+namespace {
+
+std::atomic<bool> amx_allowed{true};
+
+// The CPU has AMX-BF16 and Linux lets this process use the tiles' 8 KB of state:
+// a permission a process asks for once (oneDNN asks for the same one).
+bool amx_bf16_available()
+{
+#if defined(DSFN_BF16_TILES) && defined(__linux__) && defined(ARCH_REQ_XCOMP_PERM)
+    constexpr int kXtileData = 18; // XFEATURE_XTILEDATA
+    static const bool available = __builtin_cpu_supports("amx-bf16") && __builtin_cpu_supports("avx512bf16") &&
+                                  syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, kXtileData) == 0;
+    return available;
+#else
+    return false;
+#endif
+}
+
+} // namespace
+
+void allow_amx_tiles(bool allow)
+{
+    amx_allowed = allow;
+}
+
+bool amx_tiles_in_use()
+{
+    return amx_allowed && amx_bf16_available();
+}
 
 bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias,
                                         torch::Tensor &out) const
@@ -174,6 +302,7 @@ bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch
     const float *off = offset_.data_ptr<float>();
     out = torch::empty({n_, c_, h_, w_}, input_.options().dtype(type_).memory_format(at::MemoryFormat::ChannelsLast));
     const sampling::Geometry g{h_, w_, c_};
+    const bool amx = bf16 && amx_tiles_in_use();
     at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {
         if (!bf16) {
             sampling::sample_multiply_rows_fp32(g, input_.data_ptr<float>(), off, wk.data_ptr<float>(),
@@ -183,7 +312,13 @@ bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch
 #ifdef DSFN_BF16_TILES
         const uint16_t *wk2 = sampling::bf16_bits(wk);
         uint16_t *dst = sampling::bf16_bits(out);
-        if (input_.scalar_type() == torch::kFloat)
+        if (amx && input_.scalar_type() == torch::kFloat)
+            sampling::sample_multiply_rows_amx(g, input_.data_ptr<float>(), off, wk2, b.data_ptr<float>(), dst,
+                                               zeros_.data(), begin, end);
+        else if (amx)
+            sampling::sample_multiply_rows_amx(g, sampling::bf16_bits(input_), off, wk2, b.data_ptr<float>(), dst,
+                                               reinterpret_cast<const uint16_t *>(zeros_.data()), begin, end);
+        else if (input_.scalar_type() == torch::kFloat)
             sampling::sample_multiply_rows_bf16(g, input_.data_ptr<float>(), off, wk2, b.data_ptr<float>(), dst,
                                                 zeros_.data(), begin, end);
         else

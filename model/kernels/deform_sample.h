@@ -29,7 +29,7 @@ public:
     void sample(int64_t begin, int64_t end, torch::Tensor &cols) const;
     // The whole convolution in one go, sampling tiles of pixels and multiplying
     // them while they are in L1: 32 or 64 channels in and out (the warps of dsfn-w16
-    // and dsfn-w32), fp32, or bf16 on CPUs with AVX512-BF16; returns false, leaving
+    // and dsfn-w32), fp32, or bf16 on CPUs with AVX512-BF16 or AMX; returns false, leaving
     // out alone, for anything else. weight [c, c, 3, 3] and bias [c] of the sampler's type.
     bool sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias, torch::Tensor &out) const;
 
@@ -39,6 +39,12 @@ private:
     torch::Tensor input_, offset_;
     std::vector<float> zeros_;
 };
+
+// Whether sample_and_multiply multiplies bf16 tiles on AMX: where the CPU has
+// AMX-BF16, the OS grants this process its tile state, and allow_amx_tiles(false)
+// has not turned it off (tests and benchmarks compare it with AVX512-BF16's product).
+bool amx_tiles_in_use();
+void allow_amx_tiles(bool allow);
 
 // input [n, c, h, w] (any memory format), offset [n, 18, h, w] in the torchvision
 // layout (2k: y, 2k+1: x shift of tap k). Returns [n, 9c, h, w] channels-last of

@@ -24,12 +24,13 @@
 #define DSFN_VECTOR_CLONES
 #endif
 
-// bf16 tiles use AVX512-BF16 pair products where the CPU has them (checked at run
-// time); GCC on x86-64 only.
+// bf16 tiles use AMX or AVX512-BF16 pair products where the CPU has them (checked
+// at run time); GCC on x86-64 only.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define DSFN_BF16_TILES 1
 #define DSFN_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define DSFN_TARGET_AMX __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
 #endif
 
 namespace dsfn::sampling {

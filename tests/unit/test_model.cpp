@@ -75,23 +75,36 @@ START_TEST(test_deform_conv_wide_channels_and_bf16)
     check_against_reference(2, 32, 32, 5, 13, 2.0);
     check_against_reference(1, 32, 32, 3, 3, 6.0);
     check_against_reference(1, 64, 64, 2, 7, 8.0);
-    // bf16 at the warp widths (tiles with AVX512-BF16 where the CPU has it) and not.
-    for (const int64_t c : {64, 32, 24}) {
-        auto input = torch::randn({1, c, 6, 10});
-        auto offset = torch::randn({1, 18, 6, 10});
-        auto weight = torch::randn({c, c, 3, 3}) * 0.05, bias = torch::randn({c});
-        auto want = dsfn::deform_conv3x3(input, offset, weight, bias);
-        auto got = dsfn::deform_conv3x3(input.to(torch::kBFloat16), offset, weight.to(torch::kBFloat16),
-                                        bias.to(torch::kBFloat16));
-        ck_assert(got.scalar_type() == torch::kBFloat16);
-        const double rel = max_abs_diff(got.to(torch::kFloat), want) / want.abs().max().item<double>();
-        ck_assert_msg(rel < 0.02, "bf16 deform conv (%d channels) off by %g of the range", (int)c, rel);
-        // fp32 features into a bf16 product (sampled in fp32, rounded on the way out).
-        auto mixed = dsfn::deform_conv3x3(input, offset, weight.to(torch::kBFloat16), bias.to(torch::kBFloat16));
-        const double rel_mixed = max_abs_diff(mixed.to(torch::kFloat), want) / want.abs().max().item<double>();
-        ck_assert_msg(rel_mixed < 0.02, "fp32 -> bf16 deform conv (%d channels) off by %g of the range", (int)c,
-                      rel_mixed);
+    // bf16 at the warp widths (tiles of 16 pixels on AMX, of 8 or 6 with AVX512-BF16,
+    // where the CPU has them) and not; rows of part of a tile, and of whole tiles and part.
+    // Where AMX runs, the AVX512-BF16 product runs too, with AMX turned off.
+    const bool amx = dsfn::amx_tiles_in_use();
+    for (const bool use_amx : {true, false}) {
+        if (use_amx && !amx)
+            continue;
+        dsfn::allow_amx_tiles(use_amx);
+        for (const int64_t c : {64, 32, 24})
+            for (const int64_t w : {10, 37}) {
+                auto input = torch::randn({1, c, 3, w});
+                auto offset = torch::randn({1, 18, 3, w});
+                auto weight = torch::randn({c, c, 3, 3}) * 0.05, bias = torch::randn({c});
+                auto want = dsfn::deform_conv3x3(input, offset, weight, bias);
+                auto got = dsfn::deform_conv3x3(input.to(torch::kBFloat16), offset, weight.to(torch::kBFloat16),
+                                                bias.to(torch::kBFloat16));
+                ck_assert(got.scalar_type() == torch::kBFloat16);
+                const double rel = max_abs_diff(got.to(torch::kFloat), want) / want.abs().max().item<double>();
+                ck_assert_msg(rel < 0.02, "bf16 deform conv (%d channels, AMX %d) off by %g of the range", (int)c,
+                              (int)use_amx, rel);
+                // fp32 features into a bf16 product (sampled in fp32, rounded on the way out).
+                auto mixed =
+                    dsfn::deform_conv3x3(input, offset, weight.to(torch::kBFloat16), bias.to(torch::kBFloat16));
+                const double rel_mixed = max_abs_diff(mixed.to(torch::kFloat), want) / want.abs().max().item<double>();
+                ck_assert_msg(rel_mixed < 0.02, "fp32 -> bf16 deform conv (%d channels, AMX %d) off by %g of the range",
+                              (int)c, (int)use_amx, rel_mixed);
+            }
     }
+    dsfn::allow_amx_tiles(true);
+    ck_assert(dsfn::amx_tiles_in_use() == amx);
 }
 END_TEST
 
