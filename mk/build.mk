@@ -77,7 +77,7 @@ TORCH_LINK    := $(SANITIZE) -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-
 # filter -> engine -> recipe, int8, net.
 NET_SRC     := model/net/dsfn_net.cpp model/net/deform_conv.cpp model/net/weights_file.cpp model/net/mirror_edges.cpp
 KERNELS_SRC := model/kernels/deform_sample.cpp model/kernels/deform_fused.cpp model/kernels/deform_u8.cpp \
-               model/kernels/map_to_picture.cpp model/kernels/quantize_u8.cpp
+               model/kernels/map_to_picture.cpp model/kernels/quantize_u8.cpp model/kernels/concat_channels.cpp
 INT8_SRC    := model/int8/activation_ranges.cpp model/int8/range_observer.cpp model/int8/int8_runner.cpp \
                model/int8/quantized_conv.cpp model/int8/onednn_conv.cpp \
                model/int8/fake_quant_runner.cpp
@@ -123,10 +123,11 @@ $(OBJDIR)/model/kernels/deform_sample.o $(OBJDIR)/model/kernels/deform_fused.o $
     DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # The picture conversion's clamp-and-round loop likewise, and its rows in parallel.
 $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
-# The int8 conversions' loops likewise.
-$(OBJDIR)/model/kernels/quantize_u8.o: DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+# The int8 conversions' loops likewise, and the concatenation's.
+$(OBJDIR)/model/kernels/quantize_u8.o $(OBJDIR)/model/kernels/concat_channels.o: \
+    DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
 # Without LibTorch, or with other flags than the precompiled header's.
-NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/deform_u8.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/memory/memory_policy.o \
+NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/deform_u8.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/kernels/concat_channels.o model/memory/memory_policy.o \
                libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
 $(NO_PCH_OBJS:%=$(OBJDIR)/%): PCH_INCLUDE :=
 

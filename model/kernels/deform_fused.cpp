@@ -300,7 +300,12 @@ bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch
     wk = wk.contiguous();
     const auto b = bias.to(torch::kFloat).contiguous();
     const float *off = offset_.data_ptr<float>();
-    out = torch::empty({n_, c_, h_, w_}, input_.options().dtype(type_).memory_format(at::MemoryFormat::ChannelsLast));
+    if (!out.defined())
+        out =
+            torch::empty({n_, c_, h_, w_}, input_.options().dtype(type_).memory_format(at::MemoryFormat::ChannelsLast));
+    TORCH_CHECK(out.scalar_type() == type_ && out.sizes() == torch::IntArrayRef({n_, c_, h_, w_}) &&
+                    out.is_contiguous(at::MemoryFormat::ChannelsLast),
+                "deform sampler: the output's place is not a channels-last [n, c, h, w] of the sampler's type");
     const sampling::Geometry g{h_, w_, c_};
     const bool amx = bf16 && amx_tiles_in_use();
     at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {

@@ -30,7 +30,8 @@ public:
     // The whole convolution in one go, sampling tiles of pixels and multiplying
     // them while they are in L1: 32 or 64 channels in and out (the warps of dsfn-w16
     // and dsfn-w32), fp32, or bf16 on CPUs with AVX512-BF16 or AMX; returns false, leaving
-    // out alone, for anything else. weight [c, c, 3, 3] and bias [c] of the sampler's type.
+    // out alone, for anything else. weight [c, c, 3, 3] and bias [c] of the sampler's type;
+    // out: where to write, channels-last [n, c, h, w] of the sampler's type, or undefined for a new tensor.
     bool sample_and_multiply(const torch::Tensor &weight, const torch::Tensor &bias, torch::Tensor &out) const;
 
 private:

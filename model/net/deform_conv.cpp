@@ -28,8 +28,10 @@ torch::Tensor im2col_product(const torch::Tensor &cols, const torch::Tensor &wma
 
 // Inference on the CPU: sample and multiply a band of rows at a time, so the
 // im2col matrix (9x the features) is read back from cache rather than memory.
+// out: the result's place, channels-last [n, co, h, w] of the weights' type;
+// undefined: a new tensor.
 torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
-                               const torch::Tensor &bias)
+                               const torch::Tensor &bias, torch::Tensor out)
 {
     // A range of its own in LibTorch's profiler (dsfn-tool profile); nothing when it is off.
     RECORD_FUNCTION("dsfn::deform_sampling", std::vector<c10::IValue>());
@@ -37,14 +39,17 @@ torch::Tensor banded_inference(const torch::Tensor &input, const torch::Tensor &
     const int64_t co = weight.size(0);
     const auto type = weight.scalar_type();
     const DeformSampler sampler(input, offset, type);
+    if (!out.defined())
+        out = torch::empty({n, co, h, w}, input.options().dtype(type).memory_format(at::MemoryFormat::ChannelsLast));
+    TORCH_CHECK(out.scalar_type() == type && out.sizes() == torch::IntArrayRef({n, co, h, w}) &&
+                    out.is_contiguous(at::MemoryFormat::ChannelsLast),
+                "deform conv: the output's place is not a channels-last [n, co, h, w] of the weights' type");
     // At the network's warp widths (32, 64 channels): sampled and multiplied tile by
     // tile, no im2col matrix at all (bench/REPORT.md, 2026-11-30: 1.2-1.4x faster).
-    torch::Tensor fused;
-    if (sampler.sample_and_multiply(weight, bias, fused))
-        return fused;
+    if (sampler.sample_and_multiply(weight, bias, out))
+        return out;
     // The fused sampler fills the im2col matrix in (tap, channel) order; permute the weights to match.
     auto wmat = weight.permute({0, 2, 3, 1}).reshape({co, kTaps * c, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
-    auto out = torch::empty({n, co, h, w}, input.options().dtype(type).memory_format(at::MemoryFormat::ChannelsLast));
 
     // Bands of ~4 MB of im2col rows, one after the other; all threads sample a
     // band, then oneDNN multiplies it on all threads. The whole matrix at once was
@@ -119,9 +124,20 @@ torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &of
                                                               weight.requires_grad() || bias.requires_grad());
     // Inference on the CPU: the fused sampler and oneDNN, band by band.
     if (input.is_cpu() && !needs_grad)
-        return banded_inference(input, offset, weight, bias);
+        return banded_inference(input, offset, weight, bias, {});
     // Training (and other devices).
     return stock_deform_conv3x3(input, offset, weight, bias, nullptr);
+}
+
+void deform_conv3x3_into(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                         const torch::Tensor &bias, const torch::Tensor &out)
+{
+    const bool needs_grad = torch::GradMode::is_enabled() && (input.requires_grad() || offset.requires_grad() ||
+                                                              weight.requires_grad() || bias.requires_grad());
+    if (input.is_cpu() && out.is_cpu() && !needs_grad)
+        banded_inference(input, offset, weight, bias, out);
+    else
+        out.copy_(deform_conv3x3(input, offset, weight, bias));
 }
 
 torch::Tensor deform_conv3x3_rounded_samples(const torch::Tensor &input, const torch::Tensor &offset,
@@ -189,6 +205,11 @@ DeformConv3x3Impl::DeformConv3x3Impl(int64_t in_channels, int64_t out_channels)
 torch::Tensor DeformConv3x3Impl::forward(const torch::Tensor &input, const torch::Tensor &offset)
 {
     return deform_conv3x3(input, offset, weight, bias);
+}
+
+void DeformConv3x3Impl::forward_into(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &out)
+{
+    deform_conv3x3_into(input, offset, weight, bias, out);
 }
 
 } // namespace dsfn

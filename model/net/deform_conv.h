@@ -13,6 +13,12 @@ namespace dsfn {
 torch::Tensor deform_conv3x3(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
                              const torch::Tensor &bias);
 
+// deform_conv3x3 written into out, a channels-last [n, co, h, w] tensor of the
+// weights' type (a slice of a larger batch, say): inference on the CPU writes it
+// there in its own pass; elsewhere the result is copied in.
+void deform_conv3x3_into(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &weight,
+                         const torch::Tensor &bias, const torch::Tensor &out);
+
 // An 8-bit grid: value = (code - zero_point) * scale, codes 0 to 255.
 struct SampleGrid {
     double scale;
@@ -35,6 +41,8 @@ class DeformConv3x3Impl : public torch::nn::Module {
 public:
     DeformConv3x3Impl(int64_t in_channels, int64_t out_channels);
     torch::Tensor forward(const torch::Tensor &input, const torch::Tensor &offset);
+    // forward() written into out (deform_conv3x3_into).
+    void forward_into(const torch::Tensor &input, const torch::Tensor &offset, const torch::Tensor &out);
 
     torch::Tensor weight, bias;
 };

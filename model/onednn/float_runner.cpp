@@ -1,5 +1,6 @@
 #include "onednn/float_runner.h"
 
+#include "kernels/concat_channels.h"
 #include "onednn/onednn_engine.h"
 
 #include <stdexcept>
@@ -45,12 +46,9 @@ torch::Tensor OnednnFloatRunner::enter(const std::string &, const std::vector<to
 
 torch::Tensor OnednnFloatRunner::enter_channels(const std::string &, const std::vector<torch::Tensor> &parts)
 {
-    // Each part in the convolutions' type and layout first, so that the
-    // concatenation is the only copy of the whole.
-    std::vector<torch::Tensor> converted;
-    for (const auto &part : parts)
-        converted.push_back(in_type(part));
-    return torch::cat(converted, 1);
+    // Each part converted straight into its channels of the whole: no converted
+    // copies to concatenate afterwards.
+    return concat_channels(parts, type_);
 }
 
 torch::Tensor OnednnFloatRunner::leave(const torch::Tensor &x)
@@ -106,7 +104,14 @@ torch::Tensor OnednnFloatRunner::conv_add(const std::string &, const std::string
 torch::Tensor OnednnFloatRunner::warp_three(const std::string &, DeformConv3x3Impl &warp, const torch::Tensor &centre,
                                             const torch::Tensor &to_first, const torch::Tensor &to_last)
 {
-    return torch::cat({warp.forward(centre, to_first), centre, warp.forward(centre, to_last)}, 0);
+    // The three written straight into their batch: no concatenation afterwards.
+    const int64_t n = centre.size(0);
+    auto three = torch::empty({3 * n, centre.size(1), centre.size(2), centre.size(3)},
+                              centre.options().memory_format(at::MemoryFormat::ChannelsLast));
+    warp.forward_into(centre, to_first, three.narrow(0, 0, n));
+    three.narrow(0, n, n).copy_(centre);
+    warp.forward_into(centre, to_last, three.narrow(0, 2 * n, n));
+    return three;
 }
 
 } // namespace dsfn

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "net/deform_conv.h"
+#include "kernels/concat_channels.h"
 #include "kernels/deform_sample.h"
 #include "net/dsfn_net.h"
 #include "kernels/map_to_picture.h"
@@ -105,6 +106,82 @@ START_TEST(test_deform_conv_wide_channels_and_bf16)
     }
     dsfn::allow_amx_tiles(true);
     ck_assert(dsfn::amx_tiles_in_use() == amx);
+}
+END_TEST
+
+// deform_conv3x3_into writes into a slice of a batch (the float runner's decoder
+// input), fp32 and bf16, fused tiles (32 channels) and im2col bands (24); a place
+// of the wrong type or shape is an error, not a write past it.
+START_TEST(test_deform_conv_into_a_batch_slice)
+{
+    torch::manual_seed(8);
+    for (const auto type : {torch::kFloat, torch::kBFloat16})
+        for (const int64_t c : {32, 24}) {
+            auto input = torch::randn({1, c, 5, 19}).to(type);
+            auto offset = torch::randn({1, 18, 5, 19});
+            auto weight = (torch::randn({c, c, 3, 3}) * 0.05).to(type), bias = torch::randn({c}).to(type);
+            auto want = dsfn::deform_conv3x3(input, offset, weight, bias);
+            auto batch = torch::full({3, c, 5, 19}, 7.0, torch::TensorOptions().dtype(type))
+                             .contiguous(at::MemoryFormat::ChannelsLast);
+            dsfn::deform_conv3x3_into(input, offset, weight, bias, batch.narrow(0, 1, 1));
+            ck_assert(torch::equal(batch.narrow(0, 1, 1), want));
+            ck_assert(torch::all(batch.narrow(0, 0, 1) == 7).item<bool>());
+            ck_assert(torch::all(batch.narrow(0, 2, 1) == 7).item<bool>());
+        }
+    auto input = torch::randn({1, 32, 5, 19});
+    auto weight = torch::randn({32, 32, 3, 3}), bias = torch::randn({32});
+    auto offset = torch::zeros({1, 18, 5, 19});
+    bool refused = false;
+    try {
+        dsfn::deform_conv3x3_into(input, offset, weight, bias, torch::empty({1, 32, 5, 18}));
+    } catch (const c10::Error &) {
+        refused = true;
+    }
+    ck_assert_msg(refused, "a place of the wrong shape was written");
+    refused = false;
+    try {
+        dsfn::deform_conv3x3_into(
+            input, offset, weight, bias,
+            torch::empty({1, 32, 5, 19}, torch::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast));
+    } catch (const c10::Error &) {
+        refused = true;
+    }
+    ck_assert_msg(refused, "a place of the wrong type was written");
+}
+END_TEST
+
+// concat_channels gives exactly LibTorch's conversion and concatenation: float32
+// and bf16, parts channels-last, NCHW or already bf16; misfits are errors.
+START_TEST(test_concat_channels_matches_cat)
+{
+    torch::manual_seed(9);
+    // Values that round both ways in bf16, ties included.
+    auto a = torch::randn({2, 48, 5, 7}) * 3;
+    a.view({-1}).narrow(0, 0, 4).copy_(torch::tensor({1.00390625f, 1.01171875f, -0.0f, 65504.f}));
+    a = a.contiguous(at::MemoryFormat::ChannelsLast);
+    auto b = torch::randn({2, 3, 5, 7}); // NCHW
+    auto c = torch::randn({2, 16, 5, 7}).to(torch::kBFloat16);
+    for (const auto type : {torch::kFloat, torch::kBFloat16}) {
+        auto want = torch::cat({a.to(type), b.to(type), c.to(type)}, 1);
+        auto got = dsfn::concat_channels({a, b, c}, type);
+        ck_assert(got.scalar_type() == type && got.is_contiguous(at::MemoryFormat::ChannelsLast));
+        ck_assert_msg(torch::equal(got, want), "concat_channels differs from cat in %s",
+                      type == torch::kFloat ? "float32" : "bf16");
+    }
+    bool refused = false;
+    try {
+        dsfn::concat_channels({a, torch::randn({2, 3, 5, 6})}, torch::kBFloat16);
+    } catch (const std::invalid_argument &) {
+        refused = true;
+    }
+    ck_assert_msg(refused, "parts of different sizes were concatenated");
+    refused = false;
+    try {
+        dsfn::concat_channels({a}, torch::kHalf);
+    } catch (const std::invalid_argument &) {
+        refused = true;
+    }
+    ck_assert_msg(refused, "a type other than float32 and bf16 was accepted");
 }
 END_TEST
 
@@ -462,6 +539,8 @@ extern "C" Suite *model_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_deform_conv_matches_reference);
     tcase_add_test(tc, test_deform_conv_wide_channels_and_bf16);
+    tcase_add_test(tc, test_deform_conv_into_a_batch_slice);
+    tcase_add_test(tc, test_concat_channels_matches_cat);
     tcase_add_test(tc, test_deform_conv_bands_match_whole_matrix);
     tcase_add_test(tc, test_deform_conv_non_finite_offsets);
     tcase_add_test(tc, test_deform_conv_zero_offset_is_conv);
