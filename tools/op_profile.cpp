@@ -78,9 +78,9 @@ std::string kind_of(const std::string &name)
         return "activations";
     if (is({"aten::pixel_shuffle", "aten::pixel_unshuffle"}))
         return "pixel shuffles";
-    if (is({"aten::copy_", "aten::contiguous", "aten::to", "aten::_to_copy", "aten::clone", "aten::cat", "aten::stack",
-            "aten::flip", "aten::repeat", "aten::repeat_interleave", "aten::constant_pad_nd",
-            "aten::reflection_pad2d"}))
+    if (is({"dsfn::concat_channels", "aten::copy_", "aten::contiguous", "aten::to", "aten::_to_copy", "aten::clone",
+            "aten::cat", "aten::stack", "aten::flip", "aten::repeat", "aten::repeat_interleave",
+            "aten::constant_pad_nd", "aten::reflection_pad2d"}))
         return "copies and layout conversions";
     if (is({"aten::add", "aten::add_", "aten::sub", "aten::mul", "aten::mul_", "aten::div", "aten::div_", "aten::mean",
             "aten::sum"}))

@@ -18,9 +18,11 @@ constexpr double kLeakySlope = 0.1;
 
 class DeformConv3x3Impl; // deform_conv.h
 
-// The three residual bases copied into one float32 channels-last batch, for a
+// The three residual bases as one float32 channels-last batch, for a
 // convolution to add the residuals onto in its own pass
-// (ConvRunner::conv_onto_bases), and the three thirds of that batch.
+// (ConvRunner::conv_onto_bases), and the three thirds of that batch. Bases that
+// are the thirds of one such batch already (NetworkImpl::level1_bases) are that
+// batch, whose memory the sums then overwrite; any others are copied into a new one.
 torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases);
 std::array<torch::Tensor, 3> thirds(const torch::Tensor &batch);
 

@@ -51,9 +51,30 @@ torch::Tensor ConvRunner::warp_three(const std::string &point, DeformConv3x3Impl
     return enter(point, {warp.forward(centre_float, to_first), centre_float, warp.forward(centre_float, to_last)});
 }
 
+namespace {
+
+// Whether the bases are the thirds of one float32 channels-last batch, in order.
+bool thirds_of_one_batch(const std::array<torch::Tensor, 3> &bases)
+{
+    const auto &first = bases[0];
+    const int64_t bytes = first.numel() * static_cast<int64_t>(sizeof(float));
+    for (int i = 0; i < 3; i++) {
+        const auto &b = bases[i];
+        if (b.scalar_type() != torch::kFloat || b.dim() != 4 || b.sizes() != first.sizes() ||
+            !b.is_contiguous(at::MemoryFormat::ChannelsLast) || !b.storage().is_alias_of(first.storage()) ||
+            static_cast<char *>(b.data_ptr()) != static_cast<char *>(first.data_ptr()) + i * bytes)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
 torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases)
 {
     const int64_t n = bases[0].size(0);
+    if (thirds_of_one_batch(bases)) // made stacked (NetworkImpl::level1): no copy
+        return bases[0].as_strided({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)}, bases[0].strides());
     auto batch = torch::empty({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)},
                               torch::dtype(torch::kFloat), at::MemoryFormat::ChannelsLast);
     for (int i = 0; i < 3; i++)
@@ -177,18 +198,30 @@ NetworkImpl::NetworkImpl(const Architecture &arch) : arch_(arch)
 
 torch::Tensor NetworkImpl::repeat_channels(const torch::Tensor &image) const
 {
-    const int64_t repeats = arch_.scale * arch_.scale;
+    return image.repeat_interleave(arch_.scale * arch_.scale, 1);
+}
+
+Maps3 NetworkImpl::level1_bases(const std::array<torch::Tensor, 3> &images) const
+{
     if (torch::GradMode::is_enabled())
-        return image.repeat_interleave(repeats, 1);
+        return {repeat_channels(images[0]), repeat_channels(images[1]), repeat_channels(images[2])};
     // Inference: the same values written channels-last, the layout of the
-    // convolutions' outputs they are added to (and where the float runner
-    // takes the sums: a copy then, not a transposition).
-    const int64_t n = image.size(0), c = image.size(1), h = image.size(2), w = image.size(3);
-    return image.permute({0, 2, 3, 1})
-        .unsqueeze(4)
-        .expand({n, h, w, c, repeats})
-        .reshape({n, h, w, c * repeats})
-        .permute({0, 3, 1, 2});
+    // convolutions' outputs they are added to, as the thirds of one batch: a
+    // runner that adds the residuals onto the stacked bases in the convolution's
+    // pass (ConvRunner::conv_onto_bases) takes this batch as it is.
+    const int64_t repeats = arch_.scale * arch_.scale;
+    const int64_t n = images[0].size(0), c = images[0].size(1), h = images[0].size(2), w = images[0].size(3);
+    auto batch = torch::empty({3 * n, c * repeats, h, w}, images[0].options().dtype(torch::kFloat),
+                              at::MemoryFormat::ChannelsLast);
+    Maps3 bases;
+    for (int i = 0; i < 3; i++) {
+        bases[i] = batch.narrow(0, i * n, n);
+        bases[i]
+            .permute({0, 2, 3, 1})
+            .view({n, h, w, c, repeats})
+            .copy_(images[i].permute({0, 2, 3, 1}).unsqueeze(4).expand({n, h, w, c, repeats}));
+    }
+    return bases;
 }
 
 torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const
@@ -198,7 +231,7 @@ torch::Tensor NetworkImpl::to_image(const torch::Tensor &map) const
 
 Level1Maps NetworkImpl::level1(const torch::Tensor &b0, const torch::Tensor &b1, const torch::Tensor &b2)
 {
-    Maps3 base = {repeat_channels((b0 + b1) * 0.5), repeat_channels(b1), repeat_channels((b1 + b2) * 0.5)};
+    const Maps3 base = level1_bases({(b0 + b1) * 0.5, b1, (b1 + b2) * 0.5});
     return run_level(dsfn1, "dsfn1", {b0, b1, b2}, base);
 }
 

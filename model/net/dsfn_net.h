@@ -98,6 +98,9 @@ public:
 
     // Channel-wise repetition (Rep in eq. 10): pixel shuffle of it is nearest upscaling.
     torch::Tensor repeat_channels(const torch::Tensor &image) const;
+    // The three level-1 residual bases, repeat_channels of each image; in
+    // inference, the thirds of one float32 channels-last batch (stacked_bases).
+    Maps3 level1_bases(const std::array<torch::Tensor, 3> &images) const;
     // Periodic shuffling of a map to an image [N, C, rH, rW].
     torch::Tensor to_image(const torch::Tensor &map) const;
 
