@@ -30,8 +30,10 @@ include mk/train-eval.mk
 include mk/bench.mk
 include mk/install.mk
 
-# The main job: build, then enhance the sample clip with the shipped model.
-demo: ffmpeg tools
+# The main job: build (on every core, as make check does), then enhance the sample
+# clip with the shipped model.
+demo:
+	$(MAKE) -j$(NPROC) ffmpeg tools
 	scripts/demo/demo.sh $(BUILD)
 
 # Every Debian package a target here uses; make check and make demo install what
