@@ -131,8 +131,8 @@ struct Bf16Product {
 };
 
 // The same product on AMX tiles, 16 pixels at a time: TDPBF16PS multiplies a 16 x 32
-// block of the tile by a 32 x 16 block of the weights per instruction, where the
-// AVX512-BF16 loop above needs 16 instructions per 32 x 16 pairs and pixel.
+// block of the tile by a 32 x 16 block of the weights (8,192 products) per
+// instruction, where an AVX512-BF16 pair product above makes 32.
 // Tiles: 0-3 the sums of 16 output channels each, 4 the tile's columns, 5 and 6 the
 // weights (alternating, so one loads while the other multiplies).
 template <int C>

@@ -43,7 +43,7 @@ private:
 
 // Whether sample_and_multiply multiplies bf16 tiles on AMX: where the CPU has
 // AMX-BF16, the OS grants this process its tile state, and allow_amx_tiles(false)
-// has not turned it off (tests and benchmarks compare it with AVX512-BF16's product).
+// has not turned it off (the unit tests check both products on AMX machines).
 bool amx_tiles_in_use();
 void allow_amx_tiles(bool allow);
 

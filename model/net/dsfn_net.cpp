@@ -73,7 +73,7 @@ bool thirds_of_one_batch(const std::array<torch::Tensor, 3> &bases)
 torch::Tensor stacked_bases(const std::array<torch::Tensor, 3> &bases)
 {
     const int64_t n = bases[0].size(0);
-    if (thirds_of_one_batch(bases)) // made stacked (NetworkImpl::level1): no copy
+    if (thirds_of_one_batch(bases)) // made stacked (NetworkImpl::level1_bases): no copy
         return bases[0].as_strided({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)}, bases[0].strides());
     auto batch = torch::empty({3 * n, bases[0].size(1), bases[0].size(2), bases[0].size(3)},
                               torch::dtype(torch::kFloat), at::MemoryFormat::ChannelsLast);
