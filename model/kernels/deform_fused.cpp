@@ -299,14 +299,14 @@ bool DeformSampler::sample_and_multiply(const torch::Tensor &weight, const torch
         wk = wk.view({kDeformTaps * c_ / 2, 2, c_}).transpose(1, 2);
     wk = wk.contiguous();
     const auto b = bias.to(torch::kFloat).contiguous();
-    const float *off = offset_.data_ptr<float>();
+    const float *off = offset_.values.data_ptr<float>();
     if (!out.defined())
         out =
             torch::empty({n_, c_, h_, w_}, input_.options().dtype(type_).memory_format(at::MemoryFormat::ChannelsLast));
     TORCH_CHECK(out.scalar_type() == type_ && out.sizes() == torch::IntArrayRef({n_, c_, h_, w_}) &&
                     out.is_contiguous(at::MemoryFormat::ChannelsLast),
                 "deform sampler: the output's place is not a channels-last [n, c, h, w] of the sampler's type");
-    const sampling::Geometry g{h_, w_, c_};
+    const sampling::Geometry g{h_, w_, c_, offset_.stride};
     const bool amx = bf16 && amx_tiles_in_use();
     at::parallel_for(0, rows(), 1, [&](int64_t begin, int64_t end) {
         if (!bf16) {

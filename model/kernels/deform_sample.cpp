@@ -66,6 +66,19 @@ DSFN_VECTOR_CLONES void sample_rows_bf16(const Geometry &g, const uint16_t *inpu
 
 } // namespace sampling
 
+OffsetRows offset_rows(const torch::Tensor &offset)
+{
+    TORCH_CHECK(offset.dim() == 4 && offset.size(1) == 2 * sampling::kTaps,
+                "deform sampler: offset [n, 18, h, w] expected");
+    const int64_t n = offset.size(0), h = offset.size(2), w = offset.size(3);
+    const auto nhwc = offset.permute({0, 2, 3, 1});
+    const int64_t stride = nhwc.stride(2);
+    if (offset.scalar_type() == torch::kFloat && nhwc.stride(3) == 1 && stride >= 2 * sampling::kTaps &&
+        (h == 1 || nhwc.stride(1) == w * stride) && (n == 1 || nhwc.stride(0) == h * w * stride))
+        return {nhwc, stride};
+    return {offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous(), 2 * sampling::kTaps};
+}
+
 DeformSampler::DeformSampler(const torch::Tensor &input, const torch::Tensor &offset, c10::ScalarType type)
     : type_(type)
 {
@@ -80,7 +93,7 @@ DeformSampler::DeformSampler(const torch::Tensor &input, const torch::Tensor &of
     // going into a bf16 matrix are read as they are; all else is sampled in fp32.
     const bool bf16_in = input.scalar_type() == torch::kBFloat16 && type == torch::kBFloat16;
     input_ = input.to(bf16_in ? torch::kBFloat16 : torch::kFloat).permute({0, 2, 3, 1}).contiguous();
-    offset_ = offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    offset_ = offset_rows(offset);
     zeros_.assign(static_cast<size_t>(c_), 0.0f); // also c zero bf16 values
 }
 
@@ -89,8 +102,8 @@ void DeformSampler::sample(int64_t begin, int64_t end, torch::Tensor &cols) cons
     TORCH_CHECK(begin >= 0 && begin <= end && end <= rows(), "deform sampler: rows out of range");
     TORCH_CHECK(cols.is_contiguous() && cols.numel() == (end - begin) * w_ * columns() && cols.scalar_type() == type_,
                 "deform sampler: contiguous [rows, w, 9c] of the sampler's type expected");
-    const sampling::Geometry g{h_, w_, c_};
-    const float *off = offset_.data_ptr<float>();
+    const sampling::Geometry g{h_, w_, c_, offset_.stride};
+    const float *off = offset_.values.data_ptr<float>();
     const int64_t row_size = w_ * columns();
     // Nested in a caller's parallel_for this runs inline, on the caller's thread.
     at::parallel_for(begin, end, 1, [&](int64_t b, int64_t e) {

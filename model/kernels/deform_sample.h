@@ -13,6 +13,17 @@ namespace dsfn {
 
 constexpr int kDeformTaps = 9; // the 3x3 kernel's sampling points
 
+// offset [n, 18, h, w] as the samplers read it: float32 pixels of 18 values in
+// (image, row, column) order, `stride` floats apart. A float32 map whose 18
+// channels lie together in memory and whose pixels follow each other evenly
+// (either half of the channels-last [n, 36, h, w] the offsets convolution gives)
+// is read where it is; any other is copied, packed (stride 18).
+struct OffsetRows {
+    torch::Tensor values; // a view of the memory read, kept alive
+    int64_t stride;
+};
+OffsetRows offset_rows(const torch::Tensor &offset);
+
 // Bilinear samples of the 9 taps for any band of picture rows, so that a caller
 // can sample and multiply a band at a time while it is still in cache.
 // input [n, c, h, w] (any memory format) and offset [n, 18, h, w] (torchvision
@@ -37,7 +48,8 @@ public:
 private:
     c10::ScalarType type_;
     int64_t n_ = 0, c_ = 0, h_ = 0, w_ = 0;
-    torch::Tensor input_, offset_;
+    torch::Tensor input_;
+    OffsetRows offset_;
     std::vector<float> zeros_;
 };
 

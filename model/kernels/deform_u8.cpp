@@ -232,7 +232,7 @@ void DeformConvU8::run(const torch::Tensor &input, const torch::Tensor &offset, 
     TORCH_CHECK(h * w < (int64_t(1) << 31), "int8 warp: pictures of at most 2^31 pixels (32-bit indices)");
     const auto features = input.contiguous(at::MemoryFormat::ChannelsLast);
     const auto *codes = reinterpret_cast<const uint8_t *>(features.data_ptr<c10::quint8>());
-    const auto off = offset.to(torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    const auto off = offset_rows(offset);
 
     const double in_scale = features.q_scale();
     const auto in_zero = static_cast<int32_t>(features.q_zero_point());
@@ -246,8 +246,8 @@ void DeformConvU8::run(const torch::Tensor &input, const torch::Tensor &offset, 
         shifts[o] = static_cast<float>(bias_[o] / out.scale + static_cast<double>(out.zero_point));
     }
     const sampling::Requantize r{offsets.data(), factors.data(), shifts.data()};
-    const sampling::Geometry g{h, w, c_};
-    const float *off_data = off.data_ptr<float>();
+    const sampling::Geometry g{h, w, c_, off.stride};
+    const float *off_data = off.values.data_ptr<float>();
     const bool vnni = uses_vnni();
     at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
 #ifdef DSFN_VNNI_TILES

@@ -39,6 +39,8 @@ constexpr int kTaps = kDeformTaps;
 
 struct Geometry {
     int64_t h, w, c;
+    // Floats from one pixel's 18 offsets to the next's (offset_rows in deform_sample.h).
+    int64_t offset_stride = 2 * kTaps;
 };
 
 inline float store_as(float v, float *)
@@ -101,9 +103,16 @@ struct RowTaps {
         }
     }
 
-    // offset: the row's [w, 18] offsets (y, x shift of each tap).
+    // offset: the row's offsets (y, x shift of each tap), 18 per pixel, pixels
+    // g.offset_stride floats apart.
     __attribute__((always_inline)) void fill(const Geometry &g, int64_t y, const float *__restrict offset)
     {
+        if (g.offset_stride != 2 * kTaps) { // packed first, so the loop below reads them in order
+            packed.resize(static_cast<size_t>(2 * taps));
+            for (int64_t x = 0; x < g.w; x++)
+                std::memcpy(packed.data() + x * 2 * kTaps, offset + x * g.offset_stride, 2 * kTaps * sizeof(float));
+            offset = packed.data();
+        }
         const float fh = static_cast<float>(g.h), fw = static_cast<float>(g.w);
         const int32_t h = static_cast<int32_t>(g.h), w = static_cast<int32_t>(g.w);
         int32_t *__restrict i00 = index.data(), *__restrict i01 = i00 + taps, *__restrict i10 = i01 + taps,
@@ -142,6 +151,7 @@ struct RowTaps {
     std::vector<float> x, dy; // each tap's column plus its kernel shift, and its row shift
     std::vector<int32_t> index;
     std::vector<float> weight;
+    std::vector<float> packed; // a row's offsets, where they are not packed in memory
 };
 
 // One tap's c channels: the weighted sum of its four corners. C > 0 fixes the
@@ -179,7 +189,7 @@ inline __attribute__((always_inline)) const In *start_row(RowTaps &taps, const G
                                                           const float *offset, int64_t row)
 {
     const int64_t y = row % g.h;
-    taps.fill(g, y, offset + row * g.w * 2 * kTaps);
+    taps.fill(g, y, offset + row * g.w * g.offset_stride);
     return input + (row - y) * g.w * g.c;
 }
 

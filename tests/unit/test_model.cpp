@@ -150,6 +150,31 @@ START_TEST(test_deform_conv_into_a_batch_slice)
 }
 END_TEST
 
+// Offsets that are a half of the offsets convolution's channels-last output are read
+// where they are (pixels 36 floats apart) and give exactly what packed ones give:
+// fused tiles (32 channels, fp32 and bf16) and im2col bands (24), batches of two.
+START_TEST(test_deform_conv_offsets_read_in_place)
+{
+    torch::manual_seed(10);
+    auto fields = (torch::randn({2, 36, 4, 21}) * 2).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto halves = fields.chunk(2, 1);
+    const auto view = dsfn::offset_rows(halves[1]);
+    ck_assert_int_eq(view.stride, 36);
+    ck_assert(view.values.data_ptr() == halves[1].data_ptr()); // no copy
+    ck_assert_int_eq(dsfn::offset_rows(halves[1].contiguous()).stride, 18);
+    for (const auto type : {torch::kFloat, torch::kBFloat16})
+        for (const int64_t c : {32, 24}) {
+            auto input = torch::randn({2, c, 4, 21}).to(type);
+            auto weight = (torch::randn({c, c, 3, 3}) * 0.05).to(type), bias = torch::randn({c}).to(type);
+            for (const auto &half : halves) {
+                auto strided = dsfn::deform_conv3x3(input, half, weight, bias);
+                auto packed = dsfn::deform_conv3x3(input, half.contiguous(), weight, bias);
+                ck_assert_msg(torch::equal(strided, packed), "offsets read in place differ (%d channels)", (int)c);
+            }
+        }
+}
+END_TEST
+
 // concat_channels gives exactly LibTorch's conversion and concatenation: float32
 // and bf16, parts channels-last, NCHW or already bf16; misfits are errors.
 START_TEST(test_concat_channels_matches_cat)
@@ -541,6 +566,7 @@ extern "C" Suite *model_suite(void)
     tcase_add_test(tc, test_deform_conv_wide_channels_and_bf16);
     tcase_add_test(tc, test_deform_conv_into_a_batch_slice);
     tcase_add_test(tc, test_concat_channels_matches_cat);
+    tcase_add_test(tc, test_deform_conv_offsets_read_in_place);
     tcase_add_test(tc, test_deform_conv_bands_match_whole_matrix);
     tcase_add_test(tc, test_deform_conv_non_finite_offsets);
     tcase_add_test(tc, test_deform_conv_zero_offset_is_conv);
