@@ -126,6 +126,13 @@ $(OBJDIR)/model/kernels/map_to_picture.o: DSFN_CXXFLAGS += -O3 -fno-trapping-mat
 # The int8 conversions' loops likewise, and the concatenation's.
 $(OBJDIR)/model/kernels/quantize_u8.o $(OBJDIR)/model/kernels/concat_channels.o: \
     DSFN_CXXFLAGS += -O3 -fno-trapping-math -fopenmp
+# ASan's fake stack (detect_stack_use_after_return, scripts/check/run-sanitized.sh)
+# gives frames 32-byte alignment, while the kernels keep 64-byte vectors on the stack
+# and GCC stores them with aligned moves: in sanitized builds their frames stay on
+# the real stack.
+ifneq ($(SANITIZE),)
+$(KERNELS_SRC:%.cpp=$(OBJDIR)/%.o): DSFN_CXXFLAGS += --param=asan-use-after-return=0
+endif
 # Without LibTorch, or with other flags than the precompiled header's.
 NO_PCH_OBJS := model/kernels/deform_sample.o model/kernels/deform_fused.o model/kernels/deform_u8.o model/kernels/map_to_picture.o model/kernels/quantize_u8.o model/kernels/concat_channels.o model/memory/memory_policy.o \
                libavfilter-dsfn/engine/core_share.o model/recipe/recipe.o
