@@ -126,12 +126,10 @@ DSFN_TARGET_BF16 inline void blend_taps_bf16(const RowTaps &taps, const In *imag
     }
 }
 
-// bf16 tiles times bf16 weights wk2 [9C / 2][C][2] (rows paired), accumulated in
-// fp32 by AVX512-BF16's pair products and rounded to bf16 on the way out, as
-// oneDNN's bf16 convolution does.
+// What both bf16 products share: the weights wk2 [9C / 2][C][2] (rows paired, the
+// layout AVX512-BF16's pair products and TDPBF16PS read), the bias, and the tile's fill.
 template <int C>
-struct Bf16Product {
-    static constexpr int pixels = tile_pixels<C>();
+struct Bf16Tile {
     const uint16_t *wk2;
     const float *bias;
     // The tile's taps, blended as sample_taps.h does.
@@ -141,6 +139,15 @@ struct Bf16Product {
     {
         blend_taps_bf16<C>(taps, image, zeros, first, count, tile);
     }
+};
+
+// bf16 tiles times the bf16 weights, accumulated in fp32 by AVX512-BF16's pair
+// products and rounded to bf16 on the way out, as oneDNN's bf16 convolution does.
+template <int C>
+struct Bf16Product : Bf16Tile<C> {
+    using Bf16Tile<C>::wk2;
+    using Bf16Tile<C>::bias;
+    static constexpr int pixels = tile_pixels<C>();
     DSFN_TARGET_BF16 void operator()(const uint16_t *__restrict tile, uint16_t *__restrict out, int np) const
     {
         constexpr int K = kTaps * C, V = C / 16, P = pixels;
@@ -178,16 +185,10 @@ struct Bf16Product {
 // Tiles: 0-3 the sums of 16 output channels each, 4 the tile's columns, 5 and 6 the
 // weights (alternating, so one loads while the other multiplies).
 template <int C>
-struct AmxBf16Product {
+struct AmxBf16Product : Bf16Tile<C> {
+    using Bf16Tile<C>::wk2;
+    using Bf16Tile<C>::bias;
     static constexpr int pixels = 16;
-    const uint16_t *wk2; // as Bf16Product's: [9C / 2][C][2], the layout TDPBF16PS reads
-    const float *bias;
-    template <typename In>
-    DSFN_TARGET_BF16 void fill(const RowTaps &taps, const In *image, const In *zeros, int64_t first, int64_t count,
-                               uint16_t *tile) const
-    {
-        blend_taps_bf16<C>(taps, image, zeros, first, count, tile);
-    }
     DSFN_TARGET_AMX void operator()(const uint16_t *__restrict tile, uint16_t *__restrict out, int np) const
     {
         constexpr int K = kTaps * C, V = C / 16;
@@ -270,9 +271,9 @@ DSFN_TARGET_BF16 void sample_multiply_rows_bf16(const Geometry &g, const In *inp
                                                 int64_t begin, int64_t end)
 {
     if (g.c == 32)
-        sample_multiply_rows<32>(g, input, offset, zeros, Bf16Product<32>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<32>(g, input, offset, zeros, Bf16Product<32>{{wk2, bias}}, out, begin, end);
     else
-        sample_multiply_rows<64>(g, input, offset, zeros, Bf16Product<64>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<64>(g, input, offset, zeros, Bf16Product<64>{{wk2, bias}}, out, begin, end);
 }
 
 template <typename In>
@@ -282,9 +283,9 @@ DSFN_TARGET_AMX void sample_multiply_rows_amx(const Geometry &g, const In *input
 {
     const AmxTiles tiles;
     if (g.c == 32)
-        sample_multiply_rows<32>(g, input, offset, zeros, AmxBf16Product<32>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<32>(g, input, offset, zeros, AmxBf16Product<32>{{wk2, bias}}, out, begin, end);
     else
-        sample_multiply_rows<64>(g, input, offset, zeros, AmxBf16Product<64>{wk2, bias}, out, begin, end);
+        sample_multiply_rows<64>(g, input, offset, zeros, AmxBf16Product<64>{{wk2, bias}}, out, begin, end);
 }
 #endif
 
